@@ -1,0 +1,97 @@
+# Shared by scripts/run, scripts/test, scripts/build and scripts/bench: installing what is missing,
+# building, and running a private PostgreSQL 15 cluster. Sourced, not executed.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_BIN=/usr/lib/postgresql/15/bin
+
+# Debian packages chatd needs to build, test and run (see README: "Libraries").
+CHATD_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libpq-dev postgresql-15 postgresql-client-15
+  libjwt-dev libcrypt-dev libspdlog-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  util-linux procps iproute2
+)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_packages() {
+  local missing=()
+  for p in "${CHATD_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # The Debian package starts a cluster of its own on 5432; chatd does not use it.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# build DIR TYPE [extra cmake args...]: configure once, then build with ninja -j2 and ccache.
+build() {
+  local dir="$1" type="$2"
+  shift 2
+  export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+  export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
+  export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  fi
+  cmake --build "$dir" -j "${CHATD_BUILD_JOBS:-2}"
+}
+
+# PostgreSQL refuses to run as root: run its tools as the postgres system user then.
+pg_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_init DATADIR [fsync off?]: a new cluster with trust auth for the local user only.
+pg_init() {
+  local data="$1"
+  mkdir -p "$data"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$data"
+  chmod 700 "$data"
+  pg_as_owner "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 \
+    --locale=C.UTF-8 >/dev/null
+}
+
+# pg_start DATADIR SOCKETDIR PORT LOGFILE [extra -c options]
+pg_start() {
+  local data="$1" sock="$2" port="$3" logfile="$4"
+  shift 4
+  mkdir -p "$sock"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres:postgres "$sock"
+    touch "$logfile" && chown postgres:postgres "$logfile"
+  fi
+  local opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$sock"
+  opts="$opts -c max_connections=200"
+  for o in "$@"; do opts="$opts -c $o"; done
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$logfile" -o "$opts" -w -t 60 start >/dev/null
+}
+
+pg_stop() {
+  local data="$1"
+  [ -f "$data/postmaster.pid" ] || return 0
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# A TCP port nothing listens on right now.
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  die "no free port found"
+}

@@ -1,0 +1,56 @@
+// Registration, login and user look-ups (PROTOCOL §2): validation, hashing on the worker pool,
+// storage through the domain's UserRepository, tokens, login throttling.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+#include <vector>
+
+#include "auth/login_throttle.hpp"
+#include "auth/password_hasher.hpp"
+#include "auth/token_service.hpp"
+#include "domain/user_repository.hpp"
+
+namespace chatd::auth {
+
+struct Registration {
+  std::string username;
+  std::string email;
+  std::string password;
+};
+
+struct Session {
+  std::string token;
+  User user;
+};
+
+class AccountService {
+ public:
+  // `dummy_hash` is a bcrypt hash at the configured cost, checked against when the email is
+  // unknown so that the answer takes as long as for a wrong password.
+  AccountService(UserRepository& users, PasswordHasher& hasher, TokenService& tokens,
+                 LoginThrottle& throttle, std::string dummy_hash)
+      : users_(users),
+        hasher_(hasher),
+        tokens_(tokens),
+        throttle_(throttle),
+        dummy_hash_(std::move(dummy_hash)) {}
+
+  boost::asio::awaitable<Result<Session>> register_user(Registration r);
+  // `address` is the client's, for throttling.
+  boost::asio::awaitable<Result<Session>> login(std::string email, std::string password,
+                                                std::string address);
+
+  boost::asio::awaitable<Result<User>> get(UserId id);
+  boost::asio::awaitable<Result<std::vector<User>>> find_by_username(std::string username);
+
+ private:
+  UserRepository& users_;
+  PasswordHasher& hasher_;
+  TokenService& tokens_;
+  LoginThrottle& throttle_;
+  std::string dummy_hash_;
+};
+
+}  // namespace chatd::auth

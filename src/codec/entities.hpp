@@ -1,0 +1,14 @@
+// Domain entities as the JSON of PROTOCOL §2–§5, shared by the REST handlers and the WebSocket
+// event codec so that a User looks the same everywhere.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include "domain/user.hpp"
+
+namespace chatd::codec {
+
+// `with_email` only for the caller's own record (PROTOCOL §2).
+boost::json::object to_json(const User& u, bool with_email);
+
+}  // namespace chatd::codec

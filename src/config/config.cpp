@@ -1,0 +1,212 @@
+#include "config/config.hpp"
+
+#include <charconv>
+#include <sstream>
+#include <thread>
+
+namespace chatd {
+
+namespace {
+
+template <class T>
+bool parse_int(const std::string& s, T& out, long long lo, long long hi) {
+  long long v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v < lo || v > hi) return false;
+  out = static_cast<T>(v);
+  return true;
+}
+
+template <class T>
+ConfigField int_field(std::string flag, std::string env, std::string doc, T Config::*member,
+                      long long lo, long long hi) {
+  return ConfigField{
+      std::move(flag), std::move(env), std::move(doc),
+      [member, lo, hi](Config& c, const std::string& v) { return parse_int(v, c.*member, lo, hi); },
+      [member](const Config& c) { return std::to_string(c.*member); }};
+}
+
+ConfigField string_field(std::string flag, std::string env, std::string doc,
+                         std::string Config::*member, bool secret = false) {
+  return ConfigField{std::move(flag), std::move(env), std::move(doc),
+                     [member](Config& c, const std::string& v) {
+                       c.*member = v;
+                       return true;
+                     },
+                     [member, secret](const Config& c) -> std::string {
+                       if (!secret) return c.*member;
+                       return (c.*member).empty() ? "(unset)" : "****** (set)";
+                     }};
+}
+
+// Hides the password of a libpq URL or key/value string for the log.
+std::string mask_database_url(const std::string& url) {
+  std::string out = url;
+  // URL form: scheme://user:password@host
+  if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+    const auto at = out.find('@', scheme);
+    const auto colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at)
+      out.replace(colon + 1, at - colon - 1, "******");
+  }
+  // key/value form: password=secret
+  if (const auto pw = out.find("password="); pw != std::string::npos) {
+    const auto end = out.find(' ', pw);
+    out.replace(pw + 9, (end == std::string::npos ? out.size() : end) - pw - 9, "******");
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<ConfigField>& config_fields() {
+  static const std::vector<ConfigField> fields = [] {
+    std::vector<ConfigField> f;
+    f.push_back(string_field("address", "CHATD_ADDRESS", "address to listen on",
+                             &Config::address));
+    f.push_back(int_field("port", "CHATD_PORT", "TCP port for HTTP and WebSocket", &Config::port,
+                          0, 65535));
+    f.push_back(ConfigField{
+        "database-url", "CHATD_DATABASE_URL",
+        "libpq connection string or URL (DATABASE_URL is also read)",
+        [](Config& c, const std::string& v) {
+          c.database_url = v;
+          return true;
+        },
+        [](const Config& c) { return mask_database_url(c.database_url); }});
+    f.push_back(string_field("jwt-secret", "CHATD_JWT_SECRET",
+                             "HS256 signing secret, at least 32 bytes (required)",
+                             &Config::jwt_secret, true));
+    f.push_back(int_field("jwt-ttl-seconds", "CHATD_JWT_TTL_SECONDS", "token lifetime",
+                          &Config::jwt_ttl_seconds, 60, 365LL * 24 * 3600));
+    f.push_back(int_field("bcrypt-cost", "CHATD_BCRYPT_COST", "bcrypt cost factor",
+                          &Config::bcrypt_cost, 4, 31));
+    f.push_back(int_field("io-threads", "CHATD_IO_THREADS", "I/O threads (0: one per core)",
+                          &Config::io_threads, 0, 256));
+    f.push_back(int_field("hash-threads", "CHATD_HASH_THREADS",
+                          "bcrypt worker threads (0: cores - 1, at least 1)",
+                          &Config::hash_threads, 0, 256));
+    f.push_back(int_field("hash-queue", "CHATD_HASH_QUEUE",
+                          "bcrypt jobs queued or running before 503", &Config::hash_queue, 1,
+                          100000));
+    f.push_back(int_field("db-pool-size", "CHATD_DB_POOL_SIZE", "database connections at most",
+                          &Config::db_pool_size, 1, 1000));
+    f.push_back(int_field("db-acquire-timeout-ms", "CHATD_DB_ACQUIRE_TIMEOUT_MS",
+                          "wait for a free database connection before 503",
+                          &Config::db_acquire_timeout_ms, 1, 600000));
+    f.push_back(int_field("max-body-bytes", "CHATD_MAX_BODY_BYTES",
+                          "largest HTTP request body (larger: 413)", &Config::max_body_bytes, 1024,
+                          64LL * 1024 * 1024));
+    f.push_back(int_field("header-timeout-ms", "CHATD_HEADER_TIMEOUT_MS",
+                          "time allowed to send a whole request", &Config::header_timeout_ms, 100,
+                          600000));
+    f.push_back(int_field("idle-timeout-ms", "CHATD_IDLE_TIMEOUT_MS",
+                          "keep-alive connection idle limit", &Config::idle_timeout_ms, 100,
+                          3600000));
+    f.push_back(int_field("login-max-failures-per-email", "CHATD_LOGIN_MAX_FAILURES_PER_EMAIL",
+                          "failed logins per email within the window before 429",
+                          &Config::login_max_failures_per_email, 1, 1000000));
+    f.push_back(int_field("login-max-failures-per-address",
+                          "CHATD_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                          "failed logins per client address within the window before 429",
+                          &Config::login_max_failures_per_address, 1, 1000000));
+    f.push_back(int_field("login-window-seconds", "CHATD_LOGIN_WINDOW_SECONDS",
+                          "window of the login throttle", &Config::login_window_seconds, 1,
+                          86400));
+    f.push_back(int_field("shutdown-grace-ms", "CHATD_SHUTDOWN_GRACE_MS",
+                          "time given to in-flight requests on SIGTERM",
+                          &Config::shutdown_grace_ms, 0, 600000));
+    f.push_back(ConfigField{"log-level", "CHATD_LOG_LEVEL",
+                            "trace, debug, info, warn, error",
+                            [](Config& c, const std::string& v) {
+                              if (v != "trace" && v != "debug" && v != "info" && v != "warn" &&
+                                  v != "error")
+                                return false;
+                              c.log_level = v;
+                              return true;
+                            },
+                            [](const Config& c) { return c.log_level; }});
+    return f;
+  }();
+  return fields;
+}
+
+ConfigResult parse_config(const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env) {
+  ConfigResult r;
+  const auto& fields = config_fields();
+  if (auto it = env.find("DATABASE_URL"); it != env.end()) r.config.database_url = it->second;
+  for (const auto& f : fields) {
+    auto it = env.find(f.env);
+    if (it == env.end()) continue;
+    if (!f.set(r.config, it->second)) r.errors.push_back(f.env + ": invalid value");
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "-h" || a == "--help") {
+      r.help = true;
+      continue;
+    }
+    if (!a.starts_with("--")) {
+      r.errors.push_back("unexpected argument: " + a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (const auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    const ConfigField* field = nullptr;
+    for (const auto& f : fields)
+      if (f.flag == name) field = &f;
+    if (field == nullptr) {
+      r.errors.push_back("unknown flag: --" + name);
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        r.errors.push_back("--" + name + " needs a value");
+        continue;
+      }
+      value = args[++i];
+    }
+    if (!field->set(r.config, value)) r.errors.push_back("--" + name + ": invalid value");
+  }
+  return r;
+}
+
+void validate(const Config& c, std::vector<std::string>& errors) {
+  if (c.jwt_secret.empty())
+    errors.push_back("CHATD_JWT_SECRET is required: chatd will not sign tokens without a secret");
+  else if (c.jwt_secret.size() < 32)
+    errors.push_back("CHATD_JWT_SECRET must be at least 32 bytes (HS256 wants a 256-bit key)");
+  if (c.address.empty()) errors.push_back("CHATD_ADDRESS must not be empty");
+}
+
+std::string describe(const Config& c) {
+  std::ostringstream out;
+  for (const auto& f : config_fields()) out << "  " << f.env << " = " << f.show(c) << "\n";
+  return out.str();
+}
+
+std::string usage() {
+  std::ostringstream out;
+  out << "usage: chatd [--flag VALUE | --flag=VALUE]...\n\n";
+  for (const auto& f : config_fields())
+    out << "  --" << f.flag << " (" << f.env << ")\n      " << f.doc << "\n";
+  return out.str();
+}
+
+int effective_io_threads(const Config& c) {
+  if (c.io_threads > 0) return c.io_threads;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int effective_hash_threads(const Config& c) {
+  if (c.hash_threads > 0) return c.hash_threads;
+  return static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
+}
+
+}  // namespace chatd

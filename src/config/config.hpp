@@ -1,0 +1,67 @@
+// The one typed configuration of chatd (PROTOCOL §7). Every field has a default, a CHATD_*
+// environment variable, a --flag and a line of documentation; flags win over the environment.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace chatd {
+
+struct Config {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::string database_url;
+  std::string jwt_secret;
+  int jwt_ttl_seconds = 24 * 3600;
+  int bcrypt_cost = 12;
+  int io_threads = 0;    // 0: one per core
+  int hash_threads = 0;  // 0: cores - 1, at least 1
+  int hash_queue = 256;
+  int db_pool_size = 8;
+  int db_acquire_timeout_ms = 5000;
+  int max_body_bytes = 64 * 1024;
+  int header_timeout_ms = 10000;
+  int idle_timeout_ms = 60000;
+  int login_max_failures_per_email = 5;
+  int login_max_failures_per_address = 50;
+  int login_window_seconds = 300;
+  int shutdown_grace_ms = 10000;
+  std::string log_level = "info";
+};
+
+// One documented setting: its flag, variable, doc line and how to read and print it.
+struct ConfigField {
+  std::string flag;  // "port" → --port / --port=VALUE
+  std::string env;   // "CHATD_PORT"
+  std::string doc;
+  std::function<bool(Config&, const std::string&)> set;  // false when the value is not valid
+  std::function<std::string(const Config&)> show;        // masked for secrets
+};
+
+const std::vector<ConfigField>& config_fields();
+
+struct ConfigResult {
+  Config config;
+  std::vector<std::string> errors;  // empty when the configuration may be used
+  bool help = false;
+};
+
+// Reads `env` (name → value) and then argv. Unknown flags and invalid values are errors.
+ConfigResult parse_config(const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env);
+
+// Checks relations between fields (required secret, ranges); appends to errors.
+void validate(const Config& config, std::vector<std::string>& errors);
+
+// "name = value" lines with the secret masked, for the start-up log.
+std::string describe(const Config& config);
+std::string usage();
+
+// The effective number of I/O and hashing threads on this machine.
+int effective_io_threads(const Config& c);
+int effective_hash_threads(const Config& c);
+
+}  // namespace chatd

@@ -1,0 +1,117 @@
+#include "domain/validation.hpp"
+
+#include <algorithm>
+
+namespace chatd::validation {
+namespace {
+
+bool is_username_char(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+// Characters allowed in the local part of an address (RFC 5322 atext plus dots).
+bool is_local_char(unsigned char c) {
+  if (std::isalnum(c)) return true;
+  return std::string_view("!#$%&'*+/=?^_`{|}~.-").find(static_cast<char>(c)) !=
+         std::string_view::npos;
+}
+
+bool is_domain_label(std::string_view label) {
+  if (label.empty() || label.size() > 63) return false;
+  if (label.front() == '-' || label.back() == '-') return false;
+  return std::all_of(label.begin(), label.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-';
+  });
+}
+
+}  // namespace
+
+std::optional<Error> check_username(std::string_view u) {
+  if (u.size() < 3 || u.size() > 32 || !std::all_of(u.begin(), u.end(), [](unsigned char c) {
+        return is_username_char(c);
+      })) {
+    return make_error(errc::invalid_input, "username must be 3-32 characters of A-Z a-z 0-9 _ . -");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_email(std::string_view e) {
+  const auto bad = make_error(errc::invalid_input, "email is not a valid address");
+  if (e.empty() || e.size() > kMaxEmail) return bad;
+  const auto at = e.find('@');
+  if (at == std::string_view::npos || at == 0 || e.find('@', at + 1) != std::string_view::npos)
+    return bad;
+  const auto local = e.substr(0, at);
+  const auto domain = e.substr(at + 1);
+  if (local.size() > 64 || local.front() == '.' || local.back() == '.' ||
+      local.find("..") != std::string_view::npos)
+    return bad;
+  if (!std::all_of(local.begin(), local.end(), [](unsigned char c) { return is_local_char(c); }))
+    return bad;
+  // The domain needs at least two labels ("example.com"), each a valid DNS label.
+  if (domain.find('.') == std::string_view::npos) return bad;
+  std::size_t start = 0;
+  while (start <= domain.size()) {
+    const auto dot = domain.find('.', start);
+    const auto label = domain.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (!is_domain_label(label)) return bad;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_password(std::string_view p) {
+  if (p.size() < kMinPassword || p.size() > kMaxPassword)
+    return make_error(errc::invalid_input, "password must be 8-72 bytes");
+  if (p.find('\0') != std::string_view::npos)
+    return make_error(errc::invalid_input, "password must not contain NUL bytes");
+  return std::nullopt;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  const auto n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len;
+    std::uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string to_lower_ascii(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+  });
+  return out;
+}
+
+}  // namespace chatd::validation

@@ -1,0 +1,26 @@
+// Reading request bodies: JSON parsing with errors that name the offending field (400).
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/error.hpp"
+
+namespace chatd::http {
+
+// The body as a JSON object; invalid_input for malformed JSON or any other JSON type.
+Result<boost::json::object> parse_object(std::string_view body);
+
+// A required string member; invalid_input naming `field` when missing or not a string.
+Result<std::string> required_string(const boost::json::object& o, std::string_view field);
+
+// A required positive 64-bit integer member (ids).
+Result<std::int64_t> required_id(const boost::json::object& o, std::string_view field);
+
+// A positive 64-bit id from text (path segments, query parameters).
+Result<std::int64_t> parse_id(std::string_view text, std::string_view field);
+
+}  // namespace chatd::http

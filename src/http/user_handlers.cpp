@@ -1,0 +1,96 @@
+#include "http/user_handlers.hpp"
+
+#include "codec/entities.hpp"
+#include "http/errors.hpp"
+#include "http/json_body.hpp"
+
+namespace chatd::http {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+
+Response session_response(int status, const auth::Session& s) {
+  json::object body;
+  body["token"] = s.token;
+  body["user"] = codec::to_json(s.user, true);
+  return json_response(status, body);
+}
+
+Response user_response(const User& u, bool own) {
+  json::object body;
+  body["user"] = codec::to_json(u, own);
+  return json_response(200, body);
+}
+
+}  // namespace
+
+void add_user_routes(Router& router, auth::AccountService& accounts) {
+  router.add(Method::post, "/auth/register", Access::open,
+             [&accounts](RequestContext& ctx) -> awaitable<Response> {
+               auto body = parse_object(ctx.request.body);
+               if (!body) co_return error_response(body.error());
+               auto username = required_string(*body, "username");
+               if (!username) co_return error_response(username.error());
+               auto email = required_string(*body, "email");
+               if (!email) co_return error_response(email.error());
+               auto password = required_string(*body, "password");
+               if (!password) co_return error_response(password.error());
+               auth::Registration registration{std::move(*username), std::move(*email),
+                                               std::move(*password)};
+               auto s = co_await accounts.register_user(std::move(registration));
+               if (!s) co_return error_response(s.error());
+               co_return session_response(201, *s);
+             });
+
+  router.add(Method::post, "/auth/login", Access::open,
+             [&accounts](RequestContext& ctx) -> awaitable<Response> {
+               auto body = parse_object(ctx.request.body);
+               if (!body) co_return error_response(body.error());
+               auto email = required_string(*body, "email");
+               if (!email) co_return error_response(email.error());
+               auto password = required_string(*body, "password");
+               if (!password) co_return error_response(password.error());
+               auto s = co_await accounts.login(std::move(*email), std::move(*password),
+                                                ctx.request.remote_address);
+               if (!s) co_return error_response(s.error());
+               co_return session_response(200, *s);
+             });
+
+  router.add(Method::get, "/users/me", Access::authenticated,
+             [&accounts](RequestContext& ctx) -> awaitable<Response> {
+               auto u = co_await accounts.get(ctx.user);
+               // A valid token for a user that no longer exists is no longer a valid session.
+               if (!u && u.error().code == errc::not_found)
+                 co_return error_response(make_error(errc::unauthorized, "unknown user"));
+               if (!u) co_return error_response(u.error());
+               co_return user_response(*u, true);
+             });
+
+  router.add(Method::get, "/users/{id}", Access::authenticated,
+             [&accounts](RequestContext& ctx) -> awaitable<Response> {
+               auto id = parse_id(ctx.params[0], "id");
+               if (!id) co_return error_response(id.error());
+               auto u = co_await accounts.get(*id);
+               if (!u) co_return error_response(u.error());
+               co_return user_response(*u, *id == ctx.user);
+             });
+
+  router.add(Method::get, "/users", Access::authenticated,
+             [&accounts](RequestContext& ctx) -> awaitable<Response> {
+               const auto* username = ctx.request.query_param("username");
+               if (username == nullptr)
+                 co_return error_response(
+                     make_error(errc::invalid_input, "username query parameter is required"));
+               auto users = co_await accounts.find_by_username(*username);
+               if (!users) co_return error_response(users.error());
+               json::array list;
+               for (const auto& u : *users) list.push_back(codec::to_json(u, u.id == ctx.user));
+               json::object body;
+               body["users"] = std::move(list);
+               co_return json_response(200, body);
+             });
+}
+
+}  // namespace chatd::http

@@ -1,0 +1,49 @@
+// The listener and the HTTP sessions (Beast on C++20 coroutines). Each connection runs on its own
+// strand; limits live here at the edge: header and body size, read timeouts, keep-alive idling.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace chatd::http {
+class Router;
+}
+
+namespace chatd::net {
+
+struct ServerOptions {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds request_timeout{10000};  // to send one whole request
+  std::chrono::milliseconds idle_timeout{60000};     // between keep-alive requests
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& ioc, ServerOptions options, const http::Router& router);
+  ~Server();
+
+  // Binds and starts accepting; throws when the address cannot be bound.
+  void start();
+  std::uint16_t port() const noexcept;
+
+  // Stops accepting; sessions finish the request in hand and then close.
+  void stop_accepting();
+  bool stopping() const noexcept;
+  // Requests being handled right now (for a graceful shutdown).
+  std::size_t in_flight() const noexcept;
+
+  struct State;  // shared with the session coroutines, which may outlive a stop
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace chatd::net

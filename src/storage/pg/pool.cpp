@@ -1,0 +1,112 @@
+#include "storage/pg/pool.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace chatd::pg {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+
+Lease::~Lease() {
+  if (conn_) pool_->release(std::move(conn_));
+}
+
+Pool::Pool(asio::any_io_executor io, PoolOptions options)
+    : io_(io), strand_(asio::make_strand(io)), options_(std::move(options)) {}
+
+Pool::~Pool() = default;
+
+awaitable<PgResult<Lease>> Pool::acquire() {
+  // The bookkeeping runs on the pool's strand; the caller resumes on its own executor.
+  auto conn = co_await asio::co_spawn(strand_, acquire_on_strand(), use_awaitable);
+  if (!conn) co_return conn.error();
+  co_return Lease(this, std::move(*conn));
+}
+
+awaitable<PgResult<std::unique_ptr<Connection>>> Pool::acquire_on_strand() {
+  const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  for (;;) {
+    if (closed_) co_return PgError{errc::unavailable, "57P01", "", "pool closed"};
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      co_return std::move(c);
+    }
+    if (total_ < options_.max_size) {
+      ++total_;
+      auto c = co_await Connection::connect(io_, options_.conninfo);
+      if (!c) {
+        --total_;
+        spdlog::warn("database connection failed: {}", c.error().message);
+        wake_one(nullptr);  // let a waiter try in our place
+        co_return c.error();
+      }
+      co_return std::move(*c);
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      co_return PgError{errc::unavailable, "53300", "", "database pool exhausted"};
+    auto w = std::make_shared<Waiter>(strand_);
+    w->timer.expires_at(deadline);
+    waiters_.push_back(w);
+    boost::system::error_code ec;
+    co_await w->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    std::erase(waiters_, w);
+    if (w->conn) co_return std::move(w->conn);
+    // Woken without a connection (one was dropped: a slot is free), or timed out: look again.
+  }
+}
+
+void Pool::release(std::unique_ptr<Connection> conn) {
+  asio::post(strand_, [this, c = std::move(conn)]() mutable {
+    if (closed_ || !c->reusable()) {
+      --total_;
+      c.reset();
+      wake_one(nullptr);
+      return;
+    }
+    if (!waiters_.empty()) {
+      wake_one(std::move(c));
+      return;
+    }
+    idle_.push_back(std::move(c));
+  });
+}
+
+void Pool::wake_one(std::unique_ptr<Connection> conn) {
+  if (waiters_.empty()) return;
+  auto w = waiters_.front();
+  waiters_.pop_front();
+  w->conn = std::move(conn);
+  w->timer.cancel();
+}
+
+awaitable<PgResult<std::vector<ResultSet>>> Pool::run(std::vector<Query> queries) {
+  auto lease = co_await acquire();
+  if (!lease) co_return lease.error();
+  co_return co_await (*lease)->run(queries);
+}
+
+awaitable<PgResult<ResultSet>> Pool::exec(const Statement& st, std::vector<Param> params) {
+  auto lease = co_await acquire();
+  if (!lease) co_return lease.error();
+  co_return co_await (*lease)->exec(st, std::move(params));
+}
+
+void Pool::close() {
+  asio::post(strand_, [this] {
+    closed_ = true;
+    total_ -= idle_.size();
+    idle_.clear();
+    while (!waiters_.empty()) wake_one(nullptr);
+  });
+}
+
+}  // namespace chatd::pg

@@ -1,0 +1,83 @@
+// A bounded pool of asynchronous connections. Its bookkeeping lives on one strand, so callers on
+// any I/O thread may acquire and release; a caller that finds it full waits (bounded by a
+// deadline) instead of opening more. A connection that broke is dropped and replaced on demand.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/pg/connection.hpp"
+
+namespace chatd::pg {
+
+class Pool;
+
+// Exclusive use of one connection; gives it back when destroyed.
+class Lease {
+ public:
+  Lease(Pool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+  Lease(Lease&&) noexcept = default;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease();
+  Connection* operator->() const noexcept { return conn_.get(); }
+  Connection& operator*() const noexcept { return *conn_; }
+
+ private:
+  Pool* pool_;
+  std::unique_ptr<Connection> conn_;
+};
+
+struct PoolOptions {
+  std::string conninfo;
+  std::size_t max_size = 8;
+  std::chrono::milliseconds acquire_timeout{5000};
+};
+
+class Pool {
+ public:
+  Pool(boost::asio::any_io_executor io, PoolOptions options);
+  ~Pool();
+
+  boost::asio::awaitable<PgResult<Lease>> acquire();
+
+  // Shorthands: acquire, run, give back.
+  boost::asio::awaitable<PgResult<std::vector<ResultSet>>> run(std::vector<Query> queries);
+  boost::asio::awaitable<PgResult<ResultSet>> exec(const Statement& st, std::vector<Param> params);
+
+  // Refuses further acquires and closes idle connections.
+  void close();
+
+  const PoolOptions& options() const noexcept { return options_; }
+
+ private:
+  friend class Lease;
+  struct Waiter {
+    explicit Waiter(boost::asio::any_io_executor ex) : timer(std::move(ex)) {}
+    boost::asio::steady_timer timer;
+    std::unique_ptr<Connection> conn;
+  };
+
+  boost::asio::awaitable<PgResult<std::unique_ptr<Connection>>> acquire_on_strand();
+  void release(std::unique_ptr<Connection> conn);
+  void wake_one(std::unique_ptr<Connection> conn);
+
+  boost::asio::any_io_executor io_;
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  PoolOptions options_;
+  // Everything below is touched only on strand_.
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::deque<std::shared_ptr<Waiter>> waiters_;
+  std::size_t total_ = 0;  // idle + leased + connecting
+  bool closed_ = false;
+};
+
+}  // namespace chatd::pg

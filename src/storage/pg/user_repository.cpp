@@ -1,0 +1,75 @@
+#include "storage/pg/user_repository.hpp"
+
+namespace chatd::pg {
+
+using boost::asio::awaitable;
+
+namespace {
+
+#define CHATD_USER_COLUMNS \
+  "u.id, u.username, u.email, u.is_online, chatd_ts(u.last_seen), chatd_ts(u.created_at)"
+
+constexpr Statement kInsert{"user_insert",
+                            "INSERT INTO users AS u (username, email, password_hash) "
+                            "VALUES ($1, $2, $3) RETURNING " CHATD_USER_COLUMNS};
+constexpr Statement kByEmail{"user_by_email", "SELECT " CHATD_USER_COLUMNS
+                                              ", u.password_hash FROM users u WHERE u.email = $1"};
+constexpr Statement kById{"user_by_id",
+                          "SELECT " CHATD_USER_COLUMNS " FROM users u WHERE u.id = $1"};
+constexpr Statement kByUsername{
+    "user_by_username",
+    "SELECT " CHATD_USER_COLUMNS " FROM users u WHERE lower(u.username) = lower($1)"};
+
+#undef CHATD_USER_COLUMNS
+
+// Which field clashed, from the unique index that refused the row.
+Error create_error(const PgError& e) {
+  if (e.code != errc::conflict) return to_domain_error(e);
+  if (e.constraint == "users_email_key")
+    return make_error(errc::conflict, "email already registered");
+  return make_error(errc::conflict, "username already taken");
+}
+
+}  // namespace
+
+User read_user(const ResultSet& rs, int row, int col) {
+  User u;
+  u.id = rs.int64(row, col);
+  u.username = rs.str(row, col + 1);
+  u.email = rs.str(row, col + 2);
+  u.is_online = rs.boolean(row, col + 3);
+  u.last_seen = rs.opt_str(row, col + 4);
+  u.created_at = rs.str(row, col + 5);
+  return u;
+}
+
+awaitable<Result<User>> PgUserRepository::create(NewUser user) {
+  auto rs = co_await pool_.exec(kInsert, params(std::move(user.username), std::move(user.email), std::move(user.password_hash)));
+  if (!rs) co_return create_error(rs.error());
+  co_return read_user(*rs, 0);
+}
+
+awaitable<Result<std::optional<UserCredentials>>> PgUserRepository::find_credentials(
+    std::string email) {
+  auto rs = co_await pool_.exec(kByEmail, params(std::move(email)));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (rs->empty()) co_return std::optional<UserCredentials>{};
+  co_return std::optional<UserCredentials>{UserCredentials{read_user(*rs, 0), rs->str(0, 6)}};
+}
+
+awaitable<Result<std::optional<User>>> PgUserRepository::find_by_id(UserId id) {
+  auto rs = co_await pool_.exec(kById, params(std::to_string(id)));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (rs->empty()) co_return std::optional<User>{};
+  co_return std::optional<User>{read_user(*rs, 0)};
+}
+
+awaitable<Result<std::vector<User>>> PgUserRepository::find_by_username(std::string username) {
+  auto rs = co_await pool_.exec(kByUsername, params(std::move(username)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<User> users;
+  for (int r = 0; r < rs->rows(); ++r) users.push_back(read_user(*rs, r));
+  co_return users;
+}
+
+}  // namespace chatd::pg

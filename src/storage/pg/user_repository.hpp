@@ -1,0 +1,27 @@
+// UserRepository on PostgreSQL.
+#pragma once
+
+#include "domain/user_repository.hpp"
+#include "storage/pg/pool.hpp"
+
+namespace chatd::pg {
+
+class PgUserRepository final : public UserRepository {
+ public:
+  explicit PgUserRepository(Pool& pool) : pool_(pool) {}
+
+  boost::asio::awaitable<Result<User>> create(NewUser user) override;
+  boost::asio::awaitable<Result<std::optional<UserCredentials>>> find_credentials(
+      std::string email) override;
+  boost::asio::awaitable<Result<std::optional<User>>> find_by_id(UserId id) override;
+  boost::asio::awaitable<Result<std::vector<User>>> find_by_username(std::string username) override;
+
+ private:
+  Pool& pool_;
+};
+
+// Reads six user columns starting at `col`: id, username, email, is_online,
+// chatd_ts(last_seen), chatd_ts(created_at).
+User read_user(const ResultSet& rs, int row, int col = 0);
+
+}  // namespace chatd::pg
