@@ -35,6 +35,7 @@ ensure_packages() {
 }
 
 # build DIR TYPE [extra cmake args...]: configure once, then build with ninja -j2 and ccache.
+# BUILD_TARGET (default: all) picks what to build.
 build() {
   local dir="$1" type="$2"
   shift 2
@@ -44,7 +45,7 @@ build() {
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
   fi
-  cmake --build "$dir" -j "${CHATD_BUILD_JOBS:-2}"
+  cmake --build "$dir" -j "${CHATD_BUILD_JOBS:-2}" --target "${BUILD_TARGET:-all}"
 }
 
 # PostgreSQL refuses to run as root: run its tools as the postgres system user then.
