@@ -18,13 +18,23 @@
 #include "auth/login_throttle.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/token_service.hpp"
+#include "domain/group_service.hpp"
+#include "domain/messaging_service.hpp"
+#include "domain/presence_service.hpp"
+#include "http/group_handlers.hpp"
 #include "http/health_handlers.hpp"
 #include "http/router.hpp"
 #include "http/user_handlers.hpp"
+#include "hub/hub.hpp"
 #include "net/server.hpp"
+#include "net/ws_session.hpp"
+#include "storage/pg/group_repository.hpp"
+#include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/pool.hpp"
 #include "storage/pg/user_repository.hpp"
+#include "ws/dispatcher.hpp"
+#include "ws/hub_publisher.hpp"
 
 namespace chatd {
 
@@ -43,14 +53,19 @@ std::string random_password() {
   return s;
 }
 
-// Start-up work that must finish before serving: the schema.
-awaitable<void> prepare_database(pg::Pool& pool) {
-  auto lease = co_await pool.acquire();
-  if (!lease) throw std::runtime_error("cannot connect to the database: " + lease.error().message);
-  auto report = co_await pg::migrate(**lease, pg::embedded_migrations());
-  if (!report) throw std::runtime_error("migrations failed: " + report.error().message);
-  spdlog::info("database schema at version {} ({} migration(s) applied now)",
-               report->current_version, report->applied);
+// Start-up work that must finish before serving: the schema, and presence flags a crash left.
+awaitable<void> prepare_database(pg::Pool& pool, PresenceService& presence) {
+  {
+    auto lease = co_await pool.acquire();
+    if (!lease)
+      throw std::runtime_error("cannot connect to the database: " + lease.error().message);
+    auto report = co_await pg::migrate(**lease, pg::embedded_migrations());
+    if (!report) throw std::runtime_error("migrations failed: " + report.error().message);
+    spdlog::info("database schema at version {} ({} migration(s) applied now)",
+                 report->current_version, report->applied);
+  }
+  if (auto reset = co_await presence.reset(); !reset)
+    throw std::runtime_error("clearing presence failed: " + reset.error().message);
 }
 
 }  // namespace
@@ -62,12 +77,23 @@ int App::run() {
   pg::Pool pool(ioc.get_executor(),
                 pg::PoolOptions{config_.database_url, static_cast<std::size_t>(config_.db_pool_size),
                                 std::chrono::milliseconds(config_.db_acquire_timeout_ms)});
+  pg::PgUserRepository users(pool);
+  pg::PgMessageRepository messages(pool);
+  pg::PgGroupRepository group_store(pool);
+  hub::Hub hub;
+  ws::HubPublisher publisher(hub);
+  PresenceService presence(users, publisher);
   {
-    auto ready = asio::co_spawn(ioc, prepare_database(pool), asio::use_future);
+    auto ready = asio::co_spawn(ioc, prepare_database(pool, presence), asio::use_future);
     ioc.run();
     ready.get();  // rethrows a start-up failure
     ioc.restart();
   }
+  MessagingService messaging(ioc.get_executor(), messages, publisher,
+                             MessagingOptions{static_cast<std::size_t>(config_.send_shards),
+                                              static_cast<std::size_t>(config_.send_batch)});
+  GroupService groups(group_store,
+                      GroupOptions{static_cast<std::size_t>(config_.max_group_members)});
 
   auth::PasswordHasher hasher({config_.bcrypt_cost,
                                static_cast<std::size_t>(effective_hash_threads(config_)),
@@ -77,7 +103,6 @@ int App::run() {
       {static_cast<std::size_t>(config_.login_max_failures_per_email),
        static_cast<std::size_t>(config_.login_max_failures_per_address),
        std::chrono::seconds(config_.login_window_seconds)});
-  pg::PgUserRepository users(pool);
   auth::AccountService accounts(users, hasher, tokens, throttle,
                                 auth::PasswordHasher::hash_now(random_password(),
                                                                config_.bcrypt_cost));
@@ -88,31 +113,47 @@ int App::run() {
     co_return r.has_value();
   });
   http::add_user_routes(router, accounts);
+  http::add_group_routes(router, groups);
+
+  ws::Dispatcher dispatcher(messaging);
+  net::WsDeps ws_deps{hub,
+                      dispatcher,
+                      messaging,
+                      presence,
+                      accounts,
+                      net::WsOptions{static_cast<std::size_t>(config_.ws_max_frame_bytes),
+                                     static_cast<std::size_t>(config_.ws_queue_messages),
+                                     static_cast<std::size_t>(config_.ws_queue_bytes),
+                                     std::chrono::seconds(config_.ws_idle_timeout_seconds),
+                                     static_cast<double>(config_.ws_events_per_second),
+                                     static_cast<double>(config_.ws_event_burst)}};
 
   net::Server server(ioc,
                      net::ServerOptions{config_.address, config_.port,
                                         static_cast<std::size_t>(config_.max_body_bytes), 16 * 1024,
                                         std::chrono::milliseconds(config_.header_timeout_ms),
                                         std::chrono::milliseconds(config_.idle_timeout_ms)},
-                     router);
+                     router, tokens, &ws_deps);
   server.start();
   spdlog::info("chatd listening on {}:{} with {} I/O thread(s)", config_.address, server.port(),
                io_threads);
 
-  // Graceful stop: refuse new connections, let in-flight requests finish (bounded by the grace
-  // period), then stop the loop.
+  // Graceful stop: refuse new connections, close WebSockets with 1001 after what is queued to
+  // them, let in-flight requests finish (all bounded by the grace period), then stop the loop.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {} received: shutting down", sig);
     server.stop_accepting();
+    hub.close_all(net::kCloseGoingAway, "server shutting down");
     asio::co_spawn(
         ioc,
         [&]() -> awaitable<void> {
           asio::steady_timer t(ioc);
           const auto deadline =
               std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.shutdown_grace_ms);
-          while (server.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+          while ((server.in_flight() > 0 || hub.connections() > 0) &&
+                 std::chrono::steady_clock::now() < deadline) {
             t.expires_after(20ms);
             co_await t.async_wait(asio::use_awaitable);
           }

@@ -16,4 +16,45 @@ boost::json::object to_json(const User& u, bool with_email) {
   return o;
 }
 
+boost::json::object to_json(const Message& m) {
+  boost::json::object o;
+  o["id"] = m.id;
+  o["conversation_id"] = m.conversation_id;
+  o["seq"] = m.seq;
+  o["sender_id"] = m.sender_id;
+  if (m.to)
+    o["to"] = *m.to;
+  else
+    o["to"] = nullptr;
+  if (m.group_id)
+    o["group_id"] = *m.group_id;
+  else
+    o["group_id"] = nullptr;
+  o["content"] = m.content;
+  if (m.client_id)
+    o["client_id"] = *m.client_id;
+  else
+    o["client_id"] = nullptr;
+  o["created_at"] = m.created_at;
+  return o;
+}
+
+boost::json::object to_json(const Group& g) {
+  boost::json::object o;
+  o["id"] = g.id;
+  o["name"] = g.name;
+  o["owner_id"] = g.owner_id;
+  o["created_at"] = g.created_at;
+  boost::json::array members;
+  for (const auto& m : g.members) {
+    boost::json::object mo;
+    mo["user_id"] = m.user_id;
+    mo["username"] = m.username;
+    mo["role"] = m.role == GroupRole::admin ? "admin" : "member";
+    members.push_back(std::move(mo));
+  }
+  o["members"] = std::move(members);
+  return o;
+}
+
 }  // namespace chatd::codec

@@ -4,11 +4,15 @@
 
 #include <boost/json/object.hpp>
 
+#include "domain/group.hpp"
+#include "domain/message.hpp"
 #include "domain/user.hpp"
 
 namespace chatd::codec {
 
 // `with_email` only for the caller's own record (PROTOCOL §2).
 boost::json::object to_json(const User& u, bool with_email);
+boost::json::object to_json(const Message& m);
+boost::json::object to_json(const Group& g);
 
 }  // namespace chatd::codec

@@ -116,6 +116,32 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("shutdown-grace-ms", "CHATD_SHUTDOWN_GRACE_MS",
                           "time given to in-flight requests on SIGTERM",
                           &Config::shutdown_grace_ms, 0, 600000));
+    f.push_back(int_field("ws-idle-timeout-seconds", "CHATD_WS_IDLE_TIMEOUT_SECONDS",
+                          "a WebSocket peer silent this long is dropped (pings at half of it)",
+                          &Config::ws_idle_timeout_seconds, 2, 3600));
+    f.push_back(int_field("ws-max-frame-bytes", "CHATD_WS_MAX_FRAME_BYTES",
+                          "largest WebSocket message (larger: close 1009)",
+                          &Config::ws_max_frame_bytes, 1024, 16 * 1024 * 1024));
+    f.push_back(int_field("ws-queue-messages", "CHATD_WS_QUEUE_MESSAGES",
+                          "frames queued to one connection before it is dropped (close 1008)",
+                          &Config::ws_queue_messages, 1, 1000000));
+    f.push_back(int_field("ws-queue-bytes", "CHATD_WS_QUEUE_BYTES",
+                          "bytes queued to one connection before it is dropped (close 1008)",
+                          &Config::ws_queue_bytes, 1024, 1024LL * 1024 * 1024));
+    f.push_back(int_field("ws-events-per-second", "CHATD_WS_EVENTS_PER_SECOND",
+                          "sustained client events per connection before rate_limited",
+                          &Config::ws_events_per_second, 1, 1000000));
+    f.push_back(int_field("ws-event-burst", "CHATD_WS_EVENT_BURST",
+                          "client events a connection may send at once", &Config::ws_event_burst,
+                          1, 1000000));
+    f.push_back(int_field("max-group-members", "CHATD_MAX_GROUP_MEMBERS",
+                          "members of one group at most", &Config::max_group_members, 2, 100000));
+    f.push_back(int_field("send-shards", "CHATD_SEND_SHARDS",
+                          "message committers working in parallel (conversations split by id)",
+                          &Config::send_shards, 1, 64));
+    f.push_back(int_field("send-batch", "CHATD_SEND_BATCH",
+                          "messages stored in one transaction at most", &Config::send_batch, 1,
+                          10000));
     f.push_back(ConfigField{"log-level", "CHATD_LOG_LEVEL",
                             "trace, debug, info, warn, error",
                             [](Config& c, const std::string& v) {

@@ -29,6 +29,15 @@ struct Config {
   int login_max_failures_per_address = 50;
   int login_window_seconds = 300;
   int shutdown_grace_ms = 10000;
+  int ws_idle_timeout_seconds = 60;
+  int ws_max_frame_bytes = 64 * 1024;
+  int ws_queue_messages = 8192;
+  int ws_queue_bytes = 4 * 1024 * 1024;
+  int ws_events_per_second = 50;
+  int ws_event_burst = 300;
+  int max_group_members = 256;
+  int send_shards = 4;
+  int send_batch = 256;
   std::string log_level = "info";
 };
 

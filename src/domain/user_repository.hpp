@@ -24,6 +24,15 @@ class UserRepository {
   // Exact, case-insensitive match.
   virtual boost::asio::awaitable<Result<std::vector<User>>> find_by_username(
       std::string username) = 0;
+
+  // Records a presence transition that happened at `at` (RFC 3339); an older transition never
+  // overwrites a newer one. Returns the user's last_seen afterwards.
+  virtual boost::asio::awaitable<Result<std::optional<std::string>>> set_presence(
+      UserId id, bool online, std::string at) = 0;
+  // Everyone who shares a conversation with `id`.
+  virtual boost::asio::awaitable<Result<std::vector<UserId>>> contacts(UserId id) = 0;
+  // At start-up no connection exists yet: clears every is_online left by a crash.
+  virtual boost::asio::awaitable<Result<std::int64_t>> clear_presence() = 0;
 };
 
 }  // namespace chatd

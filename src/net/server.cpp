@@ -11,10 +11,13 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/url/parse.hpp>
 
+#include "auth/token_service.hpp"
 #include "http/errors.hpp"
 #include "http/router.hpp"
+#include "net/ws_session.hpp"
 
 namespace chatd::net {
 
@@ -26,11 +29,14 @@ using asio::ip::tcp;
 using asio::use_awaitable;
 
 struct Server::State {
-  State(asio::io_context& c, ServerOptions o, const http::Router& r)
-      : ioc(c), options(std::move(o)), router(r), acceptor(c) {}
+  State(asio::io_context& c, ServerOptions o, const http::Router& r, const auth::TokenService& t,
+        WsDeps* w)
+      : ioc(c), options(std::move(o)), router(r), tokens(t), ws(w), acceptor(c) {}
   asio::io_context& ioc;
   ServerOptions options;
   const http::Router& router;
+  const auth::TokenService& tokens;
+  WsDeps* ws;
   tcp::acceptor acceptor;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> in_flight{0};
@@ -74,8 +80,9 @@ bhttp::response<bhttp::string_body> to_beast(http::Response r, unsigned version,
 }
 
 // A reply to a request that could not be parsed; the connection is closed after it.
-awaitable<void> reply_and_close(beast::tcp_stream& stream, http::Response r) {
-  auto res = to_beast(std::move(r), 11, false);
+// `r` by reference: it is a temporary of the caller's co_await expression, alive until resumed.
+awaitable<void> reply_and_close(beast::tcp_stream& stream, const http::Response& r) {
+  auto res = to_beast(r, 11, false);
   boost::system::error_code ec;
   stream.expires_after(std::chrono::seconds(5));
   co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
@@ -125,6 +132,28 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       co_await reply_and_close(
           stream, http::error_response(make_error(errc::invalid_input, "malformed HTTP request")));
       break;
+    }
+
+    if (beast::websocket::is_upgrade(parser.get())) {
+      auto req = parser.release();
+      http::Request target;
+      if (!parse_target(req.target(), target) || target.path != "/ws" || state->ws == nullptr) {
+        co_await reply_and_close(stream, http::error_response(make_error(
+                                             errc::not_found, "no WebSocket endpoint here")));
+        break;
+      }
+      // PROTOCOL §3: ?token= or Authorization: Bearer; without a valid one, 401 and no upgrade.
+      std::string_view token = auth::bearer_token(req[bhttp::field::authorization]);
+      if (const auto* q = target.query_param("token"); token.empty() && q != nullptr) token = *q;
+      auto user = state->tokens.verify(token);
+      if (!user) {
+        spdlog::info("GET /ws 401 (upgrade refused)");
+        co_await reply_and_close(stream, http::error_response(user.error()));
+        break;
+      }
+      auto session = std::make_shared<WsSession>(std::move(stream), *user, *state->ws);
+      co_await session->run(std::move(req));
+      co_return;
     }
 
     const auto started = std::chrono::steady_clock::now();
@@ -199,8 +228,9 @@ awaitable<void> accept_loop(std::shared_ptr<Server::State> state) {
 
 }  // namespace
 
-Server::Server(asio::io_context& ioc, ServerOptions options, const http::Router& router)
-    : state_(std::make_shared<State>(ioc, std::move(options), router)) {}
+Server::Server(asio::io_context& ioc, ServerOptions options, const http::Router& router,
+               const auth::TokenService& tokens, WsDeps* ws)
+    : state_(std::make_shared<State>(ioc, std::move(options), router, tokens, ws)) {}
 
 Server::~Server() = default;
 

@@ -13,8 +13,13 @@
 namespace chatd::http {
 class Router;
 }
+namespace chatd::auth {
+class TokenService;
+}
 
 namespace chatd::net {
+
+struct WsDeps;
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
@@ -27,7 +32,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(boost::asio::io_context& ioc, ServerOptions options, const http::Router& router);
+  // `ws` (optional) serves GET /ws upgrades, authenticated with `tokens`.
+  Server(boost::asio::io_context& ioc, ServerOptions options, const http::Router& router,
+         const auth::TokenService& tokens, WsDeps* ws);
   ~Server();
 
   // Binds and starts accepting; throws when the address cannot be bound.

@@ -96,7 +96,7 @@ ChatdProcess::~ChatdProcess() {
     int st;
     waitpid(pid_, &st, 0);
   }
-  unlink(log_path_.c_str());
+  if (std::getenv("CHATD_KEEP_LOGS") == nullptr) unlink(log_path_.c_str());
 }
 
 void ChatdProcess::start() {

@@ -22,6 +22,23 @@ constexpr Statement kByUsername{
 
 #undef CHATD_USER_COLUMNS
 
+constexpr Statement kSetPresence{
+    "user_set_presence",
+    "UPDATE users SET is_online = $2,"
+    "                 last_seen = CASE WHEN $2 THEN last_seen ELSE $3::timestamptz END,"
+    "                 presence_at = $3::timestamptz"
+    " WHERE id = $1 AND (presence_at IS NULL OR presence_at <= $3::timestamptz)"};
+constexpr Statement kLastSeen{"user_last_seen",
+                              "SELECT chatd_ts(last_seen) FROM users WHERE id = $1"};
+constexpr Statement kContacts{
+    "user_contacts",
+    "SELECT DISTINCT b.user_id FROM conversation_members a"
+    " JOIN conversation_members b ON b.conversation_id = a.conversation_id"
+    " WHERE a.user_id = $1 AND b.user_id <> $1"};
+constexpr Statement kClearPresence{
+    "user_clear_presence",
+    "UPDATE users SET is_online = false, last_seen = now(), presence_at = now() WHERE is_online"};
+
 // Which field clashed, from the unique index that refused the row.
 Error create_error(const PgError& e) {
   if (e.code != errc::conflict) return to_domain_error(e);
@@ -70,6 +87,35 @@ awaitable<Result<std::vector<User>>> PgUserRepository::find_by_username(std::str
   std::vector<User> users;
   for (int r = 0; r < rs->rows(); ++r) users.push_back(read_user(*rs, r));
   co_return users;
+}
+
+awaitable<Result<std::optional<std::string>>> PgUserRepository::set_presence(UserId id, bool online,
+                                                                           std::string at) {
+  // Both in one round trip: the write (skipped when a newer transition is stored) and the
+  // last_seen it leaves.
+  std::vector<Query> queries;
+  queries.push_back(
+      Query{&kSetPresence, params(std::to_string(id), online ? "true" : "false", std::move(at))});
+  queries.push_back(Query{&kLastSeen, params(std::to_string(id))});
+  auto rs = co_await pool_.run(std::move(queries));
+  if (!rs) co_return to_domain_error(rs.error());
+  const auto& last = (*rs)[1];
+  if (last.empty()) co_return std::optional<std::string>{};
+  co_return last.opt_str(0, 0);
+}
+
+awaitable<Result<std::vector<UserId>>> PgUserRepository::contacts(UserId id) {
+  auto rs = co_await pool_.exec(kContacts, params(std::to_string(id)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<UserId> out;
+  for (int r = 0; r < rs->rows(); ++r) out.push_back(rs->int64(r, 0));
+  co_return out;
+}
+
+awaitable<Result<std::int64_t>> PgUserRepository::clear_presence() {
+  auto rs = co_await pool_.exec(kClearPresence, params());
+  if (!rs) co_return to_domain_error(rs.error());
+  co_return rs->affected();
 }
 
 }  // namespace chatd::pg

@@ -15,6 +15,10 @@ class PgUserRepository final : public UserRepository {
       std::string email) override;
   boost::asio::awaitable<Result<std::optional<User>>> find_by_id(UserId id) override;
   boost::asio::awaitable<Result<std::vector<User>>> find_by_username(std::string username) override;
+  boost::asio::awaitable<Result<std::optional<std::string>>> set_presence(UserId id, bool online,
+                                                                         std::string at) override;
+  boost::asio::awaitable<Result<std::vector<UserId>>> contacts(UserId id) override;
+  boost::asio::awaitable<Result<std::int64_t>> clear_presence() override;
 
  private:
   Pool& pool_;

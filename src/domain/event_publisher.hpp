@@ -1,0 +1,32 @@
+// Where services hand events for connected users: "deliver this to these users". The WebSocket
+// hub implements it on one node; a cross-node bus can implement it later without changes here.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "domain/message.hpp"
+
+namespace chatd {
+
+// Identifies one connection, so a sender's own connection can be left out of an echo.
+using SessionId = std::uint64_t;
+
+struct PresenceChange {
+  UserId user_id = 0;
+  bool online = false;
+  std::optional<std::string> last_seen;
+};
+
+class EventPublisher {
+ public:
+  virtual ~EventPublisher() = default;
+  // `message` to every connection of `recipients` and the sender's connections but `origin`.
+  virtual void message(const Message& m, std::span<const UserId> recipients,
+                       SessionId origin) = 0;
+  virtual void receipt(UserId to, const Receipt& r) = 0;
+  virtual void presence(std::span<const UserId> to, const PresenceChange& p) = 0;
+  virtual void typing(std::span<const UserId> to, ConversationId c, UserId who) = 0;
+};
+
+}  // namespace chatd

@@ -1,0 +1,183 @@
+#include "domain/messaging_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "domain/validation.hpp"
+
+namespace chatd {
+
+using boost::asio::awaitable;
+
+namespace {
+constexpr std::size_t kMaxCachedConversations = 100000;
+}
+
+std::size_t count_code_points(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::optional<Error> check_content(std::string_view content, std::size_t max_chars) {
+  if (!validation::is_valid_utf8(content))
+    return make_error(errc::invalid_input, "content must be valid UTF-8");
+  const auto n = count_code_points(content);
+  if (n == 0 || n > max_chars)
+    return make_error(errc::invalid_input,
+                      "content must be 1-" + std::to_string(max_chars) + " characters");
+  const bool blank = std::all_of(content.begin(), content.end(), [](unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  });
+  if (blank) return make_error(errc::invalid_input, "content must not be blank");
+  return std::nullopt;
+}
+
+MessagingService::MessagingService(boost::asio::any_io_executor ex, MessageRepository& repo,
+                                   EventPublisher& publisher, MessagingOptions options)
+    : repo_(repo),
+      publisher_(publisher),
+      options_(options),
+      deliveries_(ex, 1000, [this](std::vector<Delivery>& b) { return commit_deliveries(b); }) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.shards); ++i)
+    shards_.push_back(std::make_unique<BatchQueue<Pending>>(
+        ex, options_.max_batch, [this](std::vector<Pending>& b) { return commit(b); }));
+}
+
+awaitable<Result<ConversationId>> MessagingService::resolve(UserId sender, const SendRequest& r) {
+  if (r.to) {
+    const auto key = std::minmax(sender, *r.to);
+    {
+      std::lock_guard lock(cache_mutex_);
+      if (auto it = direct_cache_.find(key); it != direct_cache_.end()) co_return it->second;
+    }
+    auto c = co_await repo_.direct_conversation(key.first, key.second);
+    if (!c) {
+      if (c.error().code == errc::not_found)
+        co_return make_error(errc::not_found, "no such user");
+      co_return c.error();
+    }
+    std::lock_guard lock(cache_mutex_);
+    if (direct_cache_.size() >= kMaxCachedConversations) direct_cache_.clear();
+    direct_cache_.emplace(key, *c);
+    co_return *c;
+  }
+  {
+    std::lock_guard lock(cache_mutex_);
+    if (auto it = group_cache_.find(*r.group_id); it != group_cache_.end()) co_return it->second;
+  }
+  auto c = co_await repo_.group_conversation(*r.group_id);
+  if (!c) co_return c.error();
+  if (!*c) co_return make_error(errc::not_found, "no such group");
+  std::lock_guard lock(cache_mutex_);
+  if (group_cache_.size() >= kMaxCachedConversations) group_cache_.clear();
+  group_cache_.emplace(*r.group_id, **c);
+  co_return **c;
+}
+
+awaitable<Status> MessagingService::submit(UserId sender, SessionId origin, SendRequest request,
+                                           SendCallback done) {
+  if (request.to.has_value() == request.group_id.has_value())
+    co_return make_error(errc::invalid_input, "exactly one of to and group_id is required");
+  if (request.to && *request.to == sender)
+    co_return make_error(errc::invalid_input, "cannot send a message to oneself");
+  if (auto e = check_content(request.content, options_.max_content_chars)) co_return *e;
+  if (request.client_id &&
+      (count_code_points(*request.client_id) > options_.max_client_id_chars ||
+       !validation::is_valid_utf8(*request.client_id)))
+    co_return make_error(errc::invalid_input, "client_id must be at most 64 characters");
+
+  auto conversation = co_await resolve(sender, request);
+  if (!conversation) co_return conversation.error();
+  auto& shard = *shards_[static_cast<std::size_t>(*conversation) % shards_.size()];
+  shard.push(Pending{NewMessage{*conversation, sender, std::move(request.content),
+                                std::move(request.client_id)},
+                     origin, std::move(done)});
+  co_return Status{};
+}
+
+void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
+  if (!outcome) {
+    p.done(outcome.error());
+    return;
+  }
+  switch (outcome->kind) {
+    case AppendOutcome::Kind::stored:
+      publisher_.message(outcome->message, outcome->recipients, p.origin);
+      p.done(std::move(outcome->message));
+      return;
+    case AppendOutcome::Kind::duplicate:
+      p.done(std::move(outcome->message));  // stored before: ack again, fan out nothing
+      return;
+    case AppendOutcome::Kind::not_member:
+      p.done(make_error(errc::forbidden, "not a member of this conversation"));
+      return;
+  }
+}
+
+awaitable<void> MessagingService::commit(std::vector<Pending>& batch) {
+  std::vector<NewMessage> rows;
+  rows.reserve(batch.size());
+  for (const auto& p : batch) rows.push_back(p.message);
+  auto outcomes = co_await repo_.append(std::move(rows));
+  if (outcomes) {
+    for (std::size_t i = 0; i < batch.size(); ++i) finish(batch[i], std::move((*outcomes)[i]));
+    co_return;
+  }
+  if (batch.size() == 1) {
+    finish(batch[0], outcomes.error());
+    co_return;
+  }
+  // One bad message must not sink the others: store them one by one to isolate it.
+  spdlog::warn("message batch of {} failed ({}), retrying one by one", batch.size(),
+               outcomes.error().message);
+  for (auto& p : batch) {
+    std::vector<NewMessage> one{p.message};
+    auto single = co_await repo_.append(std::move(one));
+    if (single)
+      finish(p, std::move(single->front()));
+    else
+      finish(p, single.error());
+  }
+}
+
+void MessagingService::delivered(Delivery d) { deliveries_.push(d); }
+
+awaitable<void> MessagingService::commit_deliveries(std::vector<Delivery>& batch) {
+  auto changes = co_await repo_.mark_delivered(batch);
+  if (!changes) {
+    // The receipts stay 'sent': the messages are pushed again on the next connect.
+    spdlog::warn("marking {} deliveries failed: {}", batch.size(), changes.error().message);
+    co_return;
+  }
+  for (const auto& c : *changes) publisher_.receipt(c.sender_id, c.receipt);
+}
+
+awaitable<Status> MessagingService::mark_read(UserId reader, ConversationId c, Seq seq) {
+  if (c <= 0 || seq <= 0)
+    co_return make_error(errc::invalid_input, "conversation_id and seq must be positive");
+  auto changes = co_await repo_.mark_read(reader, c, seq);
+  if (!changes) co_return changes.error();
+  for (const auto& ch : *changes) publisher_.receipt(ch.sender_id, ch.receipt);
+  co_return Status{};
+}
+
+awaitable<Status> MessagingService::typing(UserId who, ConversationId c) {
+  if (c <= 0) co_return make_error(errc::invalid_input, "conversation_id must be positive");
+  auto members = co_await repo_.members(c);
+  if (!members) co_return members.error();
+  if (!*members || std::find((*members)->begin(), (*members)->end(), who) == (*members)->end())
+    co_return make_error(errc::not_found, "no such conversation");
+  std::vector<UserId> others;
+  for (auto u : **members)
+    if (u != who) others.push_back(u);
+  publisher_.typing(others, c, who);
+  co_return Status{};
+}
+
+awaitable<Result<std::vector<Message>>> MessagingService::undelivered(UserId user, MessageId after,
+                                                                      int limit) {
+  co_return co_await repo_.undelivered(user, after, limit);
+}
+
+}  // namespace chatd

@@ -1,0 +1,87 @@
+// Sending (validation, conversation resolution, group commit, fan-out), receipts and typing
+// (PROTOCOL §3–§4). Persist first, then acknowledge and fan out: fan-out runs in the committer,
+// in seq order, so every conversation is delivered in the order of its seq.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/batch_queue.hpp"
+#include "domain/event_publisher.hpp"
+#include "domain/message_repository.hpp"
+
+namespace chatd {
+
+struct SendRequest {
+  std::optional<UserId> to;
+  std::optional<GroupId> group_id;
+  std::string content;
+  std::optional<std::string> client_id;
+};
+
+struct MessagingOptions {
+  std::size_t shards = 4;       // committers working in parallel (conversations are split)
+  std::size_t max_batch = 256;  // messages per transaction at most
+  std::size_t max_content_chars = 4096;
+  std::size_t max_client_id_chars = 64;
+};
+
+// Called once with the stored message (or the original one for a repeated client_id).
+using SendCallback = std::function<void(Result<Message>)>;
+
+class MessagingService {
+ public:
+  MessagingService(boost::asio::any_io_executor ex, MessageRepository& repo,
+                   EventPublisher& publisher, MessagingOptions options = {});
+
+  // Validates and queues a message for storing; an error here means nothing was queued.
+  // `done` runs later, on the committer, after the message is stored and fanned out. Messages
+  // submitted one after another by one caller keep that order.
+  boost::asio::awaitable<Status> submit(UserId sender, SessionId origin, SendRequest request,
+                                        SendCallback done);
+
+  boost::asio::awaitable<Status> mark_read(UserId reader, ConversationId c, Seq seq);
+  boost::asio::awaitable<Status> typing(UserId who, ConversationId c);
+
+  // A message was written to one of `user`'s connections: mark it delivered (batched) and tell
+  // its sender.
+  void delivered(Delivery d);
+
+  boost::asio::awaitable<Result<std::vector<Message>>> undelivered(UserId user, MessageId after,
+                                                                   int limit);
+
+ private:
+  struct Pending {
+    NewMessage message;
+    SessionId origin;
+    SendCallback done;
+  };
+  boost::asio::awaitable<void> commit(std::vector<Pending>& batch);
+  boost::asio::awaitable<void> commit_deliveries(std::vector<Delivery>& batch);
+  void finish(Pending& p, Result<AppendOutcome> outcome);
+  boost::asio::awaitable<Result<ConversationId>> resolve(UserId sender, const SendRequest& r);
+
+  MessageRepository& repo_;
+  EventPublisher& publisher_;
+  MessagingOptions options_;
+  std::vector<std::unique_ptr<BatchQueue<Pending>>> shards_;
+  BatchQueue<Delivery> deliveries_;
+
+  std::mutex cache_mutex_;  // conversation ids never change once created
+  std::map<std::pair<UserId, UserId>, ConversationId> direct_cache_;
+  std::unordered_map<GroupId, ConversationId> group_cache_;
+};
+
+// PROTOCOL §4 content rules: 1–max characters (code points), not only whitespace.
+std::optional<Error> check_content(std::string_view content, std::size_t max_chars);
+std::size_t count_code_points(std::string_view utf8);
+
+}  // namespace chatd

@@ -1,0 +1,78 @@
+#include "hub/hub.hpp"
+
+#include <algorithm>
+
+namespace chatd::hub {
+
+Frame make_frame(std::string text, std::int64_t message_id) {
+  return Frame{std::make_shared<const std::string>(std::move(text)), message_id};
+}
+
+std::optional<Hub::Clock::time_point> Hub::add(std::shared_ptr<Subscriber> s) {
+  auto& sh = shard(s->user_id());
+  std::lock_guard lock(sh.mutex);
+  auto& list = sh.users[s->user_id()];
+  list.push_back(std::move(s));
+  if (list.size() == 1) return Clock::now();
+  return std::nullopt;
+}
+
+std::optional<Hub::Clock::time_point> Hub::remove(const Subscriber& s) {
+  auto& sh = shard(s.user_id());
+  std::lock_guard lock(sh.mutex);
+  auto it = sh.users.find(s.user_id());
+  if (it == sh.users.end()) return std::nullopt;
+  auto& list = it->second;
+  const auto before = list.size();
+  std::erase_if(list, [&](const auto& p) { return p.get() == &s; });
+  if (list.size() == before) return std::nullopt;
+  if (!list.empty()) return std::nullopt;
+  sh.users.erase(it);
+  return Clock::now();
+}
+
+std::size_t Hub::deliver(std::int64_t user, const Frame& frame, std::uint64_t except) {
+  auto& sh = shard(user);
+  std::lock_guard lock(sh.mutex);
+  auto it = sh.users.find(user);
+  if (it == sh.users.end()) return 0;
+  std::size_t n = 0;
+  for (const auto& s : it->second) {
+    if (s->session_id() == except) continue;
+    s->send(frame);  // only queues: cheap enough to do under the shard lock
+    ++n;
+  }
+  return n;
+}
+
+std::size_t Hub::deliver(std::span<const std::int64_t> users, const Frame& frame,
+                         std::uint64_t except) {
+  std::size_t n = 0;
+  for (auto u : users) n += deliver(u, frame, except);
+  return n;
+}
+
+bool Hub::online(std::int64_t user) const {
+  auto& sh = shard(user);
+  std::lock_guard lock(sh.mutex);
+  return sh.users.contains(user);
+}
+
+std::size_t Hub::connections() const {
+  std::size_t n = 0;
+  for (auto& sh : shards_) {
+    std::lock_guard lock(sh.mutex);
+    for (const auto& [u, list] : sh.users) n += list.size();
+  }
+  return n;
+}
+
+void Hub::close_all(std::uint16_t code, std::string_view reason) {
+  for (auto& sh : shards_) {
+    std::lock_guard lock(sh.mutex);
+    for (const auto& [u, list] : sh.users)
+      for (const auto& s : list) s->close(code, reason);
+  }
+}
+
+}  // namespace chatd::hub

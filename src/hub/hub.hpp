@@ -1,0 +1,75 @@
+// Who is connected on this node, and the hand-off of events to them. The hub sees neither
+// Beast nor libpq: it hands one shared, immutable, already-serialized frame to each subscriber,
+// whose send() only queues it on the connection's strand. Sharded by user id, so fan-out from
+// several threads rarely contends.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace chatd::hub {
+
+// An outgoing event, serialized once and shared by every connection that receives it.
+struct Frame {
+  std::shared_ptr<const std::string> text;
+  // > 0 on a `message` event for a recipient: writing it counts as delivery of that message.
+  std::int64_t message_id = 0;
+};
+
+Frame make_frame(std::string text, std::int64_t message_id = 0);
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual std::uint64_t session_id() const noexcept = 0;
+  virtual std::int64_t user_id() const noexcept = 0;
+  // Thread-safe and non-blocking: queues the frame; a connection over its queue bounds is
+  // dropped instead of slowing the caller.
+  virtual void send(Frame frame) = 0;
+  // Sends a close frame with `code` after what is already queued.
+  virtual void close(std::uint16_t code, std::string_view reason) = 0;
+};
+
+class Hub {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  // Registers a connection. When it is the user's first on this node, returns the time of that
+  // transition (taken under the lock, so a user's transitions are ordered).
+  std::optional<Clock::time_point> add(std::shared_ptr<Subscriber> s);
+  // Unregisters; returns the transition time when it was the user's last connection.
+  std::optional<Clock::time_point> remove(const Subscriber& s);
+
+  // Hands `frame` to every connection of every user in `users`, except session `except`.
+  // Returns the number of connections that got it.
+  std::size_t deliver(std::span<const std::int64_t> users, const Frame& frame,
+                      std::uint64_t except = 0);
+  std::size_t deliver(std::int64_t user, const Frame& frame, std::uint64_t except = 0);
+
+  bool online(std::int64_t user) const;
+  std::size_t connections() const;
+  // Asks every connection to close (shutdown: 1001 going away).
+  void close_all(std::uint16_t code, std::string_view reason);
+
+ private:
+  static constexpr std::size_t kShards = 64;
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::int64_t, std::vector<std::shared_ptr<Subscriber>>> users;
+  };
+  Shard& shard(std::int64_t user) const {
+    return shards_[static_cast<std::uint64_t>(user) % kShards];
+  }
+  mutable std::array<Shard, kShards> shards_;
+};
+
+}  // namespace chatd::hub

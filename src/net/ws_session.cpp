@@ -1,0 +1,244 @@
+#include "net/ws_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <atomic>
+
+#include "ws/event_codec.hpp"
+
+namespace chatd::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+std::atomic<std::uint64_t> next_session_id{1};
+constexpr int kReplayPage = 200;
+}  // namespace
+
+WsSession::WsSession(beast::tcp_stream stream, UserId user, WsDeps& deps)
+    : ws_(std::move(stream)),
+      user_(user),
+      deps_(deps),
+      id_(next_session_id++),
+      wake_(ws_.get_executor()),
+      kill_(ws_.get_executor()),
+      drained_(ws_.get_executor()),
+      tokens_(deps.options.event_burst),
+      refilled_(std::chrono::steady_clock::now()) {}
+
+WsSession::~WsSession() = default;
+
+void WsSession::send(hub::Frame frame) {
+  asio::post(ws_.get_executor(),
+             [self = shared_from_this(), f = std::move(frame)]() mutable {
+               if (self->holding_)
+                 self->held_.push_back(std::move(f));
+               else
+                 self->enqueue(std::move(f));
+             });
+}
+
+void WsSession::close(std::uint16_t code, std::string_view reason) {
+  asio::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::string(reason)] {
+    self->request_close(code, r);
+  });
+}
+
+void WsSession::wake_writer() { wake_.cancel(); }
+
+bool WsSession::queue_over_half() const {
+  return queue_.size() > deps_.options.queue_messages / 2 ||
+         queued_bytes_ > deps_.options.queue_bytes / 2;
+}
+
+// Backpressure (as in Beast's advanced server): while this connection's own queue is over half
+// full, stop reading its events, so a client that sends faster than it reads slows itself
+// down instead of overflowing its queue with acks.
+awaitable<void> WsSession::wait_for_room() {
+  while (!closing_ && queue_over_half()) {
+    drained_.expires_at(std::chrono::steady_clock::time_point::max());
+    boost::system::error_code ec;
+    co_await drained_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+void WsSession::enqueue(hub::Frame frame) {
+  if (closing_) return;
+  const auto& o = deps_.options;
+  if (queue_.size() + 1 > o.queue_messages || queued_bytes_ + frame.text->size() > o.queue_bytes) {
+    // A consumer that does not read must not hold memory or slow anyone else down.
+    spdlog::warn("dropping slow consumer: user {} session {} ({} frames, {} bytes queued)", user_,
+                 id_, queue_.size(), queued_bytes_);
+    queue_.clear();
+    queued_bytes_ = 0;
+    request_close(kClosePolicy, "slow consumer");
+    return;
+  }
+  queued_bytes_ += frame.text->size();
+  queue_.push_back(std::move(frame));
+  wake_writer();
+}
+
+void WsSession::request_close(std::uint16_t code, std::string reason) {
+  if (closing_) return;
+  closing_ = true;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  wake_writer();
+  drained_.cancel();
+  // If the peer does not take the close frame in time, cut the connection.
+  kill_.expires_after(std::chrono::seconds(5));
+  kill_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+}
+
+bool WsSession::take_token() {
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - refilled_).count();
+  refilled_ = now;
+  tokens_ = std::min(deps_.options.event_burst,
+                     tokens_ + elapsed * deps_.options.events_per_second);
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+awaitable<void> WsSession::write_loop() {
+  auto self = shared_from_this();
+  for (;;) {
+    while (queue_.empty() && !closing_) {
+      wake_.expires_at(std::chrono::steady_clock::time_point::max());
+      boost::system::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    if (queue_.empty()) break;  // closing, and everything queued before it is written
+    hub::Frame f = std::move(queue_.front());
+    queue_.pop_front();
+    queued_bytes_ -= f.text->size();
+    if (!queue_over_half()) drained_.cancel();
+    beast::error_code ec;
+    co_await ws_.async_write(asio::buffer(*f.text), asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      closing_ = true;
+      drained_.cancel();
+      co_return;
+    }
+    if (f.message_id > 0) deps_.messaging.delivered(Delivery{f.message_id, user_});
+  }
+  if (close_code_ != 0 && ws_.is_open()) {
+    websocket::close_reason reason;
+    reason.code = close_code_;
+    reason.reason = close_reason_;
+    beast::error_code ec;
+    co_await ws_.async_close(reason, asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+awaitable<void> WsSession::replay_offline() {
+  MessageId after = 0;
+  for (;;) {
+    auto page = co_await deps_.messaging.undelivered(user_, after, kReplayPage);
+    if (!page) {
+      spdlog::warn("offline messages for user {} not loaded: {}", user_, page.error().message);
+      break;
+    }
+    for (const auto& m : *page) {
+      replayed_.insert(m.id);
+      enqueue(hub::make_frame(ws::encode_message(m), m.id));
+      after = m.id;
+    }
+    if (static_cast<int>(page->size()) < kReplayPage || closing_) break;
+    // Let the writer drain before the next page, so a long backlog never trips the bounds.
+    asio::steady_timer t(ws_.get_executor());
+    while (!closing_ && queue_.size() > deps_.options.queue_messages / 4) {
+      t.expires_after(std::chrono::milliseconds(5));
+      co_await t.async_wait(use_awaitable);
+    }
+  }
+  // Live frames that came in meanwhile, minus the messages the backlog already carried.
+  holding_ = false;
+  for (auto& f : held_)
+    if (f.message_id == 0 || !replayed_.contains(f.message_id)) enqueue(std::move(f));
+  held_.clear();
+  replayed_.clear();
+}
+
+awaitable<void> WsSession::open() {
+  if (auto at = deps_.hub.add(shared_from_this()))
+    co_await deps_.presence.changed(user_, true, *at);
+  auto me = co_await deps_.accounts.get(user_);
+  if (!me) {
+    request_close(1011, "user unavailable");
+    holding_ = false;
+    co_return;
+  }
+  enqueue(hub::make_frame(ws::encode_ready(*me)));  // always the first frame
+  co_await replay_offline();
+}
+
+awaitable<void> WsSession::run(Request request) {
+  auto self = shared_from_this();
+  const auto& o = deps_.options;
+  websocket::stream_base::timeout timeouts{std::chrono::seconds(10), o.idle_timeout, true};
+  ws_.set_option(timeouts);
+  ws_.read_message_max(o.max_frame_bytes);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "chatd"); }));
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+
+  beast::error_code ec;
+  co_await ws_.async_accept(request, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return;
+  ws_.text(true);
+  spdlog::info("Client connected: user {} session {}", user_, id_);
+
+  asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
+  co_await open();
+
+  const std::shared_ptr<hub::Subscriber> conn = self;
+  beast::flat_buffer buffer;
+  while (!closing_) {
+    co_await wait_for_room();
+    if (closing_) break;
+    buffer.clear();
+    co_await ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
+    if (ec) break;
+    if (!ws_.got_text()) {
+      enqueue(hub::make_frame(
+          ws::encode_error(make_error(errc::invalid_input, "frames must be text"))));
+      continue;
+    }
+    if (!take_token()) {
+      enqueue(hub::make_frame(
+          ws::encode_error(make_error(errc::rate_limited, "too many events, slow down"))));
+      continue;
+    }
+    const auto text = beast::buffers_to_string(buffer.data());
+    co_await deps_.dispatcher.on_text(conn, text);
+  }
+  if (ec == websocket::error::message_too_big)
+    spdlog::info("closing session {}: frame over {} bytes", id_, o.max_frame_bytes);
+
+  // The reader is done: let the writer finish (and send a close frame if one was asked for).
+  closing_ = true;
+  wake_writer();
+  if (auto at = deps_.hub.remove(*this)) co_await deps_.presence.changed(user_, false, *at);
+  spdlog::info("Client disconnected: user {} session {}", user_, id_);
+}
+
+}  // namespace chatd::net

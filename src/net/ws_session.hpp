@@ -1,0 +1,96 @@
+// One WebSocket connection (PROTOCOL §3): upgrade, `ready`, the push of what arrived while the
+// user was offline, then a read loop feeding the dispatcher and a writer draining a bounded
+// queue. Everything runs on the connection's strand; other threads reach it only through send()
+// and close(), which post to that strand.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <unordered_set>
+
+#include "auth/account_service.hpp"
+#include "domain/messaging_service.hpp"
+#include "domain/presence_service.hpp"
+#include "hub/hub.hpp"
+#include "ws/dispatcher.hpp"
+
+namespace chatd::net {
+
+struct WsOptions {
+  std::size_t max_frame_bytes = 64 * 1024;
+  std::size_t queue_messages = 8192;  // queued frames before the connection is dropped
+  std::size_t queue_bytes = 4 * 1024 * 1024;
+  std::chrono::seconds idle_timeout{60};
+  double events_per_second = 50;  // sustained client events, then `rate_limited`
+  double event_burst = 300;
+};
+
+// Close codes chatd uses (RFC 6455 §7.4.1).
+inline constexpr std::uint16_t kCloseGoingAway = 1001;    // server shutting down
+inline constexpr std::uint16_t kClosePolicy = 1008;       // slow consumer: queue over its bounds
+inline constexpr std::uint16_t kCloseTooBig = 1009;       // frame over the limit
+
+struct WsDeps {
+  hub::Hub& hub;
+  ws::Dispatcher& dispatcher;
+  MessagingService& messaging;
+  PresenceService& presence;
+  auth::AccountService& accounts;
+  WsOptions options;
+};
+
+class WsSession final : public hub::Subscriber, public std::enable_shared_from_this<WsSession> {
+ public:
+  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+  WsSession(boost::beast::tcp_stream stream, UserId user, WsDeps& deps);
+  ~WsSession() override;
+
+  // Accepts the upgrade and serves the connection until it closes.
+  boost::asio::awaitable<void> run(Request request);
+
+  std::uint64_t session_id() const noexcept override { return id_; }
+  std::int64_t user_id() const noexcept override { return user_; }
+  void send(hub::Frame frame) override;
+  void close(std::uint16_t code, std::string_view reason) override;
+
+ private:
+  boost::asio::awaitable<void> open();
+  boost::asio::awaitable<void> replay_offline();
+  boost::asio::awaitable<void> write_loop();
+  void enqueue(hub::Frame frame);  // on the strand
+  void wake_writer();
+  bool queue_over_half() const;
+  boost::asio::awaitable<void> wait_for_room();
+  void request_close(std::uint16_t code, std::string reason);  // on the strand
+  bool take_token();
+
+  Stream ws_;
+  UserId user_;
+  WsDeps& deps_;
+  std::uint64_t id_;
+  boost::asio::steady_timer wake_;
+  boost::asio::steady_timer kill_;
+  boost::asio::steady_timer drained_;  // wakes a reader paused on a full queue
+  std::deque<hub::Frame> queue_;
+  std::size_t queued_bytes_ = 0;
+  // Until the offline backlog is pushed, live frames wait here (and duplicates are dropped).
+  bool holding_ = true;
+  std::deque<hub::Frame> held_;
+  std::unordered_set<std::int64_t> replayed_;
+  bool closing_ = false;
+  std::uint16_t close_code_ = 0;
+  std::string close_reason_;
+  double tokens_;
+  std::chrono::steady_clock::time_point refilled_;
+};
+
+}  // namespace chatd::net

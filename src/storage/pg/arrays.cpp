@@ -1,0 +1,34 @@
+#include "storage/pg/arrays.hpp"
+
+#include <charconv>
+
+namespace chatd::pg {
+
+std::string to_array(const std::vector<std::int64_t>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(values[i]);
+  }
+  out += '}';
+  return out;
+}
+
+std::vector<std::int64_t> parse_int_array(std::string_view text) {
+  std::vector<std::int64_t> out;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end) {
+    if (*p == '-' || (*p >= '0' && *p <= '9')) {
+      std::int64_t v = 0;
+      auto r = std::from_chars(p, end, v);
+      out.push_back(v);
+      p = r.ptr;
+    } else {
+      ++p;
+    }
+  }
+  return out;
+}
+
+}  // namespace chatd::pg

@@ -1,0 +1,14 @@
+// PostgreSQL array literals for bigint[] parameters and results ("{1,2,3}").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chatd::pg {
+
+std::string to_array(const std::vector<std::int64_t>& values);
+std::vector<std::int64_t> parse_int_array(std::string_view text);
+
+}  // namespace chatd::pg

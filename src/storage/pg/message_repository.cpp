@@ -1,0 +1,234 @@
+#include "storage/pg/message_repository.hpp"
+
+#include "storage/pg/arrays.hpp"
+
+namespace chatd::pg {
+
+using boost::asio::awaitable;
+
+namespace {
+
+// The peer of a direct conversation as seen from the sender; null for a group.
+#define CHATD_TO(conv, sender) \
+  "CASE WHEN " conv ".group_id IS NULL THEN CASE WHEN " conv ".user_lo = " sender \
+  " THEN " conv ".user_hi ELSE " conv ".user_lo END END"
+
+// One message: the next seq, the row, a 'sent' receipt per other member, last_message_at —
+// unless (sender, client_id) was stored before (then the original is returned) or the sender
+// is not a member (then nothing is returned).
+constexpr Statement kAppend{
+    "message_append",
+    "WITH dup AS (SELECT d.id FROM messages d"
+    "             WHERE $4::text IS NOT NULL AND d.sender_id = $2 AND d.client_id = $4),"
+    " mem AS (SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2),"
+    " c AS (UPDATE conversations SET last_seq = last_seq + 1, last_message_at = clock_timestamp()"
+    "       WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM dup) AND EXISTS (SELECT 1 FROM mem)"
+    "       RETURNING id, last_seq, last_message_at, user_lo, user_hi, group_id),"
+    " m AS (INSERT INTO messages (conversation_id, seq, sender_id, content, client_id, created_at)"
+    "       SELECT id, last_seq, $2, $3, $4, last_message_at FROM c RETURNING id, seq, created_at),"
+    " rc AS (SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND user_id <> $2),"
+    " r AS (INSERT INTO message_receipts (message_id, user_id) SELECT m.id, rc.user_id FROM m, rc)"
+    " SELECT 's', m.id, c.id, m.seq, $2::bigint, " CHATD_TO("c", "$2") ", c.group_id, $3::text,"
+    "        $4::text, chatd_ts(m.created_at), ARRAY(SELECT user_id FROM rc)::text FROM m, c"
+    " UNION ALL"
+    " SELECT 'd', o.id, o.conversation_id, o.seq, o.sender_id, " CHATD_TO("oc", "o.sender_id")
+    ",       oc.group_id, o.content, o.client_id, chatd_ts(o.created_at), NULL"
+    " FROM messages o JOIN conversations oc ON oc.id = o.conversation_id"
+    " WHERE o.id IN (SELECT id FROM dup)"};
+
+// Reads the row as of a new snapshot when the insert lost a race (see direct_conversation).
+constexpr Statement kDirectFind{
+    "conversation_direct_find",
+    "SELECT id FROM conversations WHERE type = 'direct' AND user_lo = $1 AND user_hi = $2"};
+
+constexpr Statement kDirectCreate{
+    "conversation_direct_create",
+    "WITH ins AS (INSERT INTO conversations (type, user_lo, user_hi)"
+    "             SELECT 'direct', $1, $2 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)"
+    "                                       AND EXISTS (SELECT 1 FROM users WHERE id = $2)"
+    "             ON CONFLICT (user_lo, user_hi) WHERE type = 'direct' DO NOTHING RETURNING id),"
+    " mem AS (INSERT INTO conversation_members (conversation_id, user_id)"
+    "         SELECT ins.id, v.u FROM ins, (VALUES ($1::bigint), ($2::bigint)) v(u))"
+    " SELECT id FROM ins"
+    " UNION ALL SELECT id FROM conversations"
+    "           WHERE type = 'direct' AND user_lo = $1 AND user_hi = $2"};
+
+constexpr Statement kGroupConversation{"conversation_of_group",
+                                       "SELECT id FROM conversations WHERE group_id = $1"};
+
+constexpr Statement kMembers{
+    "conversation_members",
+    "SELECT ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = c.id)::text"
+    " FROM conversations c WHERE c.id = $1"};
+
+constexpr Statement kUndelivered{
+    "messages_undelivered",
+    "SELECT m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("c", "m.sender_id")
+    ", c.group_id, m.content, m.client_id, chatd_ts(m.created_at)"
+    " FROM message_receipts r JOIN messages m ON m.id = r.message_id"
+    " JOIN conversations c ON c.id = m.conversation_id"
+    " WHERE r.user_id = $1 AND r.status = 'sent' AND r.message_id > $2"
+    " ORDER BY r.message_id LIMIT $3"};
+
+constexpr Statement kMarkDelivered{
+    "receipts_mark_delivered",
+    "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS d(message_id, user_id)),"
+    " u AS (UPDATE message_receipts r SET status = 'delivered', delivered_at = now()"
+    "       FROM d WHERE r.message_id = d.message_id AND r.user_id = d.user_id"
+    "       AND r.status = 'sent' RETURNING r.message_id, r.user_id, r.delivered_at)"
+    // One receipt per sender, conversation and recipient: the highest seq delivered.
+    " SELECT m.sender_id, m.conversation_id, u.user_id, max(m.seq), chatd_ts(max(u.delivered_at))"
+    " FROM u JOIN messages m ON m.id = u.message_id"
+    " GROUP BY m.sender_id, m.conversation_id, u.user_id"};
+
+// Everything up to `seq` not sent by the reader becomes read; only messages after the reader's
+// previous read position need looking at.
+constexpr Statement kMarkRead{
+    "receipts_mark_read",
+    "WITH old AS (SELECT last_read_seq FROM conversation_members"
+    "             WHERE conversation_id = $2 AND user_id = $1),"
+    " pos AS (UPDATE conversation_members SET last_read_seq = GREATEST(last_read_seq, $3)"
+    "         WHERE conversation_id = $2 AND user_id = $1 RETURNING 1),"
+    " u AS (UPDATE message_receipts r SET status = 'read', read_at = now(),"
+    "              delivered_at = coalesce(r.delivered_at, now())"
+    "       FROM messages m, old WHERE m.id = r.message_id AND m.conversation_id = $2"
+    "       AND m.seq <= $3 AND m.seq > old.last_read_seq AND r.user_id = $1"
+    "       AND r.status <> 'read' RETURNING m.sender_id, m.seq, r.read_at)"
+    " SELECT 'm', NULL::bigint, NULL::bigint, NULL::text FROM pos"
+    " UNION ALL"
+    " SELECT 'r', sender_id, max(seq), chatd_ts(max(read_at)) FROM u GROUP BY sender_id"};
+
+#undef CHATD_TO
+
+std::optional<std::int64_t> opt_int(const ResultSet& rs, int row, int col) {
+  if (rs.is_null(row, col)) return std::nullopt;
+  return rs.int64(row, col);
+}
+
+}  // namespace
+
+Message read_message(const ResultSet& rs, int row, int col) {
+  Message m;
+  m.id = rs.int64(row, col);
+  m.conversation_id = rs.int64(row, col + 1);
+  m.seq = rs.int64(row, col + 2);
+  m.sender_id = rs.int64(row, col + 3);
+  m.to = opt_int(rs, row, col + 4);
+  m.group_id = opt_int(rs, row, col + 5);
+  m.content = rs.str(row, col + 6);
+  m.client_id = rs.opt_str(row, col + 7);
+  m.created_at = rs.str(row, col + 8);
+  return m;
+}
+
+awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
+    std::vector<NewMessage> batch) {
+  std::vector<Query> queries;
+  queries.reserve(batch.size());
+  for (auto& m : batch)
+    queries.push_back(Query{&kAppend, params(std::to_string(m.conversation_id),
+                                             std::to_string(m.sender_id), std::move(m.content),
+                                             std::move(m.client_id))});
+  auto results = co_await pool_.run(std::move(queries));
+  if (!results) co_return to_domain_error(results.error());
+  std::vector<AppendOutcome> out;
+  out.reserve(results->size());
+  for (const auto& rs : *results) {
+    AppendOutcome o;
+    if (rs.empty()) {
+      o.kind = AppendOutcome::Kind::not_member;
+    } else {
+      o.kind = rs.text(0, 0) == "s" ? AppendOutcome::Kind::stored : AppendOutcome::Kind::duplicate;
+      o.message = read_message(rs, 0, 1);
+      if (o.kind == AppendOutcome::Kind::stored) o.recipients = parse_int_array(rs.text(0, 10));
+    }
+    out.push_back(std::move(o));
+  }
+  co_return out;
+}
+
+awaitable<Result<ConversationId>> PgMessageRepository::direct_conversation(UserId a, UserId b) {
+  const auto lo = std::to_string(std::min(a, b));
+  const auto hi = std::to_string(std::max(a, b));
+  auto rs = co_await pool_.exec(kDirectCreate, params(lo, hi));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (!rs->empty()) co_return rs->int64(0, 0);
+  // Either a user is missing, or a concurrent first message created the row after this
+  // statement's snapshot: look again with a fresh one.
+  rs = co_await pool_.exec(kDirectFind, params(lo, hi));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (rs->empty()) co_return make_error(errc::not_found, "no such user");
+  co_return rs->int64(0, 0);
+}
+
+awaitable<Result<std::optional<ConversationId>>> PgMessageRepository::group_conversation(
+    GroupId group) {
+  auto rs = co_await pool_.exec(kGroupConversation, params(std::to_string(group)));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (rs->empty()) co_return std::optional<ConversationId>{};
+  co_return std::optional<ConversationId>{rs->int64(0, 0)};
+}
+
+awaitable<Result<std::optional<std::vector<UserId>>>> PgMessageRepository::members(
+    ConversationId c) {
+  auto rs = co_await pool_.exec(kMembers, params(std::to_string(c)));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (rs->empty()) co_return std::optional<std::vector<UserId>>{};
+  co_return std::optional<std::vector<UserId>>{parse_int_array(rs->text(0, 0))};
+}
+
+awaitable<Result<std::vector<Message>>> PgMessageRepository::undelivered(UserId user,
+                                                                         MessageId after_id,
+                                                                         int limit) {
+  auto rs = co_await pool_.exec(
+      kUndelivered, params(std::to_string(user), std::to_string(after_id), std::to_string(limit)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<Message> out;
+  out.reserve(static_cast<std::size_t>(rs->rows()));
+  for (int r = 0; r < rs->rows(); ++r) out.push_back(read_message(*rs, r, 0));
+  co_return out;
+}
+
+awaitable<Result<std::vector<ReceiptChange>>> PgMessageRepository::mark_delivered(
+    std::vector<Delivery> deliveries) {
+  std::vector<std::int64_t> messages, users;
+  for (const auto& d : deliveries) {
+    messages.push_back(d.message_id);
+    users.push_back(d.user_id);
+  }
+  auto rs = co_await pool_.exec(kMarkDelivered, params(to_array(messages), to_array(users)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<ReceiptChange> out;
+  for (int r = 0; r < rs->rows(); ++r) {
+    ReceiptChange c;
+    c.sender_id = rs->int64(r, 0);
+    c.receipt = Receipt{rs->int64(r, 1), rs->int64(r, 2), ReceiptStatus::delivered,
+                        rs->int64(r, 3), rs->str(r, 4)};
+    out.push_back(std::move(c));
+  }
+  co_return out;
+}
+
+awaitable<Result<std::vector<ReceiptChange>>> PgMessageRepository::mark_read(UserId reader,
+                                                                             ConversationId c,
+                                                                             Seq seq) {
+  auto rs = co_await pool_.exec(
+      kMarkRead, params(std::to_string(reader), std::to_string(c), std::to_string(seq)));
+  if (!rs) co_return to_domain_error(rs.error());
+  bool member = false;
+  std::vector<ReceiptChange> out;
+  for (int r = 0; r < rs->rows(); ++r) {
+    if (rs->text(r, 0) == "m") {
+      member = true;
+      continue;
+    }
+    ReceiptChange ch;
+    ch.sender_id = rs->int64(r, 1);
+    ch.receipt = Receipt{c, reader, ReceiptStatus::read, rs->int64(r, 2), rs->str(r, 3)};
+    out.push_back(std::move(ch));
+  }
+  if (!member) co_return make_error(errc::not_found, "no such conversation");
+  co_return out;
+}
+
+}  // namespace chatd::pg

@@ -1,0 +1,37 @@
+// MessageRepository on PostgreSQL: a batch of messages is one pipeline (one round trip, one
+// transaction) of one statement per message.
+#pragma once
+
+#include "domain/message_repository.hpp"
+#include "storage/pg/pool.hpp"
+
+namespace chatd::pg {
+
+class PgMessageRepository final : public MessageRepository {
+ public:
+  explicit PgMessageRepository(Pool& pool) : pool_(pool) {}
+
+  boost::asio::awaitable<Result<std::vector<AppendOutcome>>> append(
+      std::vector<NewMessage> batch) override;
+  boost::asio::awaitable<Result<ConversationId>> direct_conversation(UserId a, UserId b) override;
+  boost::asio::awaitable<Result<std::optional<ConversationId>>> group_conversation(
+      GroupId group) override;
+  boost::asio::awaitable<Result<std::optional<std::vector<UserId>>>> members(
+      ConversationId c) override;
+  boost::asio::awaitable<Result<std::vector<Message>>> undelivered(UserId user, MessageId after_id,
+                                                                   int limit) override;
+  boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(
+      std::vector<Delivery> deliveries) override;
+  boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_read(UserId reader,
+                                                                       ConversationId c,
+                                                                       Seq seq) override;
+
+ private:
+  Pool& pool_;
+};
+
+// Reads nine message columns from `col`: id, conversation_id, seq, sender_id, to, group_id,
+// content, client_id, created_at (as chatd_ts).
+Message read_message(const ResultSet& rs, int row, int col);
+
+}  // namespace chatd::pg

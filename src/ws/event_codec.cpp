@@ -1,0 +1,160 @@
+#include "ws/event_codec.hpp"
+
+#include <boost/json.hpp>
+
+#include "codec/entities.hpp"
+
+namespace chatd::ws {
+
+namespace json = boost::json;
+
+namespace {
+
+DecodeError bad(std::string message) {
+  return DecodeError{make_error(errc::invalid_input, std::move(message)), std::nullopt, false};
+}
+
+DecodeError bad(std::string message, std::optional<std::string> client_id) {
+  return DecodeError{make_error(errc::invalid_input, std::move(message)), std::move(client_id),
+                     true};
+}
+
+// A positive id member: nullopt when absent or null, an error when of another type.
+std::variant<std::optional<std::int64_t>, std::string> id_member(const json::object& o,
+                                                                  std::string_view name) {
+  const auto* v = o.if_contains(name);
+  if (v == nullptr || v->is_null()) return std::optional<std::int64_t>{};
+  if (v->is_int64() && v->get_int64() > 0) return std::optional<std::int64_t>{v->get_int64()};
+  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    return std::optional<std::int64_t>{static_cast<std::int64_t>(v->get_uint64())};
+  return std::string(name) + " must be a positive integer";
+}
+
+std::string dump(const json::object& o) { return json::serialize(o); }
+
+}  // namespace
+
+std::variant<ClientEvent, DecodeError> decode(std::string_view text) {
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 16;
+  auto v = json::parse(text, ec, {}, opts);
+  if (ec) return bad("event is not valid JSON");
+  if (!v.is_object()) return bad("event must be a JSON object");
+  const auto& o = v.as_object();
+  const auto* type = o.if_contains("type");
+  if (type == nullptr || !type->is_string()) return bad("type is required");
+  const std::string_view t = type->get_string();
+
+  if (t == "send_message") {
+    SendMessageEvent e;
+    if (const auto* cid = o.if_contains("client_id"); cid != nullptr && !cid->is_null()) {
+      if (!cid->is_string()) return bad("client_id must be a string", std::nullopt);
+      e.client_id = std::string(cid->get_string());
+    }
+    auto to = id_member(o, "to");
+    if (auto* err = std::get_if<std::string>(&to)) return bad(*err, e.client_id);
+    auto group = id_member(o, "group_id");
+    if (auto* err = std::get_if<std::string>(&group)) return bad(*err, e.client_id);
+    e.to = std::get<0>(to);
+    e.group_id = std::get<0>(group);
+    if (e.to.has_value() == e.group_id.has_value())
+      return bad("exactly one of to and group_id is required", e.client_id);
+    const auto* content = o.if_contains("content");
+    if (content == nullptr || !content->is_string())
+      return bad("content is required and must be a string", e.client_id);
+    e.content = std::string(content->get_string());
+    return ClientEvent{std::move(e)};
+  }
+  if (t == "mark_read") {
+    auto c = id_member(o, "conversation_id");
+    if (auto* err = std::get_if<std::string>(&c)) return bad(*err);
+    auto s = id_member(o, "seq");
+    if (auto* err = std::get_if<std::string>(&s)) return bad(*err);
+    if (!std::get<0>(c) || !std::get<0>(s)) return bad("conversation_id and seq are required");
+    return ClientEvent{MarkReadEvent{*std::get<0>(c), *std::get<0>(s)}};
+  }
+  if (t == "typing") {
+    auto c = id_member(o, "conversation_id");
+    if (auto* err = std::get_if<std::string>(&c)) return bad(*err);
+    if (!std::get<0>(c)) return bad("conversation_id is required");
+    return ClientEvent{TypingEvent{*std::get<0>(c)}};
+  }
+  if (t == "ping") return ClientEvent{PingEvent{}};
+  return bad("unknown event type");
+}
+
+std::string encode_ready(const User& self) {
+  json::object o;
+  o["type"] = "ready";
+  o["user"] = codec::to_json(self, true);
+  return dump(o);
+}
+
+std::string encode_ack(const std::optional<std::string>& client_id, const Message& m) {
+  json::object o;
+  o["type"] = "ack";
+  if (client_id)
+    o["client_id"] = *client_id;
+  else
+    o["client_id"] = nullptr;
+  o["message"] = codec::to_json(m);
+  return dump(o);
+}
+
+std::string encode_message(const Message& m) {
+  json::object o;
+  o["type"] = "message";
+  o["message"] = codec::to_json(m);
+  return dump(o);
+}
+
+std::string encode_receipt(const Receipt& r) {
+  json::object o;
+  o["type"] = "receipt";
+  o["conversation_id"] = r.conversation_id;
+  o["user_id"] = r.user_id;
+  o["status"] = r.status == ReceiptStatus::read ? "read" : "delivered";
+  o["up_to_seq"] = r.up_to_seq;
+  o["at"] = r.at;
+  return dump(o);
+}
+
+std::string encode_presence(const PresenceChange& p) {
+  json::object o;
+  o["type"] = "presence";
+  o["user_id"] = p.user_id;
+  o["online"] = p.online;
+  if (p.last_seen)
+    o["last_seen"] = *p.last_seen;
+  else
+    o["last_seen"] = nullptr;
+  return dump(o);
+}
+
+std::string encode_typing(ConversationId c, UserId who) {
+  json::object o;
+  o["type"] = "typing";
+  o["conversation_id"] = c;
+  o["user_id"] = who;
+  return dump(o);
+}
+
+std::string encode_error(const Error& e, const std::optional<std::string>& client_id,
+                         bool answers_send) {
+  json::object o;
+  o["type"] = "error";
+  o["code"] = code_name(e.code);
+  o["message"] = e.message;
+  if (answers_send) {
+    if (client_id)
+      o["client_id"] = *client_id;
+    else
+      o["client_id"] = nullptr;
+  }
+  return dump(o);
+}
+
+std::string encode_pong() { return R"({"type":"pong"})"; }
+
+}  // namespace chatd::ws

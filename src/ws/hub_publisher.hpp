@@ -1,0 +1,23 @@
+// The domain's EventPublisher on the local hub: serializes each event once and hands the same
+// bytes to every connection concerned.
+#pragma once
+
+#include "domain/event_publisher.hpp"
+#include "hub/hub.hpp"
+
+namespace chatd::ws {
+
+class HubPublisher final : public EventPublisher {
+ public:
+  explicit HubPublisher(hub::Hub& hub) : hub_(hub) {}
+
+  void message(const Message& m, std::span<const UserId> recipients, SessionId origin) override;
+  void receipt(UserId to, const Receipt& r) override;
+  void presence(std::span<const UserId> to, const PresenceChange& p) override;
+  void typing(std::span<const UserId> to, ConversationId c, UserId who) override;
+
+ private:
+  hub::Hub& hub_;
+};
+
+}  // namespace chatd::ws

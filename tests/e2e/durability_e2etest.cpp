@@ -1,0 +1,97 @@
+// What survives a crash, a restart and a shutdown: acked messages, presence flags, close codes.
+#include <set>
+#include <thread>
+
+#include "e2e/e2e_fixture.hpp"
+#include "support/ws_client.hpp"
+
+using namespace chatd::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+const std::map<std::string, std::string> kFast = {{"CHATD_WS_EVENT_BURST", "100000"},
+                                                   {"CHATD_WS_EVENTS_PER_SECOND", "100000"}};
+}
+
+TEST(Durability, Kill9MidBurstLosesNoAckedMessageAndStaleOnlineFlagsAreCleared) {
+  TestDatabase db("crash");
+  auto server = std::make_unique<ChatdProcess>(db.conninfo(), kFast);
+  server->start();
+  auto a = must_register(server->port(), "crash_a");
+  auto b = must_register(server->port(), "crash_b");
+  std::set<std::int64_t> acked;
+  {
+    WsClient ca(server->port(), a.token);
+    ca.next_of("ready");
+    std::thread flood([&] {
+      for (int i = 0; i < 3000; ++i) {
+        json::object e{{"type", "send_message"}, {"to", b.id}, {"content", "crash " + std::to_string(i)},
+                       {"client_id", "k" + std::to_string(i)}};
+        ca.send(json::value(e));
+      }
+    });
+    // Kill as soon as some acks are in, while the rest are in flight.
+    for (int got = 0; got < 200;) {
+      auto ack = ca.next_of("ack", 20s);
+      acked.insert(ack.at("message").at("id").as_int64());
+      ++got;
+    }
+    server->kill9();
+    flood.join();
+    while (auto more = ca.next(500ms))
+      if (more->at("type").as_string() == "ack") acked.insert(more->at("message").at("id").as_int64());
+  }
+  ASSERT_GE(acked.size(), 200u);
+  EXPECT_EQ(db.scalar("SELECT is_online FROM users WHERE id = " + std::to_string(a.id)), "t")
+      << "the crash left the flag behind";
+
+  server = std::make_unique<ChatdProcess>(db.conninfo(), kFast);
+  server->start();
+  for (auto id : acked)
+    ASSERT_EQ(db.scalar("SELECT count(*) FROM messages WHERE id = " + std::to_string(id)), "1")
+        << "acked message " << id << " was lost";
+  // Gapless even across the crash, and the flag cleared at start-up.
+  EXPECT_EQ(db.scalar("SELECT max(seq) = count(*) FROM messages"), "t");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM users WHERE is_online"), "0");
+  EXPECT_NE(server->log().find("stale online flag"), std::string::npos);
+}
+
+TEST(Durability, SigtermClosesWebSocketsWith1001AndExitsZero) {
+  TestDatabase db("sigterm");
+  ChatdProcess server(db.conninfo());
+  server.start();
+  auto a = must_register(server.port(), "term_a");
+  WsClient ca(server.port(), a.token);
+  ca.next_of("ready");
+  EXPECT_EQ(server.stop(), 0);
+  auto code = ca.wait_closed(5s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 1001);
+  EXPECT_EQ(db.scalar("SELECT is_online FROM users WHERE id = " + std::to_string(a.id)), "f");
+}
+
+TEST(Durability, TooManyEventsAreRateLimitedAndTheConnectionStays) {
+  TestDatabase db("rate");
+  ChatdProcess server(db.conninfo(),
+                      {{"CHATD_WS_EVENT_BURST", "20"}, {"CHATD_WS_EVENTS_PER_SECOND", "5"}});
+  server.start();
+  auto a = must_register(server.port(), "rate_a");
+  WsClient ca(server.port(), a.token);
+  ca.next_of("ready");
+  for (int i = 0; i < 60; ++i) ca.send(std::string(R"({"type":"ping"})"));
+  int pongs = 0, limited = 0;
+  while (auto v = ca.next(1500ms)) {
+    if (v->at("type").as_string() == "pong") ++pongs;
+    if (v->at("type").as_string() == "error") {
+      EXPECT_EQ(v->at("code").as_string(), "rate_limited");
+      ++limited;
+    }
+  }
+  EXPECT_GE(pongs, 20);
+  EXPECT_GT(limited, 0);
+  EXPECT_EQ(pongs + limited, 60);
+  std::this_thread::sleep_for(1s);
+  ca.send(std::string(R"({"type":"ping"})"));
+  EXPECT_EQ(ca.next_of("pong").at("type").as_string(), "pong");
+}
