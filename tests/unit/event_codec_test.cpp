@@ -1,0 +1,103 @@
+#include "ws/event_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "domain/messaging_service.hpp"
+
+using namespace chatd;
+using namespace chatd::ws;
+
+TEST(EventCodec, DecodesEveryClientEvent) {
+  auto send = decode(R"({"type":"send_message","to":5,"content":"hi","client_id":"c1"})");
+  auto* s = std::get_if<SendMessageEvent>(&std::get<ClientEvent>(send));
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(*s->to, 5);
+  EXPECT_FALSE(s->group_id);
+  EXPECT_EQ(s->content, "hi");
+  EXPECT_EQ(*s->client_id, "c1");
+
+  auto group = decode(R"({"type":"send_message","group_id":3,"content":"yo","client_id":null})");
+  auto* g = std::get_if<SendMessageEvent>(&std::get<ClientEvent>(group));
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(*g->group_id, 3);
+  EXPECT_FALSE(g->client_id);
+
+  auto read = decode(R"({"type":"mark_read","conversation_id":7,"seq":12})");
+  auto* r = std::get_if<MarkReadEvent>(&std::get<ClientEvent>(read));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->conversation_id, 7);
+  EXPECT_EQ(r->seq, 12);
+
+  EXPECT_TRUE(std::holds_alternative<TypingEvent>(
+      std::get<ClientEvent>(decode(R"({"type":"typing","conversation_id":7})"))));
+  EXPECT_TRUE(std::holds_alternative<PingEvent>(std::get<ClientEvent>(decode(R"({"type":"ping"})"))));
+}
+
+TEST(EventCodec, RejectsMalformedEventsAndEchoesTheClientIdOfASend) {
+  const std::vector<std::string> bad = {
+      "", "{", "null", "[]", R"({"type":5})", R"({"type":"nope"})",
+      R"({"type":"mark_read","conversation_id":1})", R"({"type":"mark_read","conversation_id":0,"seq":1})",
+      R"({"type":"typing","conversation_id":-1})", R"({"type":"typing","conversation_id":1.5})"};
+  for (const auto& text : bad) {
+    auto decoded = decode(text);
+    auto* e = std::get_if<DecodeError>(&decoded);
+    ASSERT_NE(e, nullptr) << text;
+    EXPECT_EQ(e->error.code, errc::invalid_input) << text;
+    EXPECT_FALSE(e->answers_send);
+  }
+  auto missing = std::get<DecodeError>(decode(R"({"type":"send_message","to":1,"client_id":"c9"})"));
+  EXPECT_TRUE(missing.answers_send);
+  EXPECT_EQ(*missing.client_id, "c9");
+  auto both = std::get<DecodeError>(
+      decode(R"({"type":"send_message","to":1,"group_id":2,"content":"x","client_id":"c8"})"));
+  EXPECT_EQ(*both.client_id, "c8");
+  auto typed = std::get<DecodeError>(decode(R"({"type":"send_message","to":"1","content":"x"})"));
+  EXPECT_TRUE(typed.answers_send);
+  EXPECT_FALSE(typed.client_id);
+}
+
+TEST(EventCodec, EncodesServerEventsInTheProtocolShape) {
+  Message m{7, 3, 2, 10, 20, std::nullopt, "hé", std::nullopt, "2026-11-24T14:22:56.123Z"};
+  auto ack = boost::json::parse(encode_ack(std::string("c1"), m));
+  EXPECT_EQ(ack.at("type").as_string(), "ack");
+  EXPECT_EQ(ack.at("client_id").as_string(), "c1");
+  EXPECT_EQ(ack.at("message").at("to").as_int64(), 20);
+  EXPECT_TRUE(ack.at("message").at("group_id").is_null());
+  EXPECT_TRUE(ack.at("message").at("client_id").is_null());
+  EXPECT_EQ(ack.at("message").at("content").as_string(), "hé");
+  EXPECT_TRUE(boost::json::parse(encode_ack(std::nullopt, m)).at("client_id").is_null());
+
+  auto receipt = boost::json::parse(
+      encode_receipt(Receipt{3, 20, ReceiptStatus::read, 2, "2026-11-24T14:22:57.000Z"}));
+  EXPECT_EQ(receipt.at("status").as_string(), "read");
+  EXPECT_EQ(receipt.at("up_to_seq").as_int64(), 2);
+
+  auto presence = boost::json::parse(encode_presence(PresenceChange{20, true, std::nullopt}));
+  EXPECT_TRUE(presence.at("online").as_bool());
+  EXPECT_TRUE(presence.at("last_seen").is_null());
+
+  auto err = boost::json::parse(
+      encode_error(make_error(errc::forbidden, "no"), std::nullopt, /*answers_send=*/true));
+  EXPECT_EQ(err.at("code").as_string(), "forbidden");
+  EXPECT_TRUE(err.at("client_id").is_null());
+  EXPECT_FALSE(boost::json::parse(encode_error(make_error(errc::invalid_input, "x")))
+                   .as_object()
+                   .contains("client_id"));
+  EXPECT_EQ(encode_pong(), R"({"type":"pong"})");
+}
+
+TEST(ContentRules, LengthInCharactersAndNotBlank) {
+  EXPECT_FALSE(check_content("a", 4096));
+  EXPECT_FALSE(check_content(std::string(4096, 'a'), 4096));
+  EXPECT_TRUE(check_content(std::string(4097, 'a'), 4096));
+  std::string accents;
+  for (int i = 0; i < 4096; ++i) accents += "é";  // 2 bytes each, 4096 characters
+  EXPECT_FALSE(check_content(accents, 4096));
+  EXPECT_TRUE(check_content(accents + "é", 4096));
+  EXPECT_TRUE(check_content("", 4096));
+  EXPECT_TRUE(check_content(" \t\n ", 4096));
+  EXPECT_TRUE(check_content("\xff", 4096));
+  EXPECT_EQ(count_code_points("aé😀"), 3u);
+}

@@ -1,0 +1,93 @@
+#include "hub/hub.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+using namespace chatd::hub;
+
+namespace {
+
+class FakeSubscriber final : public Subscriber {
+ public:
+  FakeSubscriber(std::uint64_t session, std::int64_t user) : session_(session), user_(user) {}
+  std::uint64_t session_id() const noexcept override { return session_; }
+  std::int64_t user_id() const noexcept override { return user_; }
+  void send(Frame f) override {
+    std::lock_guard l(m);
+    frames.push_back(std::move(f));
+  }
+  void close(std::uint16_t code, std::string_view) override { closed_with = code; }
+
+  std::mutex m;
+  std::vector<Frame> frames;
+  int closed_with = 0;
+
+ private:
+  std::uint64_t session_;
+  std::int64_t user_;
+};
+
+}  // namespace
+
+TEST(Hub, ReportsFirstAndLastConnectionOfAUser) {
+  Hub hub;
+  auto a1 = std::make_shared<FakeSubscriber>(1, 10);
+  auto a2 = std::make_shared<FakeSubscriber>(2, 10);
+  EXPECT_TRUE(hub.add(a1));
+  EXPECT_FALSE(hub.add(a2));
+  EXPECT_TRUE(hub.online(10));
+  EXPECT_EQ(hub.connections(), 2u);
+  EXPECT_FALSE(hub.remove(*a1));
+  EXPECT_TRUE(hub.online(10));
+  EXPECT_TRUE(hub.remove(*a2));
+  EXPECT_FALSE(hub.online(10));
+  EXPECT_FALSE(hub.remove(*a2)) << "removing twice is harmless";
+}
+
+TEST(Hub, DeliversOneSharedFrameToEveryConnectionButTheExcludedOne) {
+  Hub hub;
+  auto a1 = std::make_shared<FakeSubscriber>(1, 10);
+  auto a2 = std::make_shared<FakeSubscriber>(2, 10);
+  auto b = std::make_shared<FakeSubscriber>(3, 20);
+  auto c = std::make_shared<FakeSubscriber>(4, 30);
+  for (auto& s : {a1, a2, b, c}) hub.add(s);
+  const auto frame = make_frame("{\"type\":\"message\"}", 99);
+  const std::vector<std::int64_t> users = {10, 20, 40};
+  EXPECT_EQ(hub.deliver(users, frame, /*except=*/1), 2u);
+  EXPECT_TRUE(a1->frames.empty());
+  ASSERT_EQ(a2->frames.size(), 1u);
+  ASSERT_EQ(b->frames.size(), 1u);
+  EXPECT_TRUE(c->frames.empty()) << "not addressed";
+  EXPECT_EQ(a2->frames[0].text.get(), b->frames[0].text.get()) << "serialized once, shared";
+  EXPECT_EQ(b->frames[0].message_id, 99);
+}
+
+TEST(Hub, CloseAllReachesEveryConnection) {
+  Hub hub;
+  std::vector<std::shared_ptr<FakeSubscriber>> subs;
+  for (int i = 0; i < 100; ++i) {
+    subs.push_back(std::make_shared<FakeSubscriber>(i + 1, i % 7));
+    hub.add(subs.back());
+  }
+  hub.close_all(1001, "bye");
+  for (auto& s : subs) EXPECT_EQ(s->closed_with, 1001);
+}
+
+TEST(Hub, ConcurrentAddDeliverRemoveIsSafe) {
+  Hub hub;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        auto s = std::make_shared<FakeSubscriber>(t * 100000 + i, i % 50);
+        hub.add(s);
+        const std::int64_t u = i % 50;
+        hub.deliver(std::span<const std::int64_t>(&u, 1), make_frame("x"));
+        hub.remove(*s);
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(hub.connections(), 0u);
+}
