@@ -21,14 +21,13 @@
 #include "domain/group_service.hpp"
 #include "domain/messaging_service.hpp"
 #include "domain/presence_service.hpp"
-#include "http/group_handlers.hpp"
-#include "http/health_handlers.hpp"
 #include "http/router.hpp"
-#include "http/user_handlers.hpp"
+#include "http/routes.hpp"
 #include "hub/hub.hpp"
 #include "net/server.hpp"
 #include "net/ws_session.hpp"
 #include "storage/pg/group_repository.hpp"
+#include "storage/pg/inbox_repository.hpp"
 #include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/pool.hpp"
@@ -107,13 +106,14 @@ int App::run() {
                                 auth::PasswordHasher::hash_now(random_password(),
                                                                config_.bcrypt_cost));
 
+  pg::PgInboxRepository inbox_store(pool);
+  InboxService inbox(inbox_store);
+
   http::Router router(tokens);
-  http::add_health_routes(router, [&pool]() -> awaitable<bool> {
-    auto r = co_await pool.exec(kPing, pg::params());
-    co_return r.has_value();
-  });
-  http::add_user_routes(router, accounts);
-  http::add_group_routes(router, groups);
+  http::add_all_routes(router, http::Services{accounts, groups, inbox, [&pool]() -> awaitable<bool> {
+                                                auto r = co_await pool.exec(kPing, pg::params());
+                                                co_return r.has_value();
+                                              }});
 
   ws::Dispatcher dispatcher(messaging);
   net::WsDeps ws_deps{hub,

@@ -1,0 +1,81 @@
+// The inbox and history views (PROTOCOL §5) and what they need from storage.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/error.hpp"
+#include "domain/message.hpp"
+
+namespace chatd {
+
+struct ConversationSummary {
+  ConversationId id = 0;
+  bool is_group = false;
+  std::optional<User> peer;  // direct
+  std::optional<GroupId> group_id;  // group
+  std::string group_name;
+  std::optional<Message> last_message;
+  std::optional<std::string> last_message_at;
+  std::string activity_at;  // last_message_at, or created_at before the first message: the order
+  std::int64_t unread_count = 0;
+};
+
+enum class HistoryDirection { newest, before, after };
+
+struct HistoryQuery {
+  HistoryDirection direction = HistoryDirection::newest;
+  Seq cursor = 0;
+  int limit = 50;
+};
+
+struct HistoryPage {
+  std::vector<Message> messages;  // ascending seq
+  bool has_more = false;
+};
+
+class InboxRepository {
+ public:
+  virtual ~InboxRepository() = default;
+  // The user's conversations by activity, newest first, with activity before `before` (when set).
+  virtual boost::asio::awaitable<Result<std::vector<ConversationSummary>>> conversations(
+      UserId user, std::optional<std::string> before, int limit) = 0;
+  virtual boost::asio::awaitable<Result<std::optional<ConversationId>>> find_direct(UserId a,
+                                                                                    UserId b) = 0;
+  virtual boost::asio::awaitable<Result<std::optional<ConversationId>>> find_group(GroupId g) = 0;
+  // nullopt when the conversation does not exist or the user is not a member.
+  virtual boost::asio::awaitable<Result<std::optional<HistoryPage>>> history(
+      UserId user, ConversationId c, HistoryQuery q) = 0;
+};
+
+// Which conversation GET /messages names: exactly one of the three.
+struct ConversationRef {
+  std::optional<ConversationId> conversation_id;
+  std::optional<UserId> peer_id;
+  std::optional<GroupId> group_id;
+};
+
+class InboxService {
+ public:
+  explicit InboxService(InboxRepository& repo) : repo_(repo) {}
+
+  boost::asio::awaitable<Result<std::vector<ConversationSummary>>> conversations(
+      UserId user, std::optional<std::string> before, int limit);
+  // errc::not_found alike for a conversation that does not exist and one the user is not in.
+  boost::asio::awaitable<Result<HistoryPage>> history(UserId user, ConversationRef ref,
+                                                      HistoryQuery q);
+
+ private:
+  InboxRepository& repo_;
+};
+
+inline constexpr int kMaxPageSize = 200;
+inline constexpr int kDefaultPageSize = 50;
+
+// RFC 3339 date-time ("2026-11-24T14:22:56.123Z", offsets allowed).
+bool is_rfc3339(std::string_view s);
+
+}  // namespace chatd

@@ -1,0 +1,91 @@
+#include "domain/inbox.hpp"
+
+#include <cctype>
+
+namespace chatd {
+
+using boost::asio::awaitable;
+
+namespace {
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n) {
+  if (pos + n > s.size()) return false;
+  for (std::size_t i = pos; i < pos + n; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  return true;
+}
+
+int num(std::string_view s, std::size_t pos, std::size_t n) {
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) v = v * 10 + (s[i] - '0');
+  return v;
+}
+
+Error not_found() { return make_error(errc::not_found, "no such conversation"); }
+
+}  // namespace
+
+bool is_rfc3339(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  if (!digits(s, 0, 4) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2) || s[7] != '-' ||
+      !digits(s, 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2) || s[13] != ':' ||
+      !digits(s, 14, 2) || s[16] != ':' || !digits(s, 17, 2))
+    return false;
+  if (num(s, 5, 2) < 1 || num(s, 5, 2) > 12 || num(s, 8, 2) < 1 || num(s, 8, 2) > 31 ||
+      num(s, 11, 2) > 23 || num(s, 14, 2) > 59 || num(s, 17, 2) > 60)
+    return false;
+  std::size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    const auto start = i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == start || i - start > 9) return false;
+  }
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) return i + 1 == s.size();
+  if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+    return i + 6 == s.size() && digits(s, i + 1, 2) && s[i + 3] == ':' && digits(s, i + 4, 2) &&
+           num(s, i + 1, 2) <= 23 && num(s, i + 4, 2) <= 59;
+  return false;
+}
+
+awaitable<Result<std::vector<ConversationSummary>>> InboxService::conversations(
+    UserId user, std::optional<std::string> before, int limit) {
+  if (limit < 1 || limit > kMaxPageSize)
+    co_return make_error(errc::invalid_input, "limit must be 1-200");
+  if (before && !is_rfc3339(*before))
+    co_return make_error(errc::invalid_input, "before must be an RFC 3339 timestamp");
+  co_return co_await repo_.conversations(user, std::move(before), limit);
+}
+
+awaitable<Result<HistoryPage>> InboxService::history(UserId user, ConversationRef ref,
+                                                     HistoryQuery q) {
+  const int named = ref.conversation_id.has_value() + ref.peer_id.has_value() +
+                    ref.group_id.has_value();
+  if (named != 1)
+    co_return make_error(errc::invalid_input,
+                         "exactly one of conversation_id, peer_id and group_id is required");
+  if (q.limit < 1 || q.limit > kMaxPageSize)
+    co_return make_error(errc::invalid_input, "limit must be 1-200");
+  if (q.direction != HistoryDirection::newest && q.cursor < 0)
+    co_return make_error(errc::invalid_input, "before and after must be sequence numbers");
+
+  ConversationId c = 0;
+  if (ref.conversation_id) {
+    c = *ref.conversation_id;
+  } else {
+    Result<std::optional<ConversationId>> found = std::optional<ConversationId>{};
+    if (ref.peer_id)
+      found = co_await repo_.find_direct(user, *ref.peer_id);
+    else
+      found = co_await repo_.find_group(*ref.group_id);
+    if (!found) co_return found.error();
+    if (!*found) co_return not_found();
+    c = **found;
+  }
+  auto page = co_await repo_.history(user, c, q);
+  if (!page) co_return page.error();
+  if (!*page) co_return not_found();
+  co_return std::move(**page);
+}
+
+}  // namespace chatd

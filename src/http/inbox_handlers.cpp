@@ -1,0 +1,143 @@
+#include "http/inbox_handlers.hpp"
+
+#include <charconv>
+
+#include "codec/entities.hpp"
+#include "http/errors.hpp"
+#include "http/json_body.hpp"
+
+namespace chatd::http {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+
+// An optional integer query parameter; an error naming it when present but not an integer.
+Result<std::optional<std::int64_t>> int_param(const Request& r, std::string_view name) {
+  const auto* v = r.query_param(name);
+  if (v == nullptr) return std::optional<std::int64_t>{};
+  std::int64_t n = 0;
+  const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || p != v->data() + v->size())
+    return make_error(errc::invalid_input, std::string(name) + " must be an integer");
+  return std::optional<std::int64_t>{n};
+}
+
+Result<int> limit_param(const Request& r) {
+  auto l = int_param(r, "limit");
+  if (!l) return l.error();
+  if (!*l) return kDefaultPageSize;
+  if (**l < 1 || **l > kMaxPageSize) return make_error(errc::invalid_input, "limit must be 1-200");
+  return static_cast<int>(**l);
+}
+
+Result<std::optional<std::int64_t>> id_param(const Request& r, std::string_view name) {
+  auto v = int_param(r, name);
+  if (!v) return v.error();
+  if (*v && **v <= 0)
+    return make_error(errc::invalid_input, std::string(name) + " must be a positive integer id");
+  return v;
+}
+
+struct HistoryRequest {
+  ConversationRef ref;
+  HistoryQuery query;
+};
+
+// Kept out of the handler coroutine (g++ 12 mishandles initializer lists in coroutines).
+Result<HistoryRequest> parse_history(const Request& req) {
+  HistoryRequest out;
+  for (auto [name, slot] :
+       {std::pair{"conversation_id", &out.ref.conversation_id},
+        std::pair{"peer_id", &out.ref.peer_id}, std::pair{"group_id", &out.ref.group_id}}) {
+    auto v = id_param(req, name);
+    if (!v) return v.error();
+    *slot = *v;
+  }
+  auto limit = limit_param(req);
+  if (!limit) return limit.error();
+  auto before = int_param(req, "before");
+  if (!before) return before.error();
+  auto after = int_param(req, "after");
+  if (!after) return after.error();
+  if (*before && *after)
+    return make_error(errc::invalid_input, "before and after cannot be combined");
+  out.query.limit = *limit;
+  if (*before) {
+    out.query.direction = HistoryDirection::before;
+    out.query.cursor = **before;
+  } else if (*after) {
+    out.query.direction = HistoryDirection::after;
+    out.query.cursor = **after;
+  }
+  return out;
+}
+
+json::object summary_json(const ConversationSummary& s) {
+  json::object o;
+  o["id"] = s.id;
+  o["type"] = s.is_group ? "group" : "direct";
+  if (s.peer)
+    o["peer"] = codec::to_json(*s.peer, false);
+  else
+    o["peer"] = nullptr;
+  if (s.group_id)
+    o["group"] = json::object{{"id", *s.group_id}, {"name", s.group_name}};
+  else
+    o["group"] = nullptr;
+  if (s.last_message)
+    o["last_message"] = codec::to_json(*s.last_message);
+  else
+    o["last_message"] = nullptr;
+  if (s.last_message_at)
+    o["last_message_at"] = *s.last_message_at;
+  else
+    o["last_message_at"] = nullptr;
+  o["activity_at"] = s.activity_at;
+  o["unread_count"] = s.unread_count;
+  return o;
+}
+
+Response conversations_response(const std::vector<ConversationSummary>& list) {
+  json::array items;
+  for (const auto& s : list) items.push_back(summary_json(s));
+  json::object body;
+  body["conversations"] = std::move(items);
+  return json_response(200, body);
+}
+
+Response history_response(const HistoryPage& page) {
+  json::array items;
+  for (const auto& m : page.messages) items.push_back(codec::to_json(m));
+  json::object body;
+  body["messages"] = std::move(items);
+  body["has_more"] = page.has_more;
+  return json_response(200, body);
+}
+
+}  // namespace
+
+void add_inbox_routes(Router& router, InboxService& inbox) {
+  router.add(Method::get, "/conversations", Access::authenticated,
+             [&inbox](RequestContext& ctx) -> awaitable<Response> {
+               auto limit = limit_param(ctx.request);
+               if (!limit) co_return error_response(limit.error());
+               std::optional<std::string> before;
+               if (const auto* b = ctx.request.query_param("before")) before = *b;
+               auto list = co_await inbox.conversations(ctx.user, std::move(before), *limit);
+               if (!list) co_return error_response(list.error());
+               co_return conversations_response(*list);
+             });
+
+  router.add(Method::get, "/messages", Access::authenticated,
+             [&inbox](RequestContext& ctx) -> awaitable<Response> {
+               auto parsed = parse_history(ctx.request);
+               if (!parsed) co_return error_response(parsed.error());
+               auto page = co_await inbox.history(ctx.user, parsed->ref, parsed->query);
+               if (!page) co_return error_response(page.error());
+               co_return history_response(*page);
+             });
+}
+
+}  // namespace chatd::http

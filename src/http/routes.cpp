@@ -1,0 +1,16 @@
+#include "http/routes.hpp"
+
+#include "http/group_handlers.hpp"
+#include "http/inbox_handlers.hpp"
+#include "http/user_handlers.hpp"
+
+namespace chatd::http {
+
+void add_all_routes(Router& router, Services services) {
+  add_health_routes(router, std::move(services.probe));
+  add_user_routes(router, services.accounts);
+  add_group_routes(router, services.groups);
+  add_inbox_routes(router, services.inbox);
+}
+
+}  // namespace chatd::http

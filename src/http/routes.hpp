@@ -1,0 +1,21 @@
+// Every REST route chatd serves, in one place: the app and the OpenAPI test build the same table.
+#pragma once
+
+#include "auth/account_service.hpp"
+#include "domain/group_service.hpp"
+#include "domain/inbox.hpp"
+#include "http/health_handlers.hpp"
+#include "http/router.hpp"
+
+namespace chatd::http {
+
+struct Services {
+  auth::AccountService& accounts;
+  GroupService& groups;
+  InboxService& inbox;
+  DatabaseProbe probe;
+};
+
+void add_all_routes(Router& router, Services services);
+
+}  // namespace chatd::http

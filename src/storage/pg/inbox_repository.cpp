@@ -1,0 +1,139 @@
+#include "storage/pg/inbox_repository.hpp"
+
+#include <algorithm>
+
+#include "storage/pg/message_repository.hpp"
+#include "storage/pg/user_repository.hpp"
+
+namespace chatd::pg {
+
+using boost::asio::awaitable;
+
+// The activity of a conversation is its last message's time, or its creation before that.
+// Cursors compare at millisecond precision, the precision of the timestamps clients see.
+const Statement kInboxStatement{
+    "inbox_page",
+    "SELECT c.id, c.type, chatd_ts(c.last_message_at),"
+    "       chatd_ts(coalesce(c.last_message_at, c.created_at)),"
+    "       pu.id, pu.username, pu.email, pu.is_online, chatd_ts(pu.last_seen),"
+    "       chatd_ts(pu.created_at),"
+    "       g.id, g.name,"
+    "       lm.id, lm.conversation_id, lm.seq, lm.sender_id,"
+    "       CASE WHEN c.type = 'direct' THEN CASE WHEN c.user_lo = lm.sender_id THEN c.user_hi"
+    "            ELSE c.user_lo END END,"
+    "       c.group_id, lm.content, lm.client_id, chatd_ts(lm.created_at),"
+    "       (SELECT count(*) FROM messages um WHERE um.conversation_id = c.id"
+    "          AND um.seq > cm.last_read_seq AND um.sender_id <> $1)"
+    " FROM conversation_members cm"
+    " JOIN conversations c ON c.id = cm.conversation_id"
+    " LEFT JOIN users pu ON c.type = 'direct'"
+    "      AND pu.id = CASE WHEN c.user_lo = $1 THEN c.user_hi ELSE c.user_lo END"
+    " LEFT JOIN groups g ON g.id = c.group_id"
+    " LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = c.id"
+    "                    ORDER BY m.seq DESC LIMIT 1) lm ON true"
+    " WHERE cm.user_id = $1"
+    "   AND ($2::timestamptz IS NULL OR"
+    "        date_trunc('milliseconds', coalesce(c.last_message_at, c.created_at)) < $2)"
+    " ORDER BY coalesce(c.last_message_at, c.created_at) DESC, c.id DESC"
+    " LIMIT $3"};
+
+#define CHATD_HISTORY_COLUMNS                                                           \
+  "m.id, m.conversation_id, m.seq, m.sender_id,"                                        \
+  " CASE WHEN c.type = 'direct' THEN CASE WHEN c.user_lo = m.sender_id THEN c.user_hi" \
+  " ELSE c.user_lo END END, c.group_id, m.content, m.client_id, chatd_ts(m.created_at)"
+
+// One more row than asked for tells whether there is more.
+const Statement kHistoryBeforeStatement{
+    "history_before",
+    "SELECT " CHATD_HISTORY_COLUMNS
+    " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+    " WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"};
+const Statement kHistoryAfterStatement{
+    "history_after",
+    "SELECT " CHATD_HISTORY_COLUMNS
+    " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+    " WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3"};
+
+#undef CHATD_HISTORY_COLUMNS
+
+namespace {
+
+constexpr Statement kIsMember{
+    "history_is_member",
+    "SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2"};
+constexpr Statement kFindDirect{
+    "inbox_find_direct",
+    "SELECT id FROM conversations WHERE type = 'direct' AND user_lo = $1 AND user_hi = $2"};
+constexpr Statement kFindGroup{"inbox_find_group",
+                               "SELECT id FROM conversations WHERE group_id = $1"};
+
+awaitable<Result<std::optional<ConversationId>>> one_id(Pool& pool, const Statement& st,
+                                                        std::vector<Param> args) {
+  auto rs = co_await pool.exec(st, std::move(args));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (rs->empty()) co_return std::optional<ConversationId>{};
+  co_return std::optional<ConversationId>{rs->int64(0, 0)};
+}
+
+}  // namespace
+
+awaitable<Result<std::vector<ConversationSummary>>> PgInboxRepository::conversations(
+    UserId user, std::optional<std::string> before, int limit) {
+  auto rs = co_await pool_.exec(kInboxStatement, params(std::to_string(user), std::move(before),
+                                                        std::to_string(limit)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<ConversationSummary> out;
+  out.reserve(static_cast<std::size_t>(rs->rows()));
+  for (int r = 0; r < rs->rows(); ++r) {
+    ConversationSummary s;
+    s.id = rs->int64(r, 0);
+    s.is_group = rs->text(r, 1) == "group";
+    s.last_message_at = rs->opt_str(r, 2);
+    s.activity_at = rs->str(r, 3);
+    if (!rs->is_null(r, 4)) s.peer = read_user(*rs, r, 4);
+    if (!rs->is_null(r, 10)) {
+      s.group_id = rs->int64(r, 10);
+      s.group_name = rs->str(r, 11);
+    }
+    if (!rs->is_null(r, 12)) s.last_message = read_message(*rs, r, 12);
+    s.unread_count = rs->int64(r, 21);
+    out.push_back(std::move(s));
+  }
+  co_return out;
+}
+
+awaitable<Result<std::optional<ConversationId>>> PgInboxRepository::find_direct(UserId a,
+                                                                                UserId b) {
+  auto args = params(std::to_string(std::min(a, b)), std::to_string(std::max(a, b)));
+  co_return co_await one_id(pool_, kFindDirect, std::move(args));
+}
+
+awaitable<Result<std::optional<ConversationId>>> PgInboxRepository::find_group(GroupId g) {
+  auto args = params(std::to_string(g));
+  co_return co_await one_id(pool_, kFindGroup, std::move(args));
+}
+
+awaitable<Result<std::optional<HistoryPage>>> PgInboxRepository::history(UserId user,
+                                                                         ConversationId c,
+                                                                         HistoryQuery q) {
+  const bool after = q.direction == HistoryDirection::after;
+  const std::string cursor = q.direction == HistoryDirection::newest ? "9223372036854775807"
+                                                                     : std::to_string(q.cursor);
+  // Membership and the page in one round trip.
+  std::vector<Query> queries;
+  queries.push_back(Query{&kIsMember, params(std::to_string(c), std::to_string(user))});
+  queries.push_back(Query{after ? &kHistoryAfterStatement : &kHistoryBeforeStatement,
+                          params(std::to_string(c), cursor, std::to_string(q.limit + 1))});
+  auto rs = co_await pool_.run(std::move(queries));
+  if (!rs) co_return to_domain_error(rs.error());
+  if ((*rs)[0].empty()) co_return std::optional<HistoryPage>{};
+  const auto& rows = (*rs)[1];
+  HistoryPage page;
+  page.has_more = rows.rows() > q.limit;
+  const int n = std::min(rows.rows(), q.limit);
+  for (int r = 0; r < n; ++r) page.messages.push_back(read_message(rows, r, 0));
+  if (!after) std::reverse(page.messages.begin(), page.messages.end());  // ascending seq
+  co_return std::optional<HistoryPage>{std::move(page)};
+}
+
+}  // namespace chatd::pg
