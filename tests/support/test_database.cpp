@@ -11,7 +11,7 @@ namespace chatd::test {
 
 namespace {
 
-std::string run(const std::string& conninfo, const std::string& sql) {
+std::string run(const std::string& conninfo, const std::string& sql, bool all_rows = false) {
   PGconn* c = PQconnectdb(conninfo.c_str());
   if (PQstatus(c) != CONNECTION_OK) {
     std::string err = PQerrorMessage(c);
@@ -22,6 +22,10 @@ std::string run(const std::string& conninfo, const std::string& sql) {
   const auto st = PQresultStatus(r);
   std::string out;
   if (st == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+  if (all_rows && st == PGRES_TUPLES_OK) {
+    out.clear();
+    for (int i = 0; i < PQntuples(r); ++i) out += std::string(PQgetvalue(r, i, 0)) + "\n";
+  }
   std::string err = PQresultErrorMessage(r);
   PQclear(r);
   PQfinish(c);
@@ -54,5 +58,7 @@ TestDatabase::~TestDatabase() {
 }
 
 std::string TestDatabase::scalar(const std::string& sql) const { return run(conninfo_, sql); }
+
+std::string TestDatabase::lines(const std::string& sql) const { return run(conninfo_, sql, true); }
 
 }  // namespace chatd::test

@@ -18,6 +18,8 @@ class TestDatabase {
 
   // Runs SQL synchronously and returns the first column of the first row ("" when none).
   std::string scalar(const std::string& sql) const;
+  // Runs SQL and returns the first column of every row of the last result, joined by newlines.
+  std::string lines(const std::string& sql) const;
 
  private:
   std::string name_;

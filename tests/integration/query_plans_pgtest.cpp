@@ -1,0 +1,78 @@
+// The hot queries are served by indexes (STYLE.md §9): EXPLAIN proves it on a seeded database.
+#include <gtest/gtest.h>
+
+#include "storage/pg/inbox_repository.hpp"
+#include "storage/pg/migrations.hpp"
+#include "support/run_sync.hpp"
+#include "support/test_database.hpp"
+
+using namespace chatd;
+using namespace chatd::pg;
+
+namespace {
+
+class QueryPlans : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new test::TestDatabase("plans");
+    boost::asio::io_context ioc;
+    Pool pool{ioc.get_executor(), PoolOptions{db_->conninfo(), 1, std::chrono::milliseconds(5000)}};
+    auto r = test::run_sync(ioc, [&]() -> boost::asio::awaitable<PgResult<MigrationReport>> {
+      auto lease = co_await pool.acquire();
+      if (!lease) co_return lease.error();
+      co_return co_await migrate(**lease, embedded_migrations());
+    }());
+    ASSERT_TRUE(r);
+    // 3,000 users in a chain of 2,999 direct conversations with 40 messages each (~120k).
+    db_->scalar(
+        "INSERT INTO users (username, email, password_hash) SELECT 'user' || g, 'u' || g || '@x.io',"
+        " '$2b$04$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBna'"
+        " FROM generate_series(1, 3000) g");
+    db_->scalar(
+        "INSERT INTO conversations (type, user_lo, user_hi, last_seq, last_message_at)"
+        " SELECT 'direct', g, g + 1, 40, now() - g * interval '1 second'"
+        " FROM generate_series(1, 2999) g");
+    db_->scalar(
+        "INSERT INTO conversation_members (conversation_id, user_id)"
+        " SELECT id, user_lo FROM conversations UNION ALL SELECT id, user_hi FROM conversations");
+    db_->scalar(
+        "INSERT INTO messages (conversation_id, seq, sender_id, content)"
+        " SELECT c.id, s, CASE WHEN s % 2 = 0 THEN c.user_lo ELSE c.user_hi END, 'hello ' || s"
+        " FROM conversations c, generate_series(1, 40) s");
+    db_->scalar("ANALYZE");
+  }
+  static void TearDownTestSuite() { delete db_; }
+
+  // The plan of a named statement for the given arguments, as text.
+  static std::string plan(const Statement& st, const std::string& types,
+                          const std::string& args) {
+    const std::string name = "p_" + std::string(st.name);
+    db_->scalar("DEALLOCATE ALL");
+    return db_->lines("PREPARE " + name + types + " AS " + std::string(st.sql) +
+                      "; EXPLAIN EXECUTE " + name + "(" + args + ")");
+  }
+
+  static inline test::TestDatabase* db_ = nullptr;
+};
+
+void expect_no_seq_scan(const std::string& p) {
+  for (const char* table : {"messages", "conversations", "conversation_members", "users"})
+    EXPECT_EQ(p.find(std::string("Seq Scan on ") + table), std::string::npos) << p;
+}
+
+}  // namespace
+
+TEST_F(QueryPlans, InboxUsesIndexes) {
+  const auto p = plan(kInboxStatement, "(bigint, timestamptz, int)", "1500, NULL, 50");
+  expect_no_seq_scan(p);
+  EXPECT_NE(p.find("conversation_members_user_idx"), std::string::npos) << p;
+  EXPECT_NE(p.find("messages_conversation_seq_key"), std::string::npos) << p;
+}
+
+TEST_F(QueryPlans, HistoryUsesTheConversationSeqIndex) {
+  for (const auto* st : {&kHistoryBeforeStatement, &kHistoryAfterStatement}) {
+    const auto p = plan(*st, "(bigint, bigint, int)", "1500, 30, 51");
+    expect_no_seq_scan(p);
+    EXPECT_NE(p.find("messages_conversation_seq_key"), std::string::npos) << p;
+  }
+}
