@@ -1,0 +1,438 @@
+// chatd-bench: drives a running chatd over real HTTP and WebSocket and reports latency
+// percentiles (a readable table and one JSON line).
+//
+//   chatd-bench seed-inbox  --db CONNINFO [--conversations 10000 --messages-per 100]
+//   chatd-bench inbox       --port P --db CONNINFO --secret S [--requests 2000 --concurrency 8]
+//   chatd-bench dm          --port P --db CONNINFO --secret S [--users 1000 --rate 2000 --seconds 10]
+//
+// Load is open-loop in `dm`: messages leave on schedule whether or not earlier ones were
+// answered, so a slow server shows up as latency instead of hiding behind a slower sender.
+// Bench users are written straight into the database with a bcrypt cost-4 hash and get tokens
+// minted with the server's secret (the same HS256 tokens /auth/login issues): seeding 10,000
+// users takes a second instead of an hour of cost-12 logins.
+#include <crypt.h>
+#include <jwt.h>
+#include <libpq-fe.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// ---------------------------------------------------------------- options and helpers
+
+struct Options {
+  std::string scenario;
+  std::uint16_t port = 8080;
+  std::string db;
+  std::string secret;
+  int conversations = 10000;
+  int messages_per = 100;
+  int requests = 2000;
+  int concurrency = 8;
+  int users = 1000;
+  double rate = 2000;
+  double seconds = 10;
+};
+
+Options parse(int argc, char** argv) {
+  if (argc < 2) throw std::invalid_argument("usage: chatd-bench SCENARIO [--flag value]...");
+  Options o;
+  o.scenario = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--port") o.port = static_cast<std::uint16_t>(std::stoi(v));
+    else if (k == "--db") o.db = v;
+    else if (k == "--secret") o.secret = v;
+    else if (k == "--conversations") o.conversations = std::stoi(v);
+    else if (k == "--messages-per") o.messages_per = std::stoi(v);
+    else if (k == "--requests") o.requests = std::stoi(v);
+    else if (k == "--concurrency") o.concurrency = std::stoi(v);
+    else if (k == "--users") o.users = std::stoi(v);
+    else if (k == "--rate") o.rate = std::stod(v);
+    else if (k == "--seconds") o.seconds = std::stod(v);
+    else throw std::invalid_argument("unknown flag " + k);
+  }
+  return o;
+}
+
+struct Db {
+  explicit Db(const std::string& conninfo) : c(PQconnectdb(conninfo.c_str())) {
+    if (PQstatus(c) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c));
+  }
+  ~Db() { PQfinish(c); }
+  std::vector<std::string> column(const std::string& sql) {
+    PGresult* r = PQexec(c, sql.c_str());
+    const auto st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+      std::string e = PQresultErrorMessage(r);
+      PQclear(r);
+      throw std::runtime_error(e + " in " + sql.substr(0, 200));
+    }
+    std::vector<std::string> out;
+    for (int i = 0; i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0));
+    PQclear(r);
+    return out;
+  }
+  PGconn* c;
+};
+
+std::string bcrypt_cost4(const std::string& password) {
+  char* salt = crypt_gensalt_ra("$2b$", 4, nullptr, 0);
+  crypt_data data{};
+  std::string out = crypt_rn(password.c_str(), salt, &data, sizeof data);
+  free(salt);
+  return out;
+}
+
+std::string mint(const std::string& secret, std::int64_t user) {
+  jwt_t* j = nullptr;
+  jwt_new(&j);
+  const long now = static_cast<long>(time(nullptr));
+  jwt_add_grant(j, "sub", std::to_string(user).c_str());
+  jwt_add_grant_int(j, "iat", now);
+  jwt_add_grant_int(j, "exp", now + 3600);
+  jwt_set_alg(j, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+              static_cast<int>(secret.size()));
+  char* s = jwt_encode_str(j);
+  std::string out(s);
+  free(s);
+  jwt_free(j);
+  return out;
+}
+
+// Ensures `n` bench users with the given prefix exist; returns their ids in order.
+std::vector<std::int64_t> seed_users(Db& db, const std::string& prefix, int n) {
+  const std::string hash = bcrypt_cost4("bench-password");
+  db.column("INSERT INTO users (username, email, password_hash) SELECT '" + prefix +
+            "' || g, '" + prefix + "' || g || '@bench.local', '" + hash +
+            "' FROM generate_series(1, " + std::to_string(n) +
+            ") g ON CONFLICT DO NOTHING");
+  std::vector<std::int64_t> ids;
+  for (const auto& s :
+       db.column("SELECT id FROM users WHERE email LIKE '" + prefix +
+                 "%@bench.local' ORDER BY id LIMIT " + std::to_string(n)))
+    ids.push_back(std::stoll(s));
+  return ids;
+}
+
+struct Stats {
+  std::vector<double> ms;
+  void add(Clock::duration d) { ms.push_back(std::chrono::duration<double, std::milli>(d).count()); }
+  double pct(double p) {
+    if (ms.empty()) return 0;
+    std::sort(ms.begin(), ms.end());
+    const auto i = static_cast<std::size_t>(std::min<double>(ms.size() - 1, p / 100.0 * ms.size()));
+    return ms[i];
+  }
+  json::object summary() {
+    json::object o;
+    o["count"] = ms.size();
+    o["p50_ms"] = pct(50);
+    o["p90_ms"] = pct(90);
+    o["p99_ms"] = pct(99);
+    o["p999_ms"] = pct(99.9);
+    o["max_ms"] = ms.empty() ? 0.0 : *std::max_element(ms.begin(), ms.end());
+    return o;
+  }
+};
+
+void print_row(const std::string& name, Stats& s) {
+  std::printf("  %-22s %8zu  p50 %8.2f  p90 %8.2f  p99 %8.2f  p99.9 %8.2f  max %8.2f ms\n",
+              name.c_str(), s.ms.size(), s.pct(50), s.pct(90), s.pct(99), s.pct(99.9),
+              s.ms.empty() ? 0.0 : *std::max_element(s.ms.begin(), s.ms.end()));
+}
+
+// ---------------------------------------------------------------- seed-inbox
+
+int seed_inbox(const Options& o) {
+  Db db(o.db);
+  const auto t0 = Clock::now();
+  auto ids = seed_users(db, "inbox_u", o.conversations);
+  const auto n = static_cast<int>(ids.size());
+  const auto have = std::stoll(db.column("SELECT count(*) FROM messages")[0]);
+  const long long want = static_cast<long long>(o.conversations) * o.messages_per;
+  if (have >= want) {
+    std::printf("seed-inbox: %lld messages already there\n", have);
+    return 0;
+  }
+  // A ring: user i talks with user i+1, so each has two conversations.
+  std::string arr;
+  for (int i = 0; i < n; ++i) arr += (i ? "," : "") + std::to_string(ids[i]);
+  db.column("CREATE TEMP TABLE ring AS WITH arr AS (SELECT ARRAY[" + arr + "]::bigint[] AS v)"
+            " SELECT v[i] AS a, v[i % " + std::to_string(n) + " + 1] AS b"
+            " FROM arr, generate_series(1, " + std::to_string(n) + ") i");
+  db.column("INSERT INTO conversations (type, user_lo, user_hi, last_seq, last_message_at)"
+            " SELECT 'direct', least(a, b), greatest(a, b), " + std::to_string(o.messages_per) +
+            ", now() - random() * interval '30 days' FROM ring ON CONFLICT DO NOTHING");
+  db.column("INSERT INTO conversation_members (conversation_id, user_id)"
+            " SELECT id, user_lo FROM conversations WHERE type = 'direct'"
+            " UNION ALL SELECT id, user_hi FROM conversations WHERE type = 'direct'"
+            " ON CONFLICT DO NOTHING");
+  db.column("INSERT INTO messages (conversation_id, seq, sender_id, content, created_at)"
+            " SELECT c.id, s, CASE WHEN s % 2 = 0 THEN c.user_lo ELSE c.user_hi END,"
+            " 'bench message ' || s, c.last_message_at - (" + std::to_string(o.messages_per) +
+            " - s) * interval '1 minute'"
+            " FROM conversations c, generate_series(1, " + std::to_string(o.messages_per) + ") s"
+            " WHERE c.type = 'direct'");
+  db.column("ANALYZE");
+  std::printf("seed-inbox: %d users, %s conversations, %s messages in %.1f s\n", n,
+              db.column("SELECT count(*) FROM conversations")[0].c_str(),
+              db.column("SELECT count(*) FROM messages")[0].c_str(),
+              std::chrono::duration<double>(Clock::now() - t0).count());
+  return 0;
+}
+
+// ---------------------------------------------------------------- inbox (HTTP latency)
+
+asio::awaitable<void> http_worker(std::uint16_t port, std::vector<std::string> targets,
+                                  std::vector<std::string> tokens, Stats& stats, int& errors) {
+  auto ex = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(ex);
+  co_await stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                asio::use_awaitable);
+  beast::flat_buffer buffer;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::get, targets[i], 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::authorization, "Bearer " + tokens[i]);
+    const auto t0 = Clock::now();
+    co_await bhttp::async_write(stream, req, asio::use_awaitable);
+    bhttp::response<bhttp::string_body> res;
+    co_await bhttp::async_read(stream, buffer, res, asio::use_awaitable);
+    stats.add(Clock::now() - t0);
+    if (res.result_int() != 200) ++errors;
+  }
+}
+
+int inbox(const Options& o) {
+  Db db(o.db);
+  std::vector<std::int64_t> users, convs, conv_user;
+  for (const auto& s : db.column("SELECT user_id || ' ' || conversation_id FROM conversation_members"
+                                 " ORDER BY random() LIMIT " + std::to_string(o.requests))) {
+    const auto sp = s.find(' ');
+    users.push_back(std::stoll(s.substr(0, sp)));
+    convs.push_back(std::stoll(s.substr(sp + 1)));
+  }
+  if (users.empty()) throw std::runtime_error("no conversations: run seed-inbox first");
+  const auto messages = db.column("SELECT count(*) FROM messages")[0];
+  const auto conversations = db.column("SELECT count(*) FROM conversations")[0];
+
+  std::mt19937 rng(42);
+  json::object result{{"scenario", "inbox"}, {"db_messages", messages},
+                      {"db_conversations", conversations}};
+  std::printf("inbox: %s messages in %s conversations, %d requests per endpoint, %d connections\n",
+              messages.c_str(), conversations.c_str(), o.requests, o.concurrency);
+  for (const std::string endpoint : {"conversations", "messages", "messages_before"}) {
+    std::vector<std::vector<std::string>> targets(o.concurrency), tokens(o.concurrency);
+    for (int i = 0; i < o.requests; ++i) {
+      const auto k = static_cast<std::size_t>(i) % users.size();
+      std::string t;
+      if (endpoint == "conversations") t = "/conversations?limit=50";
+      else if (endpoint == "messages") t = "/messages?limit=50&conversation_id=" + std::to_string(convs[k]);
+      else
+        t = "/messages?limit=50&conversation_id=" + std::to_string(convs[k]) +
+            "&before=" + std::to_string(1 + rng() % 100);
+      targets[i % o.concurrency].push_back(t);
+      tokens[i % o.concurrency].push_back(mint(o.secret, users[k]));
+    }
+    Stats stats;
+    int errors = 0;
+    asio::io_context ioc;
+    for (int c = 0; c < o.concurrency; ++c)
+      asio::co_spawn(ioc, http_worker(o.port, targets[c], tokens[c], stats, errors), asio::detached);
+    const auto t0 = Clock::now();
+    ioc.run();
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    print_row("GET /" + endpoint, stats);
+    std::printf("  %-22s %.0f requests/s, %d errors\n", "", stats.ms.size() / secs, errors);
+    auto s = stats.summary();
+    s["errors"] = errors;
+    s["requests_per_second"] = stats.ms.size() / secs;
+    result[endpoint] = s;
+  }
+  std::cout << json::serialize(result) << std::endl;
+  return 0;
+}
+
+// ---------------------------------------------------------------- dm (open-loop WebSocket)
+
+struct WsConn : std::enable_shared_from_this<WsConn> {
+  explicit WsConn(asio::io_context& ioc) : ws(ioc) {}
+  websocket::stream<beast::tcp_stream> ws;
+  beast::flat_buffer buffer;
+  std::deque<std::string> out;
+  bool writing = false;
+  bool open = false;
+
+  void send(std::string text) {
+    out.push_back(std::move(text));
+    if (!writing) write_next();
+  }
+  void write_next() {
+    if (out.empty()) {
+      writing = false;
+      return;
+    }
+    writing = true;
+    ws.async_write(asio::buffer(out.front()),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->out.pop_front();
+                     if (ec) {
+                       self->open = false;
+                       return;
+                     }
+                     self->write_next();
+                   });
+  }
+};
+
+int dm(const Options& o) {
+  Db db(o.db);
+  auto ids = seed_users(db, "dm_u", o.users);
+  const int n = static_cast<int>(ids.size());
+  asio::io_context ioc(1);
+  std::vector<std::shared_ptr<WsConn>> conns;
+  std::unordered_map<std::string, Clock::time_point> sent_at;  // client_id → send time
+  Stats ack, delivery;
+  long long sent = 0, acked = 0, delivered = 0, errors = 0;
+  std::map<std::string, long long> error_codes;
+
+  std::function<void(std::shared_ptr<WsConn>)> read_loop = [&](std::shared_ptr<WsConn> c) {
+    c->ws.async_read(c->buffer, [&, c](beast::error_code ec, std::size_t) {
+      if (ec) {
+        c->open = false;
+        return;
+      }
+      const auto now = Clock::now();
+      auto v = json::parse(beast::buffers_to_string(c->buffer.data()));
+      c->buffer.consume(c->buffer.size());
+      const auto type = v.at("type").as_string();
+      if (type == "ack") {
+        ++acked;
+        auto it = sent_at.find(std::string(v.at("client_id").as_string()));
+        if (it != sent_at.end()) ack.add(now - it->second);
+      } else if (type == "message") {
+        const auto& cid = v.at("message").at("client_id");
+        if (cid.is_string()) {
+          auto it = sent_at.find(std::string(cid.as_string()));
+          if (it != sent_at.end()) {
+            delivery.add(now - it->second);
+            ++delivered;
+          }
+        }
+      } else if (type == "error") {
+        ++errors;
+        ++error_codes[std::string(v.at("code").as_string())];
+      }
+      read_loop(c);
+    });
+  };
+
+  // Connect everyone (sequentially is fine: this is set-up, not the measurement).
+  const auto c0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    auto c = std::make_shared<WsConn>(ioc);
+    beast::get_lowest_layer(c->ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port));
+    c->ws.handshake("127.0.0.1", "/ws?token=" + mint(o.secret, ids[i]));
+    c->open = true;
+    conns.push_back(c);
+    read_loop(c);
+  }
+  const double connect_secs = std::chrono::duration<double>(Clock::now() - c0).count();
+  // Let the `ready` frames and presence settle.
+  ioc.run_for(std::chrono::milliseconds(500));
+
+  std::mt19937 rng(7);
+  const auto total = static_cast<long long>(o.rate * o.seconds);
+  const auto start = Clock::now();
+  const auto interval = std::chrono::duration<double>(1.0 / o.rate);
+  asio::steady_timer tick(ioc);
+  std::function<void()> pump = [&] {
+    const auto now = Clock::now();
+    // Open loop: send everything whose scheduled time has come, however late the server is.
+    while (sent < total &&
+           start + std::chrono::duration_cast<Clock::duration>(interval * sent) <= now) {
+      const int from = static_cast<int>(rng() % n);
+      int to = static_cast<int>(rng() % (n - 1));
+      if (to >= from) ++to;
+      const std::string cid = "b" + std::to_string(sent);
+      sent_at[cid] = start + std::chrono::duration_cast<Clock::duration>(interval * sent);
+      json::object e{{"type", "send_message"}, {"to", ids[to]}, {"content", "bench " + cid},
+                     {"client_id", cid}};
+      conns[from]->send(json::serialize(e));
+      ++sent;
+    }
+    if (sent < total) {
+      tick.expires_after(std::chrono::microseconds(500));
+      tick.async_wait([&](beast::error_code) { pump(); });
+    }
+  };
+  pump();
+  // Run until everything is answered or a grace period after the schedule ends.
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(o.seconds + 10));
+  while (Clock::now() < deadline && (sent < total || acked + errors < total || delivered < acked))
+    ioc.run_for(std::chrono::milliseconds(50));
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  for (auto& c : conns) {
+    beast::error_code ec;
+    beast::get_lowest_layer(c->ws).socket().close(ec);
+  }
+
+  std::printf("dm: %d users online (connected in %.1f s), target %.0f msg/s for %.0f s\n", n,
+              connect_secs, o.rate, o.seconds);
+  std::printf("  sent %lld  acked %lld  delivered %lld  errors %lld  achieved %.0f msg/s\n", sent,
+              acked, delivered, errors, delivered / secs);
+  for (const auto& [code, count] : error_codes) std::printf("  error %s: %lld\n", code.c_str(), count);
+  print_row("ack latency", ack);
+  print_row("delivery latency", delivery);
+  json::object result{{"scenario", "dm"},     {"users", n},         {"target_rate", o.rate},
+                      {"seconds", o.seconds}, {"sent", sent},       {"acked", acked},
+                      {"delivered", delivered}, {"errors", errors},
+                      {"achieved_rate", delivered / secs}};
+  result["ack"] = ack.summary();
+  result["delivery"] = delivery.summary();
+  std::cout << json::serialize(result) << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const auto o = parse(argc, argv);
+    if (o.scenario == "seed-inbox") return seed_inbox(o);
+    if (o.scenario == "inbox") return inbox(o);
+    if (o.scenario == "dm") return dm(o);
+    std::fprintf(stderr, "unknown scenario %s (seed-inbox, inbox, dm)\n", o.scenario.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "chatd-bench: %s\n", e.what());
+    return 1;
+  }
+}
