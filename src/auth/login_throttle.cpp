@@ -1,5 +1,8 @@
 #include "auth/login_throttle.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace chatd::auth {
 
 namespace {
@@ -40,16 +43,19 @@ void LoginThrottle::add(const std::string& key, std::size_t limit, Clock::time_p
 
 void LoginThrottle::evict_if_full(Clock::time_point now) {
   if (failures_.size() < options_.max_keys) return;
-  // First drop what has aged out; if that is not enough, drop the stalest keys.
+  // First drop what has aged out of the window.
   std::erase_if(failures_, [&](const auto& kv) {
     return kv.second.empty() || kv.second.back() + options_.window <= now;
   });
-  while (failures_.size() >= options_.max_keys) {
-    auto stalest = failures_.begin();
-    for (auto it = failures_.begin(); it != failures_.end(); ++it)
-      if (it->second.back() < stalest->second.back()) stalest = it;
-    failures_.erase(stalest);
-  }
+  if (failures_.size() < options_.max_keys) return;
+  // Still full of recent failures: drop the stalest tenth at once, so this stays rare.
+  std::vector<std::pair<Clock::time_point, std::string>> by_age;
+  by_age.reserve(failures_.size());
+  for (const auto& [key, f] : failures_) by_age.emplace_back(f.back(), key);
+  const auto drop = std::max<std::size_t>(1, by_age.size() / 10);
+  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(drop - 1),
+                   by_age.end());
+  for (std::size_t i = 0; i < drop; ++i) failures_.erase(by_age[i].second);
 }
 
 void LoginThrottle::record_failure(std::string_view email, std::string_view address,

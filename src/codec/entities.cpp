@@ -8,10 +8,7 @@ boost::json::object to_json(const User& u, bool with_email) {
   o["username"] = u.username;
   if (with_email) o["email"] = u.email;
   o["is_online"] = u.is_online;
-  if (u.last_seen)
-    o["last_seen"] = *u.last_seen;
-  else
-    o["last_seen"] = nullptr;
+  o["last_seen"] = nullable(u.last_seen);
   o["created_at"] = u.created_at;
   return o;
 }
@@ -22,19 +19,10 @@ boost::json::object to_json(const Message& m) {
   o["conversation_id"] = m.conversation_id;
   o["seq"] = m.seq;
   o["sender_id"] = m.sender_id;
-  if (m.to)
-    o["to"] = *m.to;
-  else
-    o["to"] = nullptr;
-  if (m.group_id)
-    o["group_id"] = *m.group_id;
-  else
-    o["group_id"] = nullptr;
+  o["to"] = nullable(m.to);
+  o["group_id"] = nullable(m.group_id);
   o["content"] = m.content;
-  if (m.client_id)
-    o["client_id"] = *m.client_id;
-  else
-    o["client_id"] = nullptr;
+  o["client_id"] = nullable(m.client_id);
   o["created_at"] = m.created_at;
   return o;
 }

@@ -3,12 +3,22 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/value_from.hpp>
+
+#include <optional>
 
 #include "domain/group.hpp"
 #include "domain/message.hpp"
 #include "domain/user.hpp"
 
 namespace chatd::codec {
+
+// An optional as JSON: the value, or null.
+template <class T>
+boost::json::value nullable(const std::optional<T>& v) {
+  if (v) return boost::json::value_from(*v);
+  return nullptr;
+}
 
 // `with_email` only for the caller's own record (PROTOCOL §2).
 boost::json::object to_json(const User& u, bool with_email);

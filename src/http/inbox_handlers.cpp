@@ -90,10 +90,7 @@ json::object summary_json(const ConversationSummary& s) {
     o["last_message"] = codec::to_json(*s.last_message);
   else
     o["last_message"] = nullptr;
-  if (s.last_message_at)
-    o["last_message_at"] = *s.last_message_at;
-  else
-    o["last_message_at"] = nullptr;
+  o["last_message_at"] = codec::nullable(s.last_message_at);
   o["activity_at"] = s.activity_at;
   o["unread_count"] = s.unread_count;
   return o;

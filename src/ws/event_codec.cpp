@@ -94,10 +94,7 @@ std::string encode_ready(const User& self) {
 std::string encode_ack(const std::optional<std::string>& client_id, const Message& m) {
   json::object o;
   o["type"] = "ack";
-  if (client_id)
-    o["client_id"] = *client_id;
-  else
-    o["client_id"] = nullptr;
+  o["client_id"] = codec::nullable(client_id);
   o["message"] = codec::to_json(m);
   return dump(o);
 }
@@ -125,10 +122,7 @@ std::string encode_presence(const PresenceChange& p) {
   o["type"] = "presence";
   o["user_id"] = p.user_id;
   o["online"] = p.online;
-  if (p.last_seen)
-    o["last_seen"] = *p.last_seen;
-  else
-    o["last_seen"] = nullptr;
+  o["last_seen"] = codec::nullable(p.last_seen);
   return dump(o);
 }
 
@@ -146,12 +140,7 @@ std::string encode_error(const Error& e, const std::optional<std::string>& clien
   o["type"] = "error";
   o["code"] = code_name(e.code);
   o["message"] = e.message;
-  if (answers_send) {
-    if (client_id)
-      o["client_id"] = *client_id;
-    else
-      o["client_id"] = nullptr;
-  }
+  if (answers_send) o["client_id"] = codec::nullable(client_id);
   return dump(o);
 }
 

@@ -3,6 +3,7 @@
 
 #include "auth/token_service.hpp"
 #include "e2e/e2e_fixture.hpp"
+#include "support/jwt_forge.hpp"
 
 using namespace chatd::test;
 namespace json = boost::json;
@@ -19,35 +20,10 @@ std::string login_body(const std::string& email, const std::string& password) {
 }
 
 std::string sign(jwt_alg_t alg, const std::string& key, const std::string& sub, long exp) {
-  jwt_t* j = nullptr;
-  jwt_new(&j);
-  jwt_add_grant(j, "sub", sub.c_str());
-  jwt_add_grant_int(j, "iat", static_cast<long>(time(nullptr)));
-  jwt_add_grant_int(j, "exp", exp);
-  jwt_set_alg(j, alg, reinterpret_cast<const unsigned char*>(key.data()),
-              static_cast<int>(key.size()));
-  char* s = jwt_encode_str(j);
-  std::string out(s);
-  free(s);
-  jwt_free(j);
-  return out;
+  return sign_token(alg, key, sub, static_cast<long>(time(nullptr)), exp);
 }
 
-std::string b64url(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(t[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-  return out;
-}
+std::string b64url(const std::string& in) { return base64url(in); }
 
 }  // namespace
 

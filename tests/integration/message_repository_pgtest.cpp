@@ -8,6 +8,7 @@
 #include "storage/pg/group_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/user_repository.hpp"
+#include "support/migrate.hpp"
 #include "support/run_sync.hpp"
 #include "support/test_database.hpp"
 
@@ -23,11 +24,7 @@ const std::string kHash = "$2b$04$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZII
 class MessageRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto r = run_sync(ioc, [this]() -> awaitable<PgResult<MigrationReport>> {
-      auto lease = co_await pool.acquire();
-      if (!lease) co_return lease.error();
-      co_return co_await migrate(**lease, embedded_migrations());
-    }());
+    auto r = test::migrate_now(ioc, pool);
     ASSERT_TRUE(r) << r.error().message;
     for (auto name : {"ann", "ben", "cat"}) {
       auto u = run_sync(ioc, users.create({name, std::string(name) + "@x.io", kHash}));

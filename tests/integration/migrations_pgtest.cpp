@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "storage/pg/pool.hpp"
+#include "support/migrate.hpp"
 #include "support/run_sync.hpp"
 #include "support/test_database.hpp"
 
@@ -17,9 +18,7 @@ using chatd::test::run_sync;
 namespace {
 
 awaitable<PgResult<MigrationReport>> migrate_once(Pool& pool, const std::vector<Migration>& all) {
-  auto lease = co_await pool.acquire();
-  if (!lease) co_return lease.error();
-  co_return co_await migrate(**lease, all);
+  return test::migrate_with(pool, all);
 }
 
 }  // namespace

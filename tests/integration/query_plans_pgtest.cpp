@@ -3,6 +3,7 @@
 
 #include "storage/pg/inbox_repository.hpp"
 #include "storage/pg/migrations.hpp"
+#include "support/migrate.hpp"
 #include "support/run_sync.hpp"
 #include "support/test_database.hpp"
 
@@ -17,11 +18,7 @@ class QueryPlans : public ::testing::Test {
     db_ = new test::TestDatabase("plans");
     boost::asio::io_context ioc;
     Pool pool{ioc.get_executor(), PoolOptions{db_->conninfo(), 1, std::chrono::milliseconds(5000)}};
-    auto r = test::run_sync(ioc, [&]() -> boost::asio::awaitable<PgResult<MigrationReport>> {
-      auto lease = co_await pool.acquire();
-      if (!lease) co_return lease.error();
-      co_return co_await migrate(**lease, embedded_migrations());
-    }());
+    auto r = test::migrate_now(ioc, pool);
     ASSERT_TRUE(r);
     // 3,000 users in a chain of 2,999 direct conversations with 40 messages each (~120k).
     db_->scalar(

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/pg/migrations.hpp"
+#include "support/migrate.hpp"
 #include "support/run_sync.hpp"
 #include "support/test_database.hpp"
 
@@ -18,11 +19,7 @@ const std::string kHash = "$2b$04$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZII
 class UserRepositoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto r = run_sync(ioc, [this]() -> awaitable<PgResult<MigrationReport>> {
-      auto lease = co_await pool.acquire();
-      if (!lease) co_return lease.error();
-      co_return co_await migrate(**lease, embedded_migrations());
-    }());
+    auto r = test::migrate_now(ioc, pool);
     ASSERT_TRUE(r) << r.error().message;
   }
   test::TestDatabase db{"users"};

@@ -33,7 +33,7 @@ struct WsClient::Impl {
 
   std::mutex m;
   std::condition_variable cv;
-  std::deque<std::string> inbox;
+  std::deque<std::string> inbox;  // frames not yet taken, in arrival order
   std::vector<std::string> seen_types;
   bool closed = false;
   int close_code = 0;
@@ -136,16 +136,27 @@ std::optional<boost::json::value> WsClient::next(std::chrono::milliseconds timeo
   return boost::json::parse(text);
 }
 
+std::optional<boost::json::value> WsClient::take(const std::string& type,
+                                                  std::chrono::milliseconds timeout) {
+  const std::string marker = "\"type\":\"" + type + "\"";
+  std::unique_lock l(impl_->m);
+  std::optional<boost::json::value> found;
+  impl_->cv.wait_for(l, timeout, [&] {
+    for (auto it = impl_->inbox.begin(); it != impl_->inbox.end(); ++it) {
+      if (it->find(marker) == std::string::npos) continue;
+      auto v = boost::json::parse(*it);
+      if (v.at("type").as_string() != type) continue;
+      impl_->inbox.erase(it);
+      found = std::move(v);
+      return true;
+    }
+    return impl_->closed;
+  });
+  return found;
+}
+
 boost::json::value WsClient::next_of(const std::string& type, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    auto v = next(left);
-    if (!v) break;
-    if (v->at("type").as_string() == type) return *v;
-  }
+  if (auto v = take(type, timeout)) return *v;
   throw std::runtime_error("no '" + type + "' event within the timeout");
 }
 
@@ -157,9 +168,9 @@ std::vector<boost::json::value> WsClient::collect(const std::string& type, std::
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
-    auto v = next(left);
+    auto v = take(type, left);
     if (!v) break;
-    if (v->at("type").as_string() == type) out.push_back(std::move(*v));
+    out.push_back(std::move(*v));
   }
   return out;
 }

@@ -30,13 +30,16 @@ class WsClient {
 
   // The next frame, or nullopt after `timeout` (or once the connection closed).
   std::optional<boost::json::value> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // The next frame of `type`, skipping others; throws on timeout.
+  // The oldest frame of `type` (frames of other types stay for later); nullopt on timeout.
+  std::optional<boost::json::value> take(const std::string& type,
+                                         std::chrono::milliseconds timeout);
+  // take(), but throws on timeout.
   boost::json::value next_of(const std::string& type,
                              std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // `n` frames of `type` (others skipped); fewer when the timeout passes first.
+  // `n` frames of `type` (others stay); fewer when the timeout passes first.
   std::vector<boost::json::value> collect(const std::string& type, std::size_t n,
                                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Frames received so far that are of `type`, without waiting.
+  // Frames of `type` received and not yet taken, without waiting.
   std::size_t count_received(const std::string& type);
 
   // Waits until the server closes; the close code (0 for a dropped TCP connection), or nullopt

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <jwt.h>
 
+#include "support/jwt_forge.hpp"
+
 #include <cstdlib>
 #include <memory>
 
@@ -15,36 +17,11 @@ const std::string kSecret = "unit-test-secret-0123456789abcdef0123";
 
 TokenService service() { return TokenService({kSecret, std::chrono::seconds(3600)}); }
 
-std::string base64url(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  int val = 0, bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out.push_back(t[(val >> bits) & 0x3F]);
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
-  return out;
-}
+using chatd::test::base64url;
 
 // A token signed by libjwt with any algorithm and key.
 std::string make_token(jwt_alg_t alg, const std::string& key, const std::string& sub, long exp) {
-  jwt_t* j = nullptr;
-  jwt_new(&j);
-  jwt_add_grant(j, "sub", sub.c_str());
-  jwt_add_grant_int(j, "iat", 1);
-  jwt_add_grant_int(j, "exp", exp);
-  jwt_set_alg(j, alg, reinterpret_cast<const unsigned char*>(key.data()),
-              static_cast<int>(key.size()));
-  char* s = jwt_encode_str(j);
-  std::string out(s);
-  std::free(s);
-  jwt_free(j);
-  return out;
+  return chatd::test::sign_token(alg, key, sub, 1, exp);
 }
 
 long future() { return static_cast<long>(time(nullptr)) + 3600; }
