@@ -113,7 +113,8 @@ int App::run() {
   http::add_all_routes(router, http::Services{accounts, groups, inbox, [&pool]() -> awaitable<bool> {
                                                 auto r = co_await pool.exec(kPing, pg::params());
                                                 co_return r.has_value();
-                                              }});
+                                              },
+                                              http::Gauges{[&hub] { return hub.connections(); }}});
 
   ws::Dispatcher dispatcher(messaging);
   net::WsDeps ws_deps{hub,

@@ -1,5 +1,6 @@
 #include "auth/account_service.hpp"
 
+#include "domain/metrics.hpp"
 #include "domain/validation.hpp"
 
 namespace chatd::auth {
@@ -8,7 +9,10 @@ using boost::asio::awaitable;
 namespace v = chatd::validation;
 
 namespace {
-Error bad_credentials() { return make_error(errc::invalid_credentials, "invalid email or password"); }
+Error bad_credentials() {
+  Metrics::add(metrics().logins_failed);
+  return make_error(errc::invalid_credentials, "invalid email or password");
+}
 }  // namespace
 
 awaitable<Result<Session>> AccountService::register_user(Registration r) {
@@ -31,6 +35,7 @@ awaitable<Result<Session>> AccountService::login(std::string email, std::string 
   if (const auto wait = throttle_.retry_after(email, address); wait.count() > 0) {
     Error e = make_error(errc::rate_limited, "too many failed logins, try again later");
     e.retry_after = static_cast<int>(wait.count());
+    Metrics::add(metrics().logins_throttled);
     co_return e;
   }
   // Malformed credentials cannot match anything: answer exactly as for a wrong password.

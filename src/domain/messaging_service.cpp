@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "domain/metrics.hpp"
 #include "domain/validation.hpp"
 
 namespace chatd {
@@ -103,6 +104,7 @@ void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
   }
   switch (outcome->kind) {
     case AppendOutcome::Kind::stored:
+      Metrics::add(metrics().messages_stored);
       publisher_.message(outcome->message, outcome->recipients, p.origin);
       p.done(std::move(outcome->message));
       return;
@@ -121,6 +123,7 @@ awaitable<void> MessagingService::commit(std::vector<Pending>& batch) {
   for (const auto& p : batch) rows.push_back(p.message);
   auto outcomes = co_await repo_.append(std::move(rows));
   if (outcomes) {
+    Metrics::add(metrics().message_batches);
     for (std::size_t i = 0; i < batch.size(); ++i) finish(batch[i], std::move((*outcomes)[i]));
     co_return;
   }
@@ -150,6 +153,7 @@ awaitable<void> MessagingService::commit_deliveries(std::vector<Delivery>& batch
     spdlog::warn("marking {} deliveries failed: {}", batch.size(), changes.error().message);
     co_return;
   }
+  Metrics::add(metrics().messages_delivered, batch.size());
   for (const auto& c : *changes) publisher_.receipt(c.sender_id, c.receipt);
 }
 

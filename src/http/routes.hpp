@@ -5,6 +5,7 @@
 #include "domain/group_service.hpp"
 #include "domain/inbox.hpp"
 #include "http/health_handlers.hpp"
+#include "http/metrics_handlers.hpp"
 #include "http/router.hpp"
 
 namespace chatd::http {
@@ -14,6 +15,7 @@ struct Services {
   GroupService& groups;
   InboxService& inbox;
   DatabaseProbe probe;
+  Gauges gauges;
 };
 
 void add_all_routes(Router& router, Services services);

@@ -15,6 +15,7 @@
 #include <boost/url/parse.hpp>
 
 #include "auth/token_service.hpp"
+#include "domain/metrics.hpp"
 #include "http/errors.hpp"
 #include "http/router.hpp"
 #include "net/ws_session.hpp"
@@ -184,6 +185,7 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                               started)
                         .count();
+    metrics().count_http(status);
     spdlog::info("{} {} {} {:.1f}ms", req.method_string(), request.path, status, ms);
     if (ec || !keep_alive) break;
   }

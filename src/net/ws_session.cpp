@@ -12,6 +12,7 @@
 
 #include <atomic>
 
+#include "domain/metrics.hpp"
 #include "ws/event_codec.hpp"
 
 namespace chatd::net {
@@ -83,6 +84,7 @@ void WsSession::enqueue(hub::Frame frame) {
                  id_, queue_.size(), queued_bytes_);
     queue_.clear();
     queued_bytes_ = 0;
+    Metrics::add(metrics().ws_slow_consumers_dropped);
     request_close(kClosePolicy, "slow consumer");
     return;
   }
@@ -206,6 +208,7 @@ awaitable<void> WsSession::run(Request request) {
   if (ec) co_return;
   ws_.text(true);
   spdlog::info("Client connected: user {} session {}", user_, id_);
+  Metrics::add(metrics().ws_connections_opened);
 
   asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
   co_await open();
@@ -223,7 +226,9 @@ awaitable<void> WsSession::run(Request request) {
           ws::encode_error(make_error(errc::invalid_input, "frames must be text"))));
       continue;
     }
+    Metrics::add(metrics().ws_events_received);
     if (!take_token()) {
+      Metrics::add(metrics().ws_events_rate_limited);
       enqueue(hub::make_frame(
           ws::encode_error(make_error(errc::rate_limited, "too many events, slow down"))));
       continue;
@@ -238,6 +243,7 @@ awaitable<void> WsSession::run(Request request) {
   closing_ = true;
   wake_writer();
   if (auto at = deps_.hub.remove(*this)) co_await deps_.presence.changed(user_, false, *at);
+  Metrics::add(metrics().ws_connections_closed);
   spdlog::info("Client disconnected: user {} session {}", user_, id_);
 }
 

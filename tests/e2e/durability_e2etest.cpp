@@ -10,6 +10,15 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
+bool eventually_offline(TestDatabase& db, std::int64_t user) {
+  for (int i = 0; i < 100; ++i) {
+    if (db.scalar("SELECT is_online FROM users WHERE id = " + std::to_string(user)) == "f")
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 const std::map<std::string, std::string> kFast = {{"CHATD_WS_EVENT_BURST", "100000"},
                                                    {"CHATD_WS_EVENTS_PER_SECOND", "100000"}};
 }
@@ -94,4 +103,42 @@ TEST(Durability, TooManyEventsAreRateLimitedAndTheConnectionStays) {
   std::this_thread::sleep_for(1s);
   ca.send(std::string(R"({"type":"ping"})"));
   EXPECT_EQ(ca.next_of("pong").at("type").as_string(), "pong");
+}
+
+TEST(Durability, ASilentPeerIsDroppedAfterTheIdleTimeout) {
+  TestDatabase db("idle");
+  ChatdProcess server(db.conninfo(), {{"CHATD_WS_IDLE_TIMEOUT_SECONDS", "2"}});
+  server.start();
+  auto a = must_register(server.port(), "idle_a");
+  auto b = must_register(server.port(), "idle_b");
+  WsClient silent(server.port(), a.token, false, /*read=*/false);  // never answers pings
+  WsClient alive(server.port(), b.token);                            // answers them
+  std::this_thread::sleep_for(5s);
+  silent.start_reading();
+  EXPECT_TRUE(silent.wait_closed(3s)) << "dropped after 2 s without a pong";
+  EXPECT_FALSE(alive.is_closed()) << "a peer that answers pings stays";
+  EXPECT_TRUE(eventually_offline(db, a.id));
+}
+
+TEST(Durability, MetricsCountRequestsConnectionsAndMessages) {
+  TestDatabase db("metrics");
+  ChatdProcess server(db.conninfo());
+  server.start();
+  auto a = must_register(server.port(), "met_a");
+  auto b = must_register(server.port(), "met_b");
+  {
+    WsClient ca(server.port(), a.token);
+    ca.next_of("ready");
+    ca.send(json::value{{"type", "send_message"}, {"to", b.id}, {"content", "count me"}});
+    ca.next_of("ack");
+    auto m = http_request(server.port(), "GET", "/metrics");
+    EXPECT_EQ(m.status, 200);
+    EXPECT_TRUE(m.headers["content-type"].starts_with("text/plain"));
+    EXPECT_NE(m.body.find("chatd_ws_connections 1\n"), std::string::npos) << m.body;
+    EXPECT_NE(m.body.find("chatd_messages_stored_total 1\n"), std::string::npos) << m.body;
+    EXPECT_NE(m.body.find("chatd_http_requests_total{code=\"2xx\"} "), std::string::npos);
+  }
+  http_request(server.port(), "GET", "/no/such/page");
+  auto m = http_request(server.port(), "GET", "/metrics");
+  EXPECT_NE(m.body.find("chatd_http_requests_total{code=\"4xx\"} 1\n"), std::string::npos) << m.body;
 }

@@ -1,0 +1,62 @@
+#include "http/metrics_handlers.hpp"
+
+#include <sstream>
+
+#include "domain/metrics.hpp"
+
+namespace chatd::http {
+
+namespace {
+
+void counter(std::ostringstream& out, const char* name, const char* help,
+             const std::atomic<std::uint64_t>& v) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n"
+      << name << ' ' << v.load(std::memory_order_relaxed) << '\n';
+}
+
+}  // namespace
+
+std::string render_metrics(const Gauges& gauges) {
+  const auto& m = metrics();
+  std::ostringstream out;
+  out << "# HELP chatd_http_requests_total HTTP requests answered, by status class.\n"
+         "# TYPE chatd_http_requests_total counter\n";
+  for (int cls = 1; cls <= 5; ++cls)
+    out << "chatd_http_requests_total{code=\"" << cls << "xx\"} "
+        << m.http_requests[cls].load(std::memory_order_relaxed) << '\n';
+  out << "# HELP chatd_ws_connections WebSocket connections open now.\n"
+         "# TYPE chatd_ws_connections gauge\n"
+      << "chatd_ws_connections " << (gauges.ws_connections ? gauges.ws_connections() : 0) << '\n';
+  counter(out, "chatd_ws_connections_opened_total", "WebSocket connections accepted.",
+          m.ws_connections_opened);
+  counter(out, "chatd_ws_connections_closed_total", "WebSocket connections ended.",
+          m.ws_connections_closed);
+  counter(out, "chatd_ws_slow_consumers_dropped_total",
+          "Connections dropped because they did not read (close 1008).",
+          m.ws_slow_consumers_dropped);
+  counter(out, "chatd_ws_events_received_total", "Client events received.", m.ws_events_received);
+  counter(out, "chatd_ws_events_rate_limited_total", "Client events refused by the rate limit.",
+          m.ws_events_rate_limited);
+  counter(out, "chatd_messages_stored_total", "Messages persisted.", m.messages_stored);
+  counter(out, "chatd_message_batches_total", "Transactions that stored messages (group commit).",
+          m.message_batches);
+  counter(out, "chatd_messages_delivered_total",
+          "Messages written to a recipient's connection (deliveries recorded).",
+          m.messages_delivered);
+  counter(out, "chatd_logins_failed_total", "Failed logins.", m.logins_failed);
+  counter(out, "chatd_logins_throttled_total", "Logins refused by the throttle (429).",
+          m.logins_throttled);
+  return out.str();
+}
+
+void add_metrics_routes(Router& router, Gauges gauges) {
+  router.add(Method::get, "/metrics", Access::open,
+             [gauges = std::move(gauges)](RequestContext&) -> boost::asio::awaitable<Response> {
+               Response r;
+               r.content_type = "text/plain; version=0.0.4";
+               r.body = render_metrics(gauges);
+               co_return r;
+             });
+}
+
+}  // namespace chatd::http

@@ -1,0 +1,20 @@
+// GET /metrics: the counters of domain/metrics.hpp and a few gauges, in Prometheus text format.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "http/router.hpp"
+
+namespace chatd::http {
+
+struct Gauges {
+  std::function<std::uint64_t()> ws_connections;  // open right now
+};
+
+void add_metrics_routes(Router& router, Gauges gauges);
+
+// The exposition text, for the handler and for tests.
+std::string render_metrics(const Gauges& gauges);
+
+}  // namespace chatd::http
