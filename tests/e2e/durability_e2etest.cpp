@@ -35,8 +35,8 @@ TEST(Durability, Kill9MidBurstLosesNoAckedMessageAndStaleOnlineFlagsAreCleared) 
     ca.next_of("ready");
     std::thread flood([&] {
       for (int i = 0; i < 3000; ++i) {
-        json::object e{{"type", "send_message"}, {"to", b.id}, {"content", "crash " + std::to_string(i)},
-                       {"client_id", "k" + std::to_string(i)}};
+        json::object e{{"type", "send_message"}, {"to", b.id}, {"content", numbered("crash ", i)},
+                       {"client_id", numbered("k", i)}};
         ca.send(json::value(e));
       }
     });

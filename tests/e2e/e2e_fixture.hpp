@@ -14,6 +14,12 @@
 
 namespace chatd::test {
 
+// prefix + n, built with += (g++ 12 warns falsely on "literal" + std::string at -O3).
+inline std::string numbered(std::string prefix, long long n) {
+  prefix += std::to_string(n);
+  return prefix;
+}
+
 inline std::string json_body(const boost::json::value& v) { return boost::json::serialize(v); }
 
 struct Registered {

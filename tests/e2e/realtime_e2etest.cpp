@@ -297,8 +297,8 @@ TEST_F(RealtimeE2E, FourConnectionsTimes250MessagesGiveGaplessSeqInOrder) {
   for (int i = 0; i < 4; ++i)
     threads.emplace_back([&, i] {
       for (int k = 0; k < 250; ++k)
-        senders[i]->send(send_event(b.id, "m" + std::to_string(i) + "-" + std::to_string(k),
-                                    "burst-" + std::to_string(i) + "-" + std::to_string(k)));
+        senders[i]->send(send_event(b.id, numbered(numbered("m", i) + "-", k),
+                                    numbered(numbered("burst-", i) + "-", k)));
     });
   for (auto& t : threads) t.join();
   std::size_t acks = 0;

@@ -62,7 +62,7 @@ TEST_F(MessageRepositoryTest, DirectConversationIsOnePerPairAndNeedsBothUsers) {
 TEST_F(MessageRepositoryTest, ABatchAssignsGaplessSeqReceiptsAndLastMessageAt) {
   const auto c = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
   std::vector<NewMessage> batch;
-  for (int i = 0; i < 5; ++i) batch.push_back(msg(c, ids[i % 2], "m" + std::to_string(i)));
+  for (int i = 0; i < 5; ++i) batch.push_back(msg(c, ids[i % 2], std::string("m") + std::to_string(i)));
   auto out = run_sync(ioc, repo.append(std::move(batch)));
   ASSERT_TRUE(out) << out.error().message;
   ASSERT_EQ(out->size(), 5u);
@@ -136,7 +136,7 @@ TEST_F(MessageRepositoryTest, DeliveredAndReadReceipts) {
   ASSERT_TRUE(g) << g.error().message;
   const auto c = g->conversation_id;
   std::vector<NewMessage> batch;
-  for (int i = 0; i < 3; ++i) batch.push_back(msg(c, ids[0], "g" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i) batch.push_back(msg(c, ids[0], std::string("g") + std::to_string(i)));
   auto out = run_sync(ioc, repo.append(std::move(batch)));
   ASSERT_TRUE(out);
   EXPECT_EQ((*out)[0].recipients.size(), 2u);
