@@ -23,6 +23,8 @@ std::size_t count_code_points(std::string_view s) {
 std::optional<Error> check_content(std::string_view content, std::size_t max_chars) {
   if (!validation::is_valid_utf8(content))
     return make_error(errc::invalid_input, "content must be valid UTF-8");
+  if (content.find('\0') != std::string_view::npos)
+    return make_error(errc::invalid_input, "content must not contain NUL characters");
   const auto n = count_code_points(content);
   if (n == 0 || n > max_chars)
     return make_error(errc::invalid_input,

@@ -226,6 +226,8 @@ TEST_F(RealtimeE2E, BadEventsGetErrorsAndTheConnectionStaysUsable) {
       {R"({"type":"send_message","client_id":")" + std::string(65, 'c') + R"(","to":)" + to_b +
            R"(,"content":"hi"})",
        "invalid_input", true},
+      {R"({"type":"send_message","client_id":"x8","to":)" + to_b + R"(,"content":"a\u0000b"})",
+       "invalid_input", true},
       {R"({"type":"mark_read","conversation_id":"one","seq":1})", "invalid_input", false},
       {R"({"type":"mark_read","conversation_id":99999999,"seq":1})", "not_found", false},
       {R"({"type":"typing"})", "invalid_input", false},

@@ -170,3 +170,28 @@ TEST_F(MessageRepositoryTest, DeliveredAndReadReceipts) {
   ASSERT_FALSE(outsider);
   EXPECT_EQ(outsider.error().code, errc::not_found);
 }
+
+TEST_F(MessageRepositoryTest, OneBatchAcrossConversationsKeepsInputOrderAndExactContent) {
+  const auto ab = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
+  const auto ac = *run_sync(ioc, repo.direct_conversation(ids[0], ids[2]));
+  const std::vector<std::string> tricky = {
+      R"(quote " and backslash \ )", "{braces,commas}", "NULL", "", "tab\tnew\nline", "ünï😀",
+      R"(\"{}\\)"};
+  std::vector<NewMessage> batch;
+  for (std::size_t i = 0; i < tricky.size(); ++i)
+    batch.push_back(msg(i % 2 ? ac : ab, ids[0], tricky[i].empty() ? "x" : tricky[i],
+                        i == 2 ? std::optional<std::string>(R"(c"id\,{})") : std::nullopt));
+  auto out = run_sync(ioc, repo.append(batch));
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_EQ(out->size(), tricky.size());
+  Seq next_ab = 1, next_ac = 1;
+  for (std::size_t i = 0; i < tricky.size(); ++i) {
+    const auto& o = (*out)[i];
+    ASSERT_EQ(o.kind, AppendOutcome::Kind::stored) << i;
+    EXPECT_EQ(o.message.content, batch[i].content) << i;
+    EXPECT_EQ(o.message.client_id, batch[i].client_id) << i;
+    EXPECT_EQ(o.message.seq, i % 2 ? next_ac++ : next_ab++) << "input order within a conversation";
+    EXPECT_EQ(db.scalar("SELECT content FROM messages WHERE id = " + std::to_string(o.message.id)),
+              batch[i].content);
+  }
+}

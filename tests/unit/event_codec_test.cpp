@@ -99,5 +99,6 @@ TEST(ContentRules, LengthInCharactersAndNotBlank) {
   EXPECT_TRUE(check_content("", 4096));
   EXPECT_TRUE(check_content(" \t\n ", 4096));
   EXPECT_TRUE(check_content("\xff", 4096));
+  EXPECT_TRUE(check_content(std::string("a\0b", 3), 4096)) << "PostgreSQL text cannot hold NUL";
   EXPECT_EQ(count_code_points("aé😀"), 3u);
 }

@@ -14,6 +14,25 @@ std::string to_array(const std::vector<std::int64_t>& values) {
   return out;
 }
 
+std::string to_text_array(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char c : *values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 std::vector<std::int64_t> parse_int_array(std::string_view text) {
   std::vector<std::int64_t> out;
   const char* p = text.data();

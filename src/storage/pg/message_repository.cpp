@@ -13,28 +13,59 @@ namespace {
   "CASE WHEN " conv ".group_id IS NULL THEN CASE WHEN " conv ".user_lo = " sender \
   " THEN " conv ".user_hi ELSE " conv ".user_lo END END"
 
-// One message: the next seq, the row, a 'sent' receipt per other member, last_message_at —
-// unless (sender, client_id) was stored before (then the original is returned) or the sender
-// is not a member (then nothing is returned).
-constexpr Statement kAppend{
-    "message_append",
-    "WITH dup AS (SELECT d.id FROM messages d"
-    "             WHERE $4::text IS NOT NULL AND d.sender_id = $2 AND d.client_id = $4),"
-    " mem AS (SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2),"
-    " c AS (UPDATE conversations SET last_seq = last_seq + 1, last_message_at = clock_timestamp()"
-    "       WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM dup) AND EXISTS (SELECT 1 FROM mem)"
-    "       RETURNING id, last_seq, last_message_at, user_lo, user_hi, group_id),"
-    " m AS (INSERT INTO messages (conversation_id, seq, sender_id, content, client_id, created_at)"
-    "       SELECT id, last_seq, $2, $3, $4, last_message_at FROM c RETURNING id, seq, created_at),"
-    " rc AS (SELECT user_id FROM conversation_members WHERE conversation_id = $1 AND user_id <> $2),"
-    " r AS (INSERT INTO message_receipts (message_id, user_id) SELECT m.id, rc.user_id FROM m, rc)"
-    " SELECT 's', m.id, c.id, m.seq, $2::bigint, " CHATD_TO("c", "$2") ", c.group_id, $3::text,"
-    "        $4::text, chatd_ts(m.created_at), ARRAY(SELECT user_id FROM rc)::text FROM m, c"
+// A whole batch in one statement: for each conversation the next seqs (one row lock, in input
+// order), the rows, a 'sent' receipt per other member and last_message_at. A (sender, client_id)
+// stored before, or repeated inside the batch, comes back as the original ('d'); a sender who
+// is not a member gets no row at all. Every row names the input position (`ord`) it answers.
+constexpr Statement kAppendBatch{
+    "message_append_batch",
+    "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])"
+    "               WITH ORDINALITY AS i(conversation_id, sender_id, content, client_id, ord)),"
+    " old_dup AS (SELECT i.ord, d.id AS message_id FROM input i JOIN messages d"
+    "             ON d.sender_id = i.sender_id AND d.client_id = i.client_id"
+    "             AND d.client_id IS NOT NULL),"
+    " first AS (SELECT i.ord, min(i.ord) OVER (PARTITION BY i.sender_id, i.client_id) AS first_ord"
+    "           FROM input i WHERE i.client_id IS NOT NULL),"
+    " accepted AS (SELECT i.* FROM input i"
+    "   WHERE NOT EXISTS (SELECT 1 FROM old_dup o WHERE o.ord = i.ord)"
+    "     AND NOT EXISTS (SELECT 1 FROM first f WHERE f.ord = i.ord AND f.first_ord <> i.ord)"
+    "     AND EXISTS (SELECT 1 FROM conversation_members cm"
+    "                 WHERE cm.conversation_id = i.conversation_id AND cm.user_id = i.sender_id)),"
+    " numbered AS (SELECT a.*, row_number() OVER (PARTITION BY a.conversation_id ORDER BY a.ord) AS rn,"
+    "                     count(*) OVER (PARTITION BY a.conversation_id) AS cnt FROM accepted a),"
+    " bumped AS (UPDATE conversations c SET last_seq = c.last_seq + n.cnt,"
+    "                   last_message_at = clock_timestamp()"
+    "            FROM (SELECT DISTINCT conversation_id, cnt FROM numbered) n"
+    "            WHERE c.id = n.conversation_id"
+    "            RETURNING c.id, c.last_seq - n.cnt AS base, c.last_message_at, c.user_lo,"
+    "                      c.user_hi, c.group_id),"
+    " ins AS (INSERT INTO messages (conversation_id, seq, sender_id, content, client_id, created_at)"
+    "         SELECT n.conversation_id, b.base + n.rn, n.sender_id, n.content, n.client_id,"
+    "                b.last_message_at"
+    "         FROM numbered n JOIN bumped b ON b.id = n.conversation_id"
+    "         RETURNING id, conversation_id, seq, sender_id, created_at),"
+    " rcpt AS (INSERT INTO message_receipts (message_id, user_id)"
+    "          SELECT ins.id, cm.user_id FROM ins JOIN conversation_members cm"
+    "          ON cm.conversation_id = ins.conversation_id AND cm.user_id <> ins.sender_id)"
+    " SELECT n.ord, 's', ins.id, ins.conversation_id, ins.seq, ins.sender_id, " CHATD_TO("b", "ins.sender_id")
+    ",       b.group_id, n.content, n.client_id, chatd_ts(ins.created_at),"
+    "        ARRAY(SELECT cm.user_id FROM conversation_members cm"
+    "              WHERE cm.conversation_id = ins.conversation_id"
+    "              AND cm.user_id <> ins.sender_id)::text"
+    " FROM numbered n JOIN bumped b ON b.id = n.conversation_id"
+    " JOIN ins ON ins.conversation_id = n.conversation_id AND ins.seq = b.base + n.rn"
     " UNION ALL"
-    " SELECT 'd', o.id, o.conversation_id, o.seq, o.sender_id, " CHATD_TO("oc", "o.sender_id")
-    ",       oc.group_id, o.content, o.client_id, chatd_ts(o.created_at), NULL"
-    " FROM messages o JOIN conversations oc ON oc.id = o.conversation_id"
-    " WHERE o.id IN (SELECT id FROM dup)"};
+    " SELECT o.ord, 'd', m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("oc", "m.sender_id")
+    ",       oc.group_id, m.content, m.client_id, chatd_ts(m.created_at), NULL"
+    " FROM old_dup o JOIN messages m ON m.id = o.message_id"
+    " JOIN conversations oc ON oc.id = m.conversation_id"
+    " UNION ALL"
+    " SELECT f.ord, 'd', ins.id, ins.conversation_id, ins.seq, ins.sender_id, " CHATD_TO("b", "ins.sender_id")
+    ",       b.group_id, n1.content, n1.client_id, chatd_ts(ins.created_at), NULL"
+    " FROM first f JOIN numbered n1 ON n1.ord = f.first_ord"
+    " JOIN bumped b ON b.id = n1.conversation_id"
+    " JOIN ins ON ins.conversation_id = n1.conversation_id AND ins.seq = b.base + n1.rn"
+    " WHERE f.ord <> f.first_ord AND NOT EXISTS (SELECT 1 FROM old_dup o WHERE o.ord = f.ord)"};
 
 // Reads the row as of a new snapshot when the insert lost a race (see direct_conversation).
 constexpr Statement kDirectFind{
@@ -123,26 +154,28 @@ Message read_message(const ResultSet& rs, int row, int col) {
 
 awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     std::vector<NewMessage> batch) {
-  std::vector<Query> queries;
-  queries.reserve(batch.size());
-  for (auto& m : batch)
-    queries.push_back(Query{&kAppend, params(std::to_string(m.conversation_id),
-                                             std::to_string(m.sender_id), std::move(m.content),
-                                             std::move(m.client_id))});
-  auto results = co_await pool_.run(std::move(queries));
-  if (!results) co_return to_domain_error(results.error());
-  std::vector<AppendOutcome> out;
-  out.reserve(results->size());
-  for (const auto& rs : *results) {
-    AppendOutcome o;
-    if (rs.empty()) {
-      o.kind = AppendOutcome::Kind::not_member;
-    } else {
-      o.kind = rs.text(0, 0) == "s" ? AppendOutcome::Kind::stored : AppendOutcome::Kind::duplicate;
-      o.message = read_message(rs, 0, 1);
-      if (o.kind == AppendOutcome::Kind::stored) o.recipients = parse_int_array(rs.text(0, 10));
-    }
-    out.push_back(std::move(o));
+  std::vector<std::int64_t> conversations, senders;
+  std::vector<std::optional<std::string>> contents, client_ids;
+  for (auto& m : batch) {
+    conversations.push_back(m.conversation_id);
+    senders.push_back(m.sender_id);
+    contents.emplace_back(std::move(m.content));
+    client_ids.push_back(std::move(m.client_id));
+  }
+  auto rs = co_await pool_.exec(kAppendBatch,
+                                params(to_array(conversations), to_array(senders),
+                                       to_text_array(contents), to_text_array(client_ids)));
+  if (!rs) co_return to_domain_error(rs.error());
+  // Positions without a row were refused: the sender is not a member.
+  std::vector<AppendOutcome> out(batch.size());
+  for (auto& o : out) o.kind = AppendOutcome::Kind::not_member;
+  for (int r = 0; r < rs->rows(); ++r) {
+    const auto ord = rs->int64(r, 0);
+    if (ord < 1 || static_cast<std::size_t>(ord) > out.size()) continue;
+    auto& o = out[static_cast<std::size_t>(ord - 1)];
+    o.kind = rs->text(r, 1) == "s" ? AppendOutcome::Kind::stored : AppendOutcome::Kind::duplicate;
+    o.message = read_message(*rs, r, 2);
+    if (o.kind == AppendOutcome::Kind::stored) o.recipients = parse_int_array(rs->text(r, 11));
   }
   co_return out;
 }
