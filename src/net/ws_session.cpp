@@ -44,10 +44,14 @@ WsSession::~WsSession() = default;
 void WsSession::send(hub::Frame frame) {
   asio::post(ws_.get_executor(),
              [self = shared_from_this(), f = std::move(frame)]() mutable {
-               if (self->holding_)
-                 self->held_.push_back(std::move(f));
-               else
+               if (!self->holding_) {
                  self->enqueue(std::move(f));
+               } else if (self->held_.size() < self->deps_.options.queue_messages) {
+                 self->held_.push_back(std::move(f));
+               } else {  // the backlog is held to the same bound as the queue
+                 Metrics::add(metrics().ws_slow_consumers_dropped);
+                 self->request_close(kClosePolicy, "slow consumer");
+               }
              });
 }
 

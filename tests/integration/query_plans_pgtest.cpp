@@ -1,7 +1,10 @@
 // The hot queries are served by indexes (STYLE.md §9): EXPLAIN proves it on a seeded database.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "storage/pg/inbox_repository.hpp"
+#include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "support/migrate.hpp"
 #include "support/run_sync.hpp"
@@ -45,8 +48,10 @@ class QueryPlans : public ::testing::Test {
                           const std::string& args) {
     const std::string name = "p_" + std::string(st.name);
     db_->scalar("DEALLOCATE ALL");
-    return db_->lines("PREPARE " + name + types + " AS " + std::string(st.sql) +
-                      "; EXPLAIN EXECUTE " + name + "(" + args + ")");
+    // The generic plan is the one a long-lived server connection ends up using.
+    return db_->lines("SET plan_cache_mode = force_generic_plan; PREPARE " + name + types +
+                      " AS " + std::string(st.sql) + "; EXPLAIN EXECUTE " + name + "(" + args +
+                      ")");
   }
 
   static inline test::TestDatabase* db_ = nullptr;
@@ -64,6 +69,28 @@ TEST_F(QueryPlans, InboxUsesIndexes) {
   expect_no_seq_scan(p);
   EXPECT_NE(p.find("conversation_members_user_idx"), std::string::npos) << p;
   EXPECT_NE(p.find("messages_conversation_seq_key"), std::string::npos) << p;
+}
+
+TEST_F(QueryPlans, BatchAppendProbesIndexesPerMessage) {
+  // Many stored client ids: a plan that scans the idempotency index instead of probing it
+  // would read all of them for every batch.
+  db_->scalar("UPDATE messages SET client_id = 'c' || id");
+  db_->scalar("ANALYZE messages");
+  const auto p = plan(kAppendBatchStatement, "(bigint[], bigint[], text[], text[])",
+                      "'{1,2}', '{1,2}', '{a,b}', '{x,NULL}'");
+  expect_no_seq_scan(p);
+  std::istringstream lines(p);
+  std::string line, previous;
+  bool probed = false;
+  while (std::getline(lines, line)) {
+    if (previous.find("messages_sender_client_key") != std::string::npos) {
+      EXPECT_NE(line.find("Index Cond"), std::string::npos) << "a full index scan:\n" << p;
+      probed = true;
+    }
+    previous = line;
+  }
+  EXPECT_TRUE(probed) << p;
+  db_->scalar("UPDATE messages SET client_id = NULL");
 }
 
 TEST_F(QueryPlans, HistoryUsesTheConversationSeqIndex) {

@@ -13,24 +13,31 @@ namespace {
   "CASE WHEN " conv ".group_id IS NULL THEN CASE WHEN " conv ".user_lo = " sender \
   " THEN " conv ".user_hi ELSE " conv ".user_lo END END"
 
+}  // namespace
+
 // A whole batch in one statement: for each conversation the next seqs (one row lock, in input
 // order), the rows, a 'sent' receipt per other member and last_message_at. A (sender, client_id)
 // stored before, or repeated inside the batch, comes back as the original ('d'); a sender who
 // is not a member gets no row at all. Every row names the input position (`ord`) it answers.
-constexpr Statement kAppendBatch{
+const Statement kAppendBatchStatement{
     "message_append_batch",
     "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])"
     "               WITH ORDINALITY AS i(conversation_id, sender_id, content, client_id, ord)),"
-    " old_dup AS (SELECT i.ord, d.id AS message_id FROM input i JOIN messages d"
-    "             ON d.sender_id = i.sender_id AND d.client_id = i.client_id"
-    "             AND d.client_id IS NOT NULL),"
+    // A correlated lookup per input row (an index probe): as a join, the planner may scan
+    // the whole (sender_id, client_id) index once per batch.
+    " old_dup AS (SELECT * FROM (SELECT i.ord, (SELECT d.id FROM messages d"
+    "                                           WHERE d.sender_id = i.sender_id"
+    "                                           AND d.client_id = i.client_id"
+    "                                           AND d.client_id IS NOT NULL) AS message_id"
+    "                            FROM input i WHERE i.client_id IS NOT NULL) x"
+    "             WHERE x.message_id IS NOT NULL),"
     " first AS (SELECT i.ord, min(i.ord) OVER (PARTITION BY i.sender_id, i.client_id) AS first_ord"
     "           FROM input i WHERE i.client_id IS NOT NULL),"
     " accepted AS (SELECT i.* FROM input i"
     "   WHERE NOT EXISTS (SELECT 1 FROM old_dup o WHERE o.ord = i.ord)"
     "     AND NOT EXISTS (SELECT 1 FROM first f WHERE f.ord = i.ord AND f.first_ord <> i.ord)"
-    "     AND EXISTS (SELECT 1 FROM conversation_members cm"
-    "                 WHERE cm.conversation_id = i.conversation_id AND cm.user_id = i.sender_id)),"
+    "     AND (SELECT true FROM conversation_members cm"
+    "          WHERE cm.conversation_id = i.conversation_id AND cm.user_id = i.sender_id)),"
     " numbered AS (SELECT a.*, row_number() OVER (PARTITION BY a.conversation_id ORDER BY a.ord) AS rn,"
     "                     count(*) OVER (PARTITION BY a.conversation_id) AS cnt FROM accepted a),"
     " bumped AS (UPDATE conversations c SET last_seq = c.last_seq + n.cnt,"
@@ -66,6 +73,8 @@ constexpr Statement kAppendBatch{
     " JOIN bumped b ON b.id = n1.conversation_id"
     " JOIN ins ON ins.conversation_id = n1.conversation_id AND ins.seq = b.base + n1.rn"
     " WHERE f.ord <> f.first_ord AND NOT EXISTS (SELECT 1 FROM old_dup o WHERE o.ord = f.ord)"};
+
+namespace {
 
 // Reads the row as of a new snapshot when the insert lost a race (see direct_conversation).
 constexpr Statement kDirectFind{
@@ -162,7 +171,7 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     contents.emplace_back(std::move(m.content));
     client_ids.push_back(std::move(m.client_id));
   }
-  auto rs = co_await pool_.exec(kAppendBatch,
+  auto rs = co_await pool_.exec(kAppendBatchStatement,
                                 params(to_array(conversations), to_array(senders),
                                        to_text_array(contents), to_text_array(client_ids)));
   if (!rs) co_return to_domain_error(rs.error());

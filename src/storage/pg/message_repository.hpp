@@ -30,6 +30,9 @@ class PgMessageRepository final : public MessageRepository {
   Pool& pool_;
 };
 
+// The batch append statement, for EXPLAIN in tests.
+extern const Statement kAppendBatchStatement;
+
 // Reads nine message columns from `col`: id, conversation_id, seq, sender_id, to, group_id,
 // content, client_id, created_at (as chatd_ts).
 Message read_message(const ResultSet& rs, int row, int col);
