@@ -177,6 +177,7 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       response = co_await state->router.dispatch(request);
 
     const int status = response.status;
+    metrics().count_http(status);  // before the write, so a client that saw it also sees it counted
     const bool keep_alive = req.keep_alive() && !state->stopping;
     auto res = to_beast(std::move(response), req.version(), keep_alive);
     if (req.method() == bhttp::verb::head) res.body().clear();
@@ -185,7 +186,6 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                               started)
                         .count();
-    metrics().count_http(status);
     spdlog::info("{} {} {} {:.1f}ms", req.method_string(), request.path, status, ms);
     if (ec || !keep_alive) break;
   }
