@@ -11,7 +11,7 @@ CHATD_PACKAGES=(
   libpq-dev postgresql-15 postgresql-client-15
   libjwt-dev libcrypt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  util-linux procps iproute2
+  util-linux procps iproute2 curl
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
