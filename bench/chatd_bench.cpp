@@ -4,6 +4,9 @@
 //   chatd-bench seed-inbox  --db CONNINFO [--conversations 10000 --messages-per 100]
 //   chatd-bench inbox       --port P --db CONNINFO --secret S [--requests 2000 --concurrency 8]
 //   chatd-bench dm          --port P --db CONNINFO --secret S [--users 1000 --rate 2000 --seconds 10]
+//   chatd-bench group       ... [--groups 10 --group-size 100 --rate 500 --seconds 10]
+//   chatd-bench login-storm ... [--users 1000 --rate 2000 --logins 50 --seconds 10]
+//   chatd-bench connections ... --pid CHATD_PID [--connections 10000]
 //
 // Load is open-loop in `dm`: messages leave on schedule whether or not earlier ones were
 // answered, so a slow server shows up as latency instead of hiding behind a slower sender.
@@ -24,7 +27,11 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <atomic>
 #include <deque>
+#include <fstream>
+#include <functional>
+#include <thread>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -58,6 +65,11 @@ struct Options {
   int users = 1000;
   double rate = 2000;
   double seconds = 10;
+  int groups = 10;
+  int group_size = 100;
+  int logins = 50;
+  int connections = 10000;
+  int pid = 0;
 };
 
 Options parse(int argc, char** argv) {
@@ -76,6 +88,11 @@ Options parse(int argc, char** argv) {
     else if (k == "--users") o.users = std::stoi(v);
     else if (k == "--rate") o.rate = std::stod(v);
     else if (k == "--seconds") o.seconds = std::stod(v);
+    else if (k == "--groups") o.groups = std::stoi(v);
+    else if (k == "--group-size") o.group_size = std::stoi(v);
+    else if (k == "--logins") o.logins = std::stoi(v);
+    else if (k == "--connections") o.connections = std::stoi(v);
+    else if (k == "--pid") o.pid = std::stoi(v);
     else throw std::invalid_argument("unknown flag " + k);
   }
   return o;
@@ -312,19 +329,18 @@ struct WsConn : std::enable_shared_from_this<WsConn> {
   }
 };
 
-int dm(const Options& o) {
-  Db db(o.db);
-  auto ids = seed_users(db, "dm_u", o.users);
-  const int n = static_cast<int>(ids.size());
-  asio::io_context ioc(1);
+// Everyone's WebSocket connection, the open-loop sender and the measurements.
+struct Fleet {
+  asio::io_context ioc{1};
   std::vector<std::shared_ptr<WsConn>> conns;
-  std::unordered_map<std::string, Clock::time_point> sent_at;  // client_id → send time
+  std::unordered_map<std::string, Clock::time_point> sent_at;  // client_id → scheduled send time
   Stats ack, delivery;
   long long sent = 0, acked = 0, delivered = 0, errors = 0;
   std::map<std::string, long long> error_codes;
+  double connect_secs = 0;
 
-  std::function<void(std::shared_ptr<WsConn>)> read_loop = [&](std::shared_ptr<WsConn> c) {
-    c->ws.async_read(c->buffer, [&, c](beast::error_code ec, std::size_t) {
+  void read_loop(const std::shared_ptr<WsConn>& c) {
+    c->ws.async_read(c->buffer, [this, c](beast::error_code ec, std::size_t) {
       if (ec) {
         c->open = false;
         return;
@@ -340,8 +356,7 @@ int dm(const Options& o) {
           if (it != sent_at.end()) ack.add(now - it->second);
         }
       } else if (type == "message") {
-        const auto& cid = v.at("message").at("client_id");
-        if (cid.is_string()) {
+        if (const auto& cid = v.at("message").at("client_id"); cid.is_string()) {
           auto it = sent_at.find(std::string(cid.as_string()));
           if (it != sent_at.end()) {
             delivery.add(now - it->second);
@@ -354,101 +369,314 @@ int dm(const Options& o) {
       }
       read_loop(c);
     });
-  };
-
-  // Connect everyone (sequentially is fine: this is set-up, not the measurement).
-  const auto c0 = Clock::now();
-  for (int i = 0; i < n; ++i) {
-    auto c = std::make_shared<WsConn>(ioc);
-    beast::get_lowest_layer(c->ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port));
-    c->ws.handshake("127.0.0.1", "/ws?token=" + mint(o.secret, ids[i]));
-    c->open = true;
-    conns.push_back(c);
-    read_loop(c);
   }
-  const double connect_secs = std::chrono::duration<double>(Clock::now() - c0).count();
-  // Let the `ready` frames and presence settle.
-  ioc.run_for(std::chrono::milliseconds(500));
 
-  std::mt19937 rng(7);
-  // Each user talks with a few random contacts (as people do): the conversations exist after
-  // the first exchanges, and the run measures messaging rather than conversation creation.
-  constexpr int kContacts = 5;
+  void connect(std::uint16_t port, const std::string& secret, const std::vector<std::int64_t>& ids) {
+    const auto c0 = Clock::now();
+    for (auto id : ids) {
+      auto c = std::make_shared<WsConn>(ioc);
+      beast::get_lowest_layer(c->ws).connect(
+          tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+      c->ws.handshake("127.0.0.1", "/ws?token=" + mint(secret, id));
+      c->open = true;
+      conns.push_back(c);
+      read_loop(c);
+    }
+    connect_secs = std::chrono::duration<double>(Clock::now() - c0).count();
+    ioc.run_for(std::chrono::milliseconds(500));  // `ready` frames and presence settle
+  }
+
+  void reset() {
+    ack = {};
+    delivery = {};
+    sent = acked = delivered = errors = 0;
+    error_codes.clear();
+    sent_at.clear();
+  }
+
+  // Sends `rate` messages/s for `seconds` on schedule (open loop): `pick` names the sending
+  // connection and the destination fields. Each message should reach `fanout` recipients.
+  double run(double rate, double seconds, long long fanout,
+             const std::function<std::pair<int, json::object>(std::mt19937&)>& pick) {
+    std::mt19937 rng(7);
+    // Client ids unique to this run: chatd treats a repeated (sender, client_id) as a resend.
+    const std::string run_id = std::to_string(std::random_device{}()) + "-";
+    const auto total = static_cast<long long>(rate * seconds);
+    const auto start = Clock::now();
+    const auto interval = std::chrono::duration<double>(1.0 / rate);
+    asio::steady_timer tick(ioc);
+    std::function<void()> pump = [&] {
+      const auto now = Clock::now();
+      while (sent < total &&
+             start + std::chrono::duration_cast<Clock::duration>(interval * sent) <= now) {
+        auto [from, event] = pick(rng);
+        const std::string cid = run_id + std::to_string(sent);
+        sent_at[cid] = start + std::chrono::duration_cast<Clock::duration>(interval * sent);
+        event["type"] = "send_message";
+        event["content"] = "bench " + cid;
+        event["client_id"] = cid;
+        conns[static_cast<std::size_t>(from)]->send(json::serialize(event));
+        ++sent;
+      }
+      if (sent < total) {
+        tick.expires_after(std::chrono::microseconds(500));
+        tick.async_wait([&](beast::error_code) { pump(); });
+      }
+    };
+    pump();
+    const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(seconds + 10));
+    while (Clock::now() < deadline &&
+           (sent < total || acked + errors < total || delivered < acked * fanout))
+      ioc.run_for(std::chrono::milliseconds(50));
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  json::object report(const std::string& scenario, double secs, long long fanout) {
+    std::printf("  sent %lld  acked %lld  delivered %lld  errors %lld  achieved %.0f msg/s,"
+                " %.0f deliveries/s\n",
+                sent, acked, delivered, errors, acked / secs, delivered / secs);
+    for (const auto& [code, count] : error_codes)
+      std::printf("  error %s: %lld\n", code.c_str(), count);
+    print_row("ack latency", ack);
+    print_row("delivery latency", delivery);
+    json::object r{{"scenario", scenario}, {"sent", sent},     {"acked", acked},
+                   {"delivered", delivered}, {"errors", errors}, {"fanout", fanout},
+                   {"achieved_rate", acked / secs}, {"deliveries_per_second", delivered / secs}};
+    r["ack"] = ack.summary();
+    r["delivery"] = delivery.summary();
+    return r;
+  }
+
+  void close_all() {
+    for (auto& c : conns) {
+      beast::error_code ec;
+      beast::get_lowest_layer(c->ws).socket().close(ec);
+    }
+  }
+};
+
+// Each user talks with a few random contacts (as people do); a warm-up message per pair
+// creates the conversations before anything is measured.
+constexpr int kContacts = 5;
+
+std::vector<std::array<int, kContacts>> pick_contacts(int n) {
+  std::mt19937 rng(11);
   std::vector<std::array<int, kContacts>> contacts(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i)
     for (auto& c : contacts[static_cast<std::size_t>(i)]) {
       c = static_cast<int>(rng() % (n - 1));
       if (c >= i) ++c;
     }
-  // Client ids unique to this run: chatd treats a repeated (sender, client_id) as a resend.
-  const std::string run_id = std::to_string(std::random_device{}()) + "-";
+  return contacts;
+}
 
-  // Warm-up, not measured: one message per contact creates every conversation first.
+void warm_up(Fleet& f, const std::vector<std::int64_t>& ids,
+             const std::vector<std::array<int, kContacts>>& contacts) {
   const auto w0 = Clock::now();
-  long long warm_sent = 0;
-  for (int i = 0; i < n; ++i)
-    for (int c : contacts[static_cast<std::size_t>(i)]) {
+  long long warm = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    for (int c : contacts[i]) {
       json::object e{{"type", "send_message"}, {"to", ids[static_cast<std::size_t>(c)]},
                      {"content", "warm-up"}};
-      conns[static_cast<std::size_t>(i)]->send(json::serialize(e));
-      ++warm_sent;
+      f.conns[i]->send(json::serialize(e));
+      ++warm;
     }
-  while (acked + errors < warm_sent && Clock::now() - w0 < std::chrono::seconds(60))
-    ioc.run_for(std::chrono::milliseconds(20));
-  ioc.run_for(std::chrono::milliseconds(500));  // let deliveries and receipts settle
-  std::printf("dm: warm-up of %lld messages (one per contact pair) took %.1f s\n", warm_sent,
+  while (f.acked + f.errors < warm && Clock::now() - w0 < std::chrono::seconds(60))
+    f.ioc.run_for(std::chrono::milliseconds(20));
+  f.ioc.run_for(std::chrono::milliseconds(500));
+  std::printf("  warm-up: %lld messages (one per contact pair) in %.1f s\n", warm,
               std::chrono::duration<double>(Clock::now() - w0).count());
-  acked = delivered = errors = 0;
-  error_codes.clear();
-  const auto total = static_cast<long long>(o.rate * o.seconds);
-  const auto start = Clock::now();
-  const auto interval = std::chrono::duration<double>(1.0 / o.rate);
-  asio::steady_timer tick(ioc);
-  std::function<void()> pump = [&] {
-    const auto now = Clock::now();
-    // Open loop: send everything whose scheduled time has come, however late the server is.
-    while (sent < total &&
-           start + std::chrono::duration_cast<Clock::duration>(interval * sent) <= now) {
-      const int from = static_cast<int>(rng() % n);
-      const int to = contacts[static_cast<std::size_t>(from)][rng() % kContacts];
-      const std::string cid = run_id + std::to_string(sent);
-      sent_at[cid] = start + std::chrono::duration_cast<Clock::duration>(interval * sent);
-      json::object e{{"type", "send_message"}, {"to", ids[to]}, {"content", "bench " + cid},
-                     {"client_id", cid}};
-      conns[from]->send(json::serialize(e));
-      ++sent;
-    }
-    if (sent < total) {
-      tick.expires_after(std::chrono::microseconds(500));
-      tick.async_wait([&](beast::error_code) { pump(); });
-    }
-  };
-  pump();
-  // Run until everything is answered or a grace period after the schedule ends.
-  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                    std::chrono::duration<double>(o.seconds + 10));
-  while (Clock::now() < deadline && (sent < total || acked + errors < total || delivered < acked))
-    ioc.run_for(std::chrono::milliseconds(50));
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  for (auto& c : conns) {
-    beast::error_code ec;
-    beast::get_lowest_layer(c->ws).socket().close(ec);
-  }
+  f.reset();
+}
 
+int dm(const Options& o) {
+  Db db(o.db);
+  auto ids = seed_users(db, "dm_u", o.users);
+  const int n = static_cast<int>(ids.size());
+  Fleet f;
+  f.connect(o.port, o.secret, ids);
   std::printf("dm: %d users online (connected in %.1f s), target %.0f msg/s for %.0f s\n", n,
-              connect_secs, o.rate, o.seconds);
-  std::printf("  sent %lld  acked %lld  delivered %lld  errors %lld  achieved %.0f msg/s\n", sent,
-              acked, delivered, errors, delivered / secs);
-  for (const auto& [code, count] : error_codes) std::printf("  error %s: %lld\n", code.c_str(), count);
-  print_row("ack latency", ack);
-  print_row("delivery latency", delivery);
-  json::object result{{"scenario", "dm"},     {"users", n},         {"target_rate", o.rate},
-                      {"seconds", o.seconds}, {"sent", sent},       {"acked", acked},
-                      {"delivered", delivered}, {"errors", errors},
-                      {"achieved_rate", delivered / secs}};
-  result["ack"] = ack.summary();
-  result["delivery"] = delivery.summary();
-  std::cout << json::serialize(result) << std::endl;
+              f.connect_secs, o.rate, o.seconds);
+  const auto contacts = pick_contacts(n);
+  warm_up(f, ids, contacts);
+  const double secs = f.run(o.rate, o.seconds, 1, [&](std::mt19937& rng) {
+    const int from = static_cast<int>(rng() % n);
+    const int to = contacts[static_cast<std::size_t>(from)][rng() % kContacts];
+    return std::pair{from, json::object{{"to", ids[static_cast<std::size_t>(to)]}}};
+  });
+  auto r = f.report("dm", secs, 1);
+  r["users"] = n;
+  r["target_rate"] = o.rate;
+  std::cout << json::serialize(r) << std::endl;
+  f.close_all();
+  return 0;
+}
+
+// G groups of S members, all online; a random member writes to its group.
+int group(const Options& o) {
+  Db db(o.db);
+  const int groups = o.groups, size = o.group_size;
+  auto ids = seed_users(db, "grp_u", groups * size);
+  // Groups straight into the database, like the users: set-up, not measurement.
+  std::vector<std::int64_t> group_ids;
+  for (int g = 0; g < groups; ++g) {
+    std::string members;
+    for (int k = 0; k < size; ++k)
+      members += (k ? "," : "") + std::to_string(ids[static_cast<std::size_t>(g * size + k)]);
+    const auto gid = db.column(
+        "WITH g AS (INSERT INTO groups (name, owner_id) VALUES ('bench " + std::to_string(g) +
+        "', " + std::to_string(ids[static_cast<std::size_t>(g * size)]) + ") RETURNING id),"
+        " gm AS (INSERT INTO group_members (group_id, user_id) SELECT g.id, u FROM g,"
+        " unnest(ARRAY[" + members + "]::bigint[]) u),"
+        " c AS (INSERT INTO conversations (type, group_id) SELECT 'group', id FROM g RETURNING id),"
+        " cm AS (INSERT INTO conversation_members (conversation_id, user_id) SELECT c.id, u FROM c,"
+        " unnest(ARRAY[" + members + "]::bigint[]) u)"
+        " SELECT id FROM g")[0];
+    group_ids.push_back(std::stoll(gid));
+  }
+  Fleet f;
+  f.connect(o.port, o.secret, ids);
+  std::printf("group: %d groups of %d members online (connected in %.1f s), target %.0f msg/s"
+              " = %.0f deliveries/s for %.0f s\n",
+              groups, size, f.connect_secs, o.rate, o.rate * (size - 1), o.seconds);
+  const double secs = f.run(o.rate, o.seconds, size - 1, [&](std::mt19937& rng) {
+    const int from = static_cast<int>(rng() % ids.size());
+    return std::pair{from, json::object{{"group_id", group_ids[static_cast<std::size_t>(from / size)]}}};
+  });
+  auto r = f.report("group", secs, size - 1);
+  r["groups"] = groups;
+  r["group_size"] = size;
+  r["target_rate"] = o.rate;
+  std::cout << json::serialize(r) << std::endl;
+  f.close_all();
+  return 0;
+}
+
+// A dm run, then the same run with N concurrent logins (real bcrypt at the server's cost).
+int login_storm(const Options& o) {
+  Db db(o.db);
+  auto ids = seed_users(db, "dm_u", o.users);
+  const int n = static_cast<int>(ids.size());
+  // Storm users with a cost-12 hash, so the server does the real work of a login.
+  char* salt = crypt_gensalt_ra("$2b$", 12, nullptr, 0);
+  crypt_data data{};
+  const std::string hash = crypt_rn("storm-password", salt, &data, sizeof data);
+  free(salt);
+  db.column("INSERT INTO users (username, email, password_hash) SELECT 'storm' || g,"
+            " 'storm' || g || '@bench.local', '" + hash + "' FROM generate_series(1, " +
+            std::to_string(o.logins) + ") g ON CONFLICT DO NOTHING");
+  Fleet f;
+  f.connect(o.port, o.secret, ids);
+  const auto contacts = pick_contacts(n);
+  warm_up(f, ids, contacts);
+  auto pick = [&](std::mt19937& rng) {
+    const int from = static_cast<int>(rng() % n);
+    const int to = contacts[static_cast<std::size_t>(from)][rng() % kContacts];
+    return std::pair{from, json::object{{"to", ids[static_cast<std::size_t>(to)]}}};
+  };
+  std::printf("login-storm: dm at %.0f msg/s for %.0f s, without and with %d concurrent logins\n",
+              o.rate, o.seconds, o.logins);
+  double secs = f.run(o.rate, o.seconds, 1, pick);
+  std::printf(" without logins:\n");
+  auto quiet = f.report("dm", secs, 1);
+  f.reset();
+
+  // The storm: every login at once, from its own thread, while the dm run goes on.
+  std::atomic<int> ok{0};
+  std::vector<double> login_ms(static_cast<std::size_t>(o.logins));
+  std::vector<std::thread> storm;
+  const auto s0 = Clock::now();
+  for (int i = 0; i < o.logins; ++i)
+    storm.emplace_back([&, i] {
+      try {
+        asio::io_context io;
+        beast::tcp_stream st(io);
+        st.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port));
+        bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/auth/login", 11};
+        req.set(bhttp::field::host, "127.0.0.1");
+        req.set(bhttp::field::content_type, "application/json");
+        req.body() = R"({"email":"storm)" + std::to_string(i + 1) +
+                     R"(@bench.local","password":"storm-password"})";
+        req.prepare_payload();
+        const auto t0 = Clock::now();
+        bhttp::write(st, req);
+        beast::flat_buffer b;
+        bhttp::response<bhttp::string_body> res;
+        bhttp::read(st, b, res);
+        login_ms[static_cast<std::size_t>(i)] =
+            std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        if (res.result_int() == 200) ++ok;
+      } catch (...) {
+      }
+    });
+  secs = f.run(o.rate, o.seconds, 1, pick);
+  for (auto& t : storm) t.join();
+  const double storm_secs = std::chrono::duration<double>(Clock::now() - s0).count();
+  std::printf(" with %d concurrent logins (%d succeeded, all done within %.1f s):\n", o.logins,
+              ok.load(), storm_secs);
+  auto stormy = f.report("dm", secs, 1);
+  const double p99_quiet = quiet.at("delivery").at("p99_ms").as_double();
+  const double p99_storm = stormy.at("delivery").at("p99_ms").as_double();
+  std::printf("  dm p99 delivery: %.2f ms without, %.2f ms with the storm (x%.2f)\n", p99_quiet,
+              p99_storm, p99_quiet > 0 ? p99_storm / p99_quiet : 0.0);
+  json::object r{{"scenario", "login-storm"}, {"logins", o.logins}, {"logins_ok", ok.load()},
+                 {"rate", o.rate}, {"p99_without_ms", p99_quiet}, {"p99_with_ms", p99_storm}};
+  std::cout << json::serialize(r) << std::endl;
+  f.close_all();
+  return 0;
+}
+
+long rss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// C idle authenticated connections; resident memory per connection as the slope between two
+// connection counts (so start-up memory does not count).
+int connections(const Options& o) {
+  if (o.pid <= 0) throw std::invalid_argument("connections needs --pid of chatd");
+  Db db(o.db);
+  auto ids = seed_users(db, "conn_u", 1000);
+  asio::io_context ioc;
+  std::vector<std::unique_ptr<websocket::stream<beast::tcp_stream>>> conns;
+  auto open_until = [&](int target) {
+    while (static_cast<int>(conns.size()) < target) {
+      auto ws = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc);
+      beast::error_code ec;
+      beast::get_lowest_layer(*ws).connect(
+          tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port), ec);
+      if (ec) return false;
+      ws->handshake("127.0.0.1", "/ws?token=" + mint(o.secret, ids[conns.size() % ids.size()]), ec);
+      if (ec) return false;
+      conns.push_back(std::move(ws));
+    }
+    return true;
+  };
+  const int low = std::min(1000, o.connections / 4);
+  open_until(low);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const long rss_low = rss_kib(o.pid);
+  const auto t0 = Clock::now();
+  const bool all = open_until(o.connections);
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const long rss_high = rss_kib(o.pid);
+  const auto reached = static_cast<long>(conns.size());
+  const double per_conn = static_cast<double>(rss_high - rss_low) * 1024.0 /
+                          static_cast<double>(std::max<long>(1, reached - low));
+  std::printf("connections: %ld open (%s), %.0f connects/s\n", reached,
+              all ? "all requested" : "stopped early: out of descriptors?",
+              (reached - low) / secs);
+  std::printf("  chatd RSS %ld KiB at %d, %ld KiB at %ld: %.0f bytes per connection\n", rss_low,
+              low, rss_high, reached, per_conn);
+  json::object r{{"scenario", "connections"}, {"connections", reached},
+                 {"connect_rate", (reached - low) / secs}, {"rss_low_kib", rss_low},
+                 {"rss_high_kib", rss_high}, {"bytes_per_connection", per_conn}};
+  std::cout << json::serialize(r) << std::endl;
   return 0;
 }
 
@@ -460,7 +688,11 @@ int main(int argc, char** argv) {
     if (o.scenario == "seed-inbox") return seed_inbox(o);
     if (o.scenario == "inbox") return inbox(o);
     if (o.scenario == "dm") return dm(o);
-    std::fprintf(stderr, "unknown scenario %s (seed-inbox, inbox, dm)\n", o.scenario.c_str());
+    if (o.scenario == "group") return group(o);
+    if (o.scenario == "login-storm") return login_storm(o);
+    if (o.scenario == "connections") return connections(o);
+    std::fprintf(stderr, "unknown scenario %s (seed-inbox, inbox, dm, group, login-storm,"
+                 " connections)\n", o.scenario.c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chatd-bench: %s\n", e.what());

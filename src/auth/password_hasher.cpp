@@ -1,6 +1,8 @@
 #include "auth/password_hasher.hpp"
 
 #include <crypt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,10 +24,13 @@ using asio::awaitable;
 
 PasswordHasher::PasswordHasher(HasherOptions options)
     : options_(options), workers_(options.threads) {
-  // Workers run below the I/O threads' priority, so a login storm cannot starve the event loop.
+  // Workers run as SCHED_IDLE (only on CPU time nobody else wants), or at least niced, so a
+  // login storm cannot take the cores from the event loop and the database.
   for (std::size_t i = 0; i < options_.threads; ++i) {
     asio::post(workers_, [] {
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+      sched_param none{};
+      if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &none) != 0)
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
     });
   }
 }

@@ -153,6 +153,9 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
         break;
       }
       auto session = std::make_shared<WsSession>(std::move(stream), *user, *state->ws);
+      // This frame lives as long as the connection: give back what HTTP parsing held.
+      buffer = beast::flat_buffer{};
+      target = http::Request{};
       co_await session->run(std::move(req));
       co_return;
     }

@@ -203,12 +203,16 @@ awaitable<void> WsSession::run(Request request) {
   websocket::stream_base::timeout timeouts{std::chrono::seconds(10), o.idle_timeout, true};
   ws_.set_option(timeouts);
   ws_.read_message_max(o.max_frame_bytes);
+  // Each event goes out as one unfragmented frame straight from its shared buffer: no
+  // per-connection write buffer (Beast keeps a 4 KiB one otherwise).
+  ws_.auto_fragment(false);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "chatd"); }));
   beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
 
   beast::error_code ec;
   co_await ws_.async_accept(request, asio::redirect_error(use_awaitable, ec));
+  request = {};  // the upgrade request is not needed for the connection's lifetime
   if (ec) co_return;
   ws_.text(true);
   spdlog::info("Client connected: user {} session {}", user_, id_);
