@@ -152,11 +152,18 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
         co_await reply_and_close(stream, http::error_response(user.error()));
         break;
       }
+      // The session runs as its own coroutine and this HTTP frame ends, so a long-lived
+      // connection keeps nothing of the HTTP parsing alive.
       auto session = std::make_shared<WsSession>(std::move(stream), *user, *state->ws);
-      // This frame lives as long as the connection: give back what HTTP parsing held.
-      buffer = beast::flat_buffer{};
-      target = http::Request{};
-      co_await session->run(std::move(req));
+      auto ex = session->executor();
+      asio::co_spawn(ex, session->run(std::move(req)), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("websocket session failed: {}", ex.what());
+        }
+      });
       co_return;
     }
 

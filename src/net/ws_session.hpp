@@ -57,6 +57,7 @@ class WsSession final : public hub::Subscriber, public std::enable_shared_from_t
   // Accepts the upgrade and serves the connection until it closes.
   boost::asio::awaitable<void> run(Request request);
 
+  boost::asio::any_io_executor executor() { return ws_.get_executor(); }
   std::uint64_t session_id() const noexcept override { return id_; }
   std::int64_t user_id() const noexcept override { return user_; }
   void send(hub::Frame frame) override;
