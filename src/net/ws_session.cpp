@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -33,9 +31,6 @@ WsSession::WsSession(beast::tcp_stream stream, UserId user, WsDeps& deps)
       user_(user),
       deps_(deps),
       id_(next_session_id++),
-      wake_(ws_.get_executor()),
-      kill_(ws_.get_executor()),
-      drained_(ws_.get_executor()),
       tokens_(deps.options.event_burst),
       refilled_(std::chrono::steady_clock::now()) {}
 
@@ -61,7 +56,6 @@ void WsSession::close(std::uint16_t code, std::string_view reason) {
   });
 }
 
-void WsSession::wake_writer() { wake_.cancel(); }
 
 bool WsSession::queue_over_half() const {
   return queue_.size() > deps_.options.queue_messages / 2 ||
@@ -73,9 +67,10 @@ bool WsSession::queue_over_half() const {
 // down instead of overflowing its queue with acks.
 awaitable<void> WsSession::wait_for_room() {
   while (!closing_ && queue_over_half()) {
-    drained_.expires_at(std::chrono::steady_clock::time_point::max());
+    if (!drained_) drained_.emplace(ws_.get_executor());
+    drained_->expires_at(std::chrono::steady_clock::time_point::max());
     boost::system::error_code ec;
-    co_await drained_.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await drained_->async_wait(asio::redirect_error(use_awaitable, ec));
   }
 }
 
@@ -94,7 +89,7 @@ void WsSession::enqueue(hub::Frame frame) {
   }
   queued_bytes_ += frame.text->size();
   queue_.push_back(std::move(frame));
-  wake_writer();
+  pump_writes();
 }
 
 void WsSession::request_close(std::uint16_t code, std::string reason) {
@@ -102,11 +97,12 @@ void WsSession::request_close(std::uint16_t code, std::string reason) {
   closing_ = true;
   close_code_ = code;
   close_reason_ = std::move(reason);
-  wake_writer();
-  drained_.cancel();
+  if (drained_) drained_->cancel();
+  pump_writes();
   // If the peer does not take the close frame in time, cut the connection.
-  kill_.expires_after(std::chrono::seconds(5));
-  kill_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  kill_.emplace(ws_.get_executor());
+  kill_->expires_after(std::chrono::seconds(5));
+  kill_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
     beast::error_code ignored;
     beast::get_lowest_layer(self->ws_).socket().close(ignored);
@@ -124,35 +120,43 @@ bool WsSession::take_token() {
   return true;
 }
 
-awaitable<void> WsSession::write_loop() {
-  auto self = shared_from_this();
-  for (;;) {
-    while (queue_.empty() && !closing_) {
-      wake_.expires_at(std::chrono::steady_clock::time_point::max());
-      boost::system::error_code ec;
-      co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+// Writes the queue one frame at a time; after the last frame of a closing connection, sends the
+// close frame that was asked for. Completion handlers run on the connection's strand (the
+// stream's executor).
+void WsSession::pump_writes() {
+  if (writing_) return;
+  if (queue_.empty()) {
+    if (closing_ && close_code_ != 0 && !close_sent_ && ws_.is_open()) {
+      close_sent_ = true;
+      writing_ = true;
+      websocket::close_reason reason;
+      reason.code = close_code_;
+      reason.reason = close_reason_;
+      ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {
+        self->writing_ = false;
+      });
     }
-    if (queue_.empty()) break;  // closing, and everything queued before it is written
-    hub::Frame f = std::move(queue_.front());
-    queue_.pop_front();
-    queued_bytes_ -= f.text->size();
-    if (!queue_over_half()) drained_.cancel();
-    beast::error_code ec;
-    co_await ws_.async_write(asio::buffer(*f.text), asio::redirect_error(use_awaitable, ec));
-    if (ec) {
-      closing_ = true;
-      drained_.cancel();
-      co_return;
+    return;
+  }
+  writing_ = true;
+  hub::Frame f = std::move(queue_.front());
+  queue_.pop_front();
+  queued_bytes_ -= f.text->size();
+  if (drained_ && !queue_over_half()) drained_->cancel();
+  const auto bytes = asio::buffer(*f.text);
+  ws_.async_write(bytes, [self = shared_from_this(), f = std::move(f)](beast::error_code ec,
+                                                                      std::size_t) {
+    self->writing_ = false;
+    if (ec) {  // the peer is gone: nothing more can be written
+      self->closing_ = true;
+      self->queue_.clear();
+      self->queued_bytes_ = 0;
+      if (self->drained_) self->drained_->cancel();
+      return;
     }
-    if (f.message_id > 0) deps_.messaging.delivered(Delivery{f.message_id, user_});
-  }
-  if (close_code_ != 0 && ws_.is_open()) {
-    websocket::close_reason reason;
-    reason.code = close_code_;
-    reason.reason = close_reason_;
-    beast::error_code ec;
-    co_await ws_.async_close(reason, asio::redirect_error(use_awaitable, ec));
-  }
+    if (f.message_id > 0) self->deps_.messaging.delivered(Delivery{f.message_id, self->user_});
+    self->pump_writes();
+  });
 }
 
 awaitable<void> WsSession::replay_offline() {
@@ -218,7 +222,6 @@ awaitable<void> WsSession::run(Request request) {
   spdlog::info("Client connected: user {} session {}", user_, id_);
   Metrics::add(metrics().ws_connections_opened);
 
-  asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
   co_await open();
 
   const std::shared_ptr<hub::Subscriber> conn = self;
@@ -247,9 +250,10 @@ awaitable<void> WsSession::run(Request request) {
   if (ec == websocket::error::message_too_big)
     spdlog::info("closing session {}: frame over {} bytes", id_, o.max_frame_bytes);
 
-  // The reader is done: let the writer finish (and send a close frame if one was asked for).
+  // The reader is done: the writer finishes what is queued (and a close frame if one was
+  // asked for).
   closing_ = true;
-  wake_writer();
+  pump_writes();
   if (auto at = deps_.hub.remove(*this)) co_await deps_.presence.changed(user_, false, *at);
   Metrics::add(metrics().ws_connections_closed);
   spdlog::info("Client disconnected: user {} session {}", user_, id_);

@@ -1,6 +1,6 @@
 // One WebSocket connection (PROTOCOL §3): upgrade, `ready`, the push of what arrived while the
 // user was offline, then a read loop feeding the dispatcher and a writer draining a bounded
-// queue. Everything runs on the connection's strand; other threads reach it only through send()
+// queue (a chain of completion handlers that exists only while there is something to write). Everything runs on the connection's strand; other threads reach it only through send()
 // and close(), which post to that strand.
 #pragma once
 
@@ -13,6 +13,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <unordered_set>
 
 #include "auth/account_service.hpp"
@@ -66,9 +67,8 @@ class WsSession final : public hub::Subscriber, public std::enable_shared_from_t
  private:
   boost::asio::awaitable<void> open();
   boost::asio::awaitable<void> replay_offline();
-  boost::asio::awaitable<void> write_loop();
+  void pump_writes();  // on the strand
   void enqueue(hub::Frame frame);  // on the strand
-  void wake_writer();
   bool queue_over_half() const;
   boost::asio::awaitable<void> wait_for_room();
   void request_close(std::uint16_t code, std::string reason);  // on the strand
@@ -78,9 +78,11 @@ class WsSession final : public hub::Subscriber, public std::enable_shared_from_t
   UserId user_;
   WsDeps& deps_;
   std::uint64_t id_;
-  boost::asio::steady_timer wake_;
-  boost::asio::steady_timer kill_;
-  boost::asio::steady_timer drained_;  // wakes a reader paused on a full queue
+  // Made when first needed: an idle connection carries no timer of its own.
+  std::optional<boost::asio::steady_timer> kill_;     // cuts a peer that ignores our close
+  std::optional<boost::asio::steady_timer> drained_;  // wakes a reader paused on a full queue
+  bool writing_ = false;     // a write or the close frame is under way
+  bool close_sent_ = false;
   std::deque<hub::Frame> queue_;
   std::size_t queued_bytes_ = 0;
   // Until the offline backlog is pushed, live frames wait here (and duplicates are dropped).
