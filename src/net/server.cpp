@@ -267,7 +267,6 @@ void Server::stop_accepting() {
   });
 }
 
-bool Server::stopping() const noexcept { return state_->stopping; }
 std::size_t Server::in_flight() const noexcept { return state_->in_flight; }
 
 }  // namespace chatd::net

@@ -43,7 +43,6 @@ class Server {
 
   // Stops accepting; sessions finish the request in hand and then close.
   void stop_accepting();
-  bool stopping() const noexcept;
   // Requests being handled right now (for a graceful shutdown).
   std::size_t in_flight() const noexcept;
 

@@ -19,15 +19,13 @@ using chatd::test::run_sync;
 
 namespace {
 
-const std::string kHash = "$2b$04$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBna";
-
-class MessageRepositoryTest : public ::testing::Test {
+class MessageRepositoryTest : public test::MigratedDatabase {
  protected:
+  MessageRepositoryTest() : MigratedDatabase("msgs", 6) {}
   void SetUp() override {
-    auto r = test::migrate_now(ioc, pool);
-    ASSERT_TRUE(r) << r.error().message;
+    MigratedDatabase::SetUp();
     for (auto name : {"ann", "ben", "cat"}) {
-      auto u = run_sync(ioc, users.create({name, std::string(name) + "@x.io", kHash}));
+      auto u = run_sync(ioc, users.create({name, std::string(name) + "@x.io", test::kSampleHash}));
       ASSERT_TRUE(u);
       ids.push_back(u->id);
     }
@@ -36,9 +34,6 @@ class MessageRepositoryTest : public ::testing::Test {
                  std::optional<std::string> cid = std::nullopt) {
     return NewMessage{c, from, std::move(text), std::move(cid)};
   }
-  test::TestDatabase db{"msgs"};
-  boost::asio::io_context ioc;
-  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 6, std::chrono::milliseconds(5000)}};
   PgUserRepository users{pool};
   PgMessageRepository repo{pool};
   PgGroupRepository groups{pool};

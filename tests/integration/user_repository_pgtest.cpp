@@ -14,17 +14,11 @@ using chatd::test::run_sync;
 
 namespace {
 
-const std::string kHash = "$2b$04$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBna";
+const std::string& kHash = test::kSampleHash;
 
-class UserRepositoryTest : public ::testing::Test {
+class UserRepositoryTest : public test::MigratedDatabase {
  protected:
-  void SetUp() override {
-    auto r = test::migrate_now(ioc, pool);
-    ASSERT_TRUE(r) << r.error().message;
-  }
-  test::TestDatabase db{"users"};
-  boost::asio::io_context ioc;
-  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
+  UserRepositoryTest() : MigratedDatabase("users") {}
   PgUserRepository repo{pool};
 };
 

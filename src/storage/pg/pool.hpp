@@ -56,8 +56,6 @@ class Pool {
   // Refuses further acquires and closes idle connections.
   void close();
 
-  const PoolOptions& options() const noexcept { return options_; }
-
  private:
   friend class Lease;
   struct Waiter {

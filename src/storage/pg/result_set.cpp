@@ -12,7 +12,6 @@ void ResultSet::Clear::operator()(pg_result* r) const noexcept { PQclear(r); }
 ResultSet::ResultSet(pg_result* res) : res_(res, Clear{}) {}
 
 int ResultSet::rows() const noexcept { return res_ ? PQntuples(res_.get()) : 0; }
-int ResultSet::columns() const noexcept { return res_ ? PQnfields(res_.get()) : 0; }
 
 std::int64_t ResultSet::affected() const noexcept {
   if (!res_) return 0;

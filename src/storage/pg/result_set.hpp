@@ -17,7 +17,6 @@ class ResultSet {
   explicit ResultSet(pg_result* res);
 
   int rows() const noexcept;
-  int columns() const noexcept;
   bool empty() const noexcept { return rows() == 0; }
   // Rows touched by INSERT/UPDATE/DELETE.
   std::int64_t affected() const noexcept;
