@@ -4,6 +4,7 @@
 //   chatd-bench seed-inbox  --db CONNINFO [--conversations 10000 --messages-per 100]
 //   chatd-bench inbox       --port P --db CONNINFO --secret S [--requests 2000 --concurrency 8]
 //   chatd-bench dm          --port P --db CONNINFO --secret S [--users 1000 --rate 2000 --seconds 10]
+//                           [--find-max: from --rate up in steps of --rate until p99 ≥ 100 ms]
 //   chatd-bench group       ... [--groups 10 --group-size 100 --rate 500 --seconds 10]
 //   chatd-bench login-storm ... [--users 1000 --rate 2000 --logins 50 --seconds 10]
 //   chatd-bench connections ... --pid CHATD_PID [--connections 10000]
@@ -70,14 +71,22 @@ struct Options {
   int logins = 50;
   int connections = 10000;
   int pid = 0;
+  bool find_max = false;
 };
 
 Options parse(int argc, char** argv) {
   if (argc < 2) throw std::invalid_argument("usage: chatd-bench SCENARIO [--flag value]...");
   Options o;
   o.scenario = argv[1];
-  for (int i = 2; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
+  for (int i = 2; i < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--find-max") {  // the one flag without a value
+      o.find_max = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) throw std::invalid_argument(k + " needs a value");
+    const std::string v = argv[i + 1];
     if (k == "--port") o.port = static_cast<std::uint16_t>(std::stoi(v));
     else if (k == "--db") o.db = v;
     else if (k == "--secret") o.secret = v;
@@ -500,11 +509,32 @@ int dm(const Options& o) {
               f.connect_secs, o.rate, o.seconds);
   const auto contacts = pick_contacts(n);
   warm_up(f, ids, contacts);
-  const double secs = f.run(o.rate, o.seconds, 1, [&](std::mt19937& rng) {
+  auto pick = [&](std::mt19937& rng) {
     const int from = static_cast<int>(rng() % n);
     const int to = contacts[static_cast<std::size_t>(from)][rng() % kContacts];
     return std::pair{from, json::object{{"to", ids[static_cast<std::size_t>(to)]}}};
-  });
+  };
+  if (o.find_max) {
+    // Raise the rate step by step; the answer is the highest rate whose p99 delivery stays
+    // under 100 ms with everything delivered within the run.
+    double best = 0;
+    for (double rate = o.rate;; rate += o.rate) {
+      const double secs = f.run(rate, o.seconds, 1, pick);
+      const double p99 = f.delivery.pct(99);
+      const bool kept_up = f.delivered == f.sent && f.acked / secs >= 0.97 * rate;
+      std::printf("  %8.0f msg/s: achieved %.0f, p99 delivery %.1f ms%s\n", rate, f.acked / secs,
+                  p99, kept_up && p99 < 100 ? "" : "  <- over");
+      f.reset();
+      if (!kept_up || p99 >= 100) break;
+      best = rate;
+    }
+    std::printf("  find-max: %.0f msg/s (p99 delivery < 100 ms, nothing behind)\n", best);
+    std::cout << json::serialize(json::object{{"scenario", "dm-find-max"}, {"max_rate", best}})
+              << std::endl;
+    f.close_all();
+    return 0;
+  }
+  const double secs = f.run(o.rate, o.seconds, 1, pick);
   auto r = f.report("dm", secs, 1);
   r["users"] = n;
   r["target_rate"] = o.rate;
