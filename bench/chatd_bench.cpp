@@ -128,8 +128,8 @@ struct Db {
   PGconn* c;
 };
 
-std::string bcrypt_cost4(const std::string& password) {
-  char* salt = crypt_gensalt_ra("$2b$", 4, nullptr, 0);
+std::string bcrypt(const std::string& password, unsigned long cost) {
+  char* salt = crypt_gensalt_ra("$2b$", cost, nullptr, 0);
   crypt_data data{};
   std::string out = crypt_rn(password.c_str(), salt, &data, sizeof data);
   free(salt);
@@ -154,7 +154,7 @@ std::string mint(const std::string& secret, std::int64_t user) {
 
 // Ensures `n` bench users with the given prefix exist; returns their ids in order.
 std::vector<std::int64_t> seed_users(Db& db, const std::string& prefix, int n) {
-  const std::string hash = bcrypt_cost4("bench-password");
+  const std::string hash = bcrypt("bench-password", 4);
   db.column("INSERT INTO users (username, email, password_hash) SELECT '" + prefix +
             "' || g, '" + prefix + "' || g || '@bench.local', '" + hash +
             "' FROM generate_series(1, " + std::to_string(n) +
@@ -165,6 +165,14 @@ std::vector<std::int64_t> seed_users(Db& db, const std::string& prefix, int n) {
                  "%@bench.local' ORDER BY id LIMIT " + std::to_string(n)))
     ids.push_back(std::stoll(s));
   return ids;
+}
+
+// "1,2,3" for an ARRAY[...] literal.
+std::string csv(std::vector<std::int64_t>::const_iterator first,
+                std::vector<std::int64_t>::const_iterator last) {
+  std::string out;
+  for (auto it = first; it != last; ++it) out += (it == first ? "" : ",") + std::to_string(*it);
+  return out;
 }
 
 struct Stats {
@@ -208,8 +216,7 @@ int seed_inbox(const Options& o) {
     return 0;
   }
   // A ring: user i talks with user i+1, so each has two conversations.
-  std::string arr;
-  for (int i = 0; i < n; ++i) arr += (i ? "," : "") + std::to_string(ids[i]);
+  const std::string arr = csv(ids.begin(), ids.end());
   db.column("CREATE TEMP TABLE ring AS WITH arr AS (SELECT ARRAY[" + arr + "]::bigint[] AS v)"
             " SELECT v[i] AS a, v[i % " + std::to_string(n) + " + 1] AS b"
             " FROM arr, generate_series(1, " + std::to_string(n) + ") i");
@@ -480,6 +487,16 @@ std::vector<std::array<int, kContacts>> pick_contacts(int n) {
   return contacts;
 }
 
+// A random user writing to one of its contacts.
+std::function<std::pair<int, json::object>(std::mt19937&)> contact_picker(
+    const std::vector<std::int64_t>& ids, const std::vector<std::array<int, kContacts>>& contacts) {
+  return [&ids, &contacts](std::mt19937& rng) {
+    const int from = static_cast<int>(rng() % ids.size());
+    const int to = contacts[static_cast<std::size_t>(from)][rng() % kContacts];
+    return std::pair{from, json::object{{"to", ids[static_cast<std::size_t>(to)]}}};
+  };
+}
+
 void warm_up(Fleet& f, const std::vector<std::int64_t>& ids,
              const std::vector<std::array<int, kContacts>>& contacts) {
   const auto w0 = Clock::now();
@@ -509,11 +526,7 @@ int dm(const Options& o) {
               f.connect_secs, o.rate, o.seconds);
   const auto contacts = pick_contacts(n);
   warm_up(f, ids, contacts);
-  auto pick = [&](std::mt19937& rng) {
-    const int from = static_cast<int>(rng() % n);
-    const int to = contacts[static_cast<std::size_t>(from)][rng() % kContacts];
-    return std::pair{from, json::object{{"to", ids[static_cast<std::size_t>(to)]}}};
-  };
+  const auto pick = contact_picker(ids, contacts);
   if (o.find_max) {
     // Raise the rate step by step; the answer is the highest rate whose p99 delivery stays
     // under 100 ms with everything delivered within the run.
@@ -551,9 +564,8 @@ int group(const Options& o) {
   // Groups straight into the database, like the users: set-up, not measurement.
   std::vector<std::int64_t> group_ids;
   for (int g = 0; g < groups; ++g) {
-    std::string members;
-    for (int k = 0; k < size; ++k)
-      members += (k ? "," : "") + std::to_string(ids[static_cast<std::size_t>(g * size + k)]);
+    const auto first = ids.begin() + static_cast<std::ptrdiff_t>(g) * size;
+    const std::string members = csv(first, first + size);
     const auto gid = db.column(
         "WITH g AS (INSERT INTO groups (name, owner_id) VALUES ('bench " + std::to_string(g) +
         "', " + std::to_string(ids[static_cast<std::size_t>(g * size)]) + ") RETURNING id),"
@@ -589,10 +601,7 @@ int login_storm(const Options& o) {
   auto ids = seed_users(db, "dm_u", o.users);
   const int n = static_cast<int>(ids.size());
   // Storm users with a cost-12 hash, so the server does the real work of a login.
-  char* salt = crypt_gensalt_ra("$2b$", 12, nullptr, 0);
-  crypt_data data{};
-  const std::string hash = crypt_rn("storm-password", salt, &data, sizeof data);
-  free(salt);
+  const std::string hash = bcrypt("storm-password", 12);
   db.column("INSERT INTO users (username, email, password_hash) SELECT 'storm' || g,"
             " 'storm' || g || '@bench.local', '" + hash + "' FROM generate_series(1, " +
             std::to_string(o.logins) + ") g ON CONFLICT DO NOTHING");
@@ -600,11 +609,7 @@ int login_storm(const Options& o) {
   f.connect(o.port, o.secret, ids);
   const auto contacts = pick_contacts(n);
   warm_up(f, ids, contacts);
-  auto pick = [&](std::mt19937& rng) {
-    const int from = static_cast<int>(rng() % n);
-    const int to = contacts[static_cast<std::size_t>(from)][rng() % kContacts];
-    return std::pair{from, json::object{{"to", ids[static_cast<std::size_t>(to)]}}};
-  };
+  const auto pick = contact_picker(ids, contacts);
   std::printf("login-storm: dm at %.0f msg/s for %.0f s, without and with %d concurrent logins\n",
               o.rate, o.seconds, o.logins);
   double secs = f.run(o.rate, o.seconds, 1, pick);
