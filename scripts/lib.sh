@@ -88,7 +88,9 @@ pg_stop() {
 free_port() {
   local p
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
+    # Below the kernel's ephemeral range (32768-60999): a port a client socket holds there
+    # passes the probe yet cannot be bound.
+    p=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0

@@ -100,3 +100,20 @@ TEST_F(QueryPlans, HistoryUsesTheConversationSeqIndex) {
     EXPECT_NE(p.find("messages_conversation_seq_key"), std::string::npos) << p;
   }
 }
+
+TEST_F(QueryPlans, MarkDeliveredProbesThePrimaryKeyWhateverTheStatistics) {
+  // The undelivered index's statistics are taken when it is almost empty (its rows live for
+  // milliseconds); then a backlog builds up. A plan that trusts the statistics walks the whole
+  // index for every batch.
+  db_->scalar(
+      "INSERT INTO message_receipts (message_id, user_id, status)"
+      " SELECT m.id, CASE WHEN m.sender_id = c.user_lo THEN c.user_hi ELSE c.user_lo END,"
+      " 'delivered' FROM messages m JOIN conversations c ON c.id = m.conversation_id");
+  db_->scalar("ANALYZE message_receipts");
+  db_->scalar("UPDATE message_receipts SET status = 'sent' WHERE message_id % 3 = 0");
+  const auto p = plan(kMarkDeliveredStatement, "(bigint[], bigint[])", "'{1,2}', '{1,2}'");
+  expect_no_seq_scan(p);
+  EXPECT_EQ(p.find("message_receipts_undelivered_idx"), std::string::npos) << p;
+  EXPECT_NE(p.find("message_receipts_pkey"), std::string::npos) << p;
+  db_->scalar("DELETE FROM message_receipts");
+}

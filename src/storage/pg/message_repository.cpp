@@ -74,6 +74,23 @@ const Statement kAppendBatchStatement{
     " JOIN ins ON ins.conversation_id = n1.conversation_id AND ins.seq = b.base + n1.rn"
     " WHERE f.ord <> f.first_ord AND NOT EXISTS (SELECT 1 FROM old_dup o WHERE o.ord = f.ord)"};
 
+// Receipts of delivered messages, found through the primary key, one probe per input pair.
+// The filter on status is written so that it cannot match the partial undelivered index: that
+// index holds only short-lived rows, so its statistics say "almost empty" whatever it holds at
+// the moment, and the generic plan that trusted them read the whole index once per batch —
+// slower as undelivered receipts piled up, which made them pile up faster.
+const Statement kMarkDeliveredStatement{
+    "receipts_mark_delivered",
+    "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS d(message_id, user_id)),"
+    " u AS (UPDATE message_receipts r SET status = 'delivered', delivered_at = now()"
+    "       FROM d WHERE r.message_id = d.message_id AND r.user_id = d.user_id"
+    "       AND r.status NOT IN ('delivered', 'read')"
+    "       RETURNING r.message_id, r.user_id, r.delivered_at)"
+    // One receipt per sender, conversation and recipient: the highest seq delivered.
+    " SELECT m.sender_id, m.conversation_id, u.user_id, max(m.seq), chatd_ts(max(u.delivered_at))"
+    " FROM u JOIN messages m ON m.id = u.message_id"
+    " GROUP BY m.sender_id, m.conversation_id, u.user_id"};
+
 namespace {
 
 // Reads the row as of a new snapshot when the insert lost a race (see direct_conversation).
@@ -109,17 +126,6 @@ constexpr Statement kUndelivered{
     " JOIN conversations c ON c.id = m.conversation_id"
     " WHERE r.user_id = $1 AND r.status = 'sent' AND r.message_id > $2"
     " ORDER BY r.message_id LIMIT $3"};
-
-constexpr Statement kMarkDelivered{
-    "receipts_mark_delivered",
-    "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS d(message_id, user_id)),"
-    " u AS (UPDATE message_receipts r SET status = 'delivered', delivered_at = now()"
-    "       FROM d WHERE r.message_id = d.message_id AND r.user_id = d.user_id"
-    "       AND r.status = 'sent' RETURNING r.message_id, r.user_id, r.delivered_at)"
-    // One receipt per sender, conversation and recipient: the highest seq delivered.
-    " SELECT m.sender_id, m.conversation_id, u.user_id, max(m.seq), chatd_ts(max(u.delivered_at))"
-    " FROM u JOIN messages m ON m.id = u.message_id"
-    " GROUP BY m.sender_id, m.conversation_id, u.user_id"};
 
 // Everything up to `seq` not sent by the reader becomes read; only messages after the reader's
 // previous read position need looking at.
@@ -238,7 +244,7 @@ awaitable<Result<std::vector<ReceiptChange>>> PgMessageRepository::mark_delivere
     messages.push_back(d.message_id);
     users.push_back(d.user_id);
   }
-  auto rs = co_await pool_.exec(kMarkDelivered, params(to_array(messages), to_array(users)));
+  auto rs = co_await pool_.exec(kMarkDeliveredStatement, params(to_array(messages), to_array(users)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<ReceiptChange> out;
   for (int r = 0; r < rs->rows(); ++r) {

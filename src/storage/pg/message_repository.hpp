@@ -30,8 +30,9 @@ class PgMessageRepository final : public MessageRepository {
   Pool& pool_;
 };
 
-// The batch append statement, for EXPLAIN in tests.
+// The batch append and mark-delivered statements, for EXPLAIN in tests.
 extern const Statement kAppendBatchStatement;
+extern const Statement kMarkDeliveredStatement;
 
 // Reads nine message columns from `col`: id, conversation_id, seq, sender_id, to, group_id,
 // content, client_id, created_at (as chatd_ts).
