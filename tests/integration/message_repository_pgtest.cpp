@@ -1,11 +1,10 @@
-#include "storage/pg/message_repository.hpp"
-
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
 #include "storage/pg/group_repository.hpp"
+#include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/user_repository.hpp"
 #include "support/migrate.hpp"
@@ -57,7 +56,8 @@ TEST_F(MessageRepositoryTest, DirectConversationIsOnePerPairAndNeedsBothUsers) {
 TEST_F(MessageRepositoryTest, ABatchAssignsGaplessSeqReceiptsAndLastMessageAt) {
   const auto c = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
   std::vector<NewMessage> batch;
-  for (int i = 0; i < 5; ++i) batch.push_back(msg(c, ids[i % 2], std::string("m") + std::to_string(i)));
+  for (int i = 0; i < 5; ++i)
+    batch.push_back(msg(c, ids[i % 2], std::string("m") + std::to_string(i)));
   auto out = run_sync(ioc, repo.append(std::move(batch)));
   ASSERT_TRUE(out) << out.error().message;
   ASSERT_EQ(out->size(), 5u);
@@ -124,6 +124,40 @@ TEST_F(MessageRepositoryTest, NonMembersStoreNothing) {
   EXPECT_EQ((*out)[0].kind, AppendOutcome::Kind::not_member);
   EXPECT_EQ((*out)[1].kind, AppendOutcome::Kind::stored);
   EXPECT_EQ((*out)[1].message.seq, 1);
+  // Neither table has foreign keys (migration 0003): membership is what keeps out a sender or
+  // a conversation that does not exist.
+  std::vector<NewMessage> ghosts{msg(987654, ids[0], "no such conversation"),
+                                 msg(c, 987654, "no such sender")};
+  out = run_sync(ioc, repo.append(std::move(ghosts)));
+  ASSERT_TRUE(out);
+  EXPECT_EQ((*out)[0].kind, AppendOutcome::Kind::not_member);
+  EXPECT_EQ((*out)[1].kind, AppendOutcome::Kind::not_member);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM messages"), "1");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts"), "1");
+}
+
+TEST_F(MessageRepositoryTest, EveryReceiptNamesAStoredMessageAndAnotherMember) {
+  auto g = run_sync(ioc, groups.create("trio", ids[0], {ids[0], ids[1], ids[2]}));
+  ASSERT_TRUE(g);
+  const auto d = *run_sync(ioc, repo.direct_conversation(ids[1], ids[2]));
+  std::vector<NewMessage> batch;
+  for (int i = 0; i < 6; ++i)
+    batch.push_back(i % 2 ? msg(d, ids[1 + i % 3 / 2], "dm")
+                          : msg(g->conversation_id, ids[i / 2], "g"));
+  ASSERT_TRUE(run_sync(ioc, repo.append(std::move(batch))));
+  // 3 group messages × 2 other members + 3 direct messages × 1.
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts"), "9");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts r"
+                      " LEFT JOIN messages m ON m.id = r.message_id"
+                      " LEFT JOIN conversation_members cm"
+                      "   ON cm.conversation_id = m.conversation_id AND cm.user_id = r.user_id"
+                      " WHERE m.id IS NULL OR cm.user_id IS NULL OR r.user_id = m.sender_id"),
+            "0");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM messages m"
+                      " LEFT JOIN conversation_members cm"
+                      "   ON cm.conversation_id = m.conversation_id AND cm.user_id = m.sender_id"
+                      " WHERE cm.user_id IS NULL"),
+            "0");
 }
 
 TEST_F(MessageRepositoryTest, DeliveredAndReadReceipts) {
@@ -169,9 +203,13 @@ TEST_F(MessageRepositoryTest, DeliveredAndReadReceipts) {
 TEST_F(MessageRepositoryTest, OneBatchAcrossConversationsKeepsInputOrderAndExactContent) {
   const auto ab = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
   const auto ac = *run_sync(ioc, repo.direct_conversation(ids[0], ids[2]));
-  const std::vector<std::string> tricky = {
-      R"(quote " and backslash \ )", "{braces,commas}", "NULL", "", "tab\tnew\nline", "ünï😀",
-      R"(\"{}\\)"};
+  const std::vector<std::string> tricky = {R"(quote " and backslash \ )",
+                                           "{braces,commas}",
+                                           "NULL",
+                                           "",
+                                           "tab\tnew\nline",
+                                           "ünï😀",
+                                           R"(\"{}\\)"};
   std::vector<NewMessage> batch;
   for (std::size_t i = 0; i < tricky.size(); ++i)
     batch.push_back(msg(i % 2 ? ac : ab, ids[0], tricky[i].empty() ? "x" : tricky[i],

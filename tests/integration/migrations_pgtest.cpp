@@ -114,7 +114,14 @@ TEST(Migrations, DatabaseConstraintsKeepDataHonest) {
   EXPECT_ANY_THROW(db.scalar(
       "INSERT INTO messages (conversation_id, seq, sender_id, content) VALUES (1, 1, 2, 'hi')"));
   EXPECT_ANY_THROW(db.scalar(
-      "INSERT INTO messages (conversation_id, seq, sender_id, content) VALUES (1, 2, 99, 'x')"));
+      "INSERT INTO messages (conversation_id, seq, sender_id, content) VALUES (1, 0, 1, 'x')"));
+  EXPECT_ANY_THROW(db.scalar(
+      "INSERT INTO messages (conversation_id, seq, sender_id, content) VALUES (1, 2, 1, '')"));
+  // messages and message_receipts have no foreign keys (migration 0003): the append statement
+  // checks membership instead (message_repository_pgtest NonMembersStoreNothing).
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN"
+                      " ('messages'::regclass, 'message_receipts'::regclass)"),
+            "0");
   EXPECT_EQ(db.scalar("SELECT chatd_ts('2026-11-24 14:22:56.123456+00')"),
             "2026-11-24T14:22:56.123Z");
 }

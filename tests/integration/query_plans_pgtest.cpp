@@ -25,7 +25,8 @@ class QueryPlans : public ::testing::Test {
     ASSERT_TRUE(r);
     // 3,000 users in a chain of 2,999 direct conversations with 40 messages each (~120k).
     db_->scalar(
-        "INSERT INTO users (username, email, password_hash) SELECT 'user' || g, 'u' || g || '@x.io',"
+        "INSERT INTO users (username, email, password_hash) SELECT 'user' || g, 'u' || g || "
+        "'@x.io',"
         " '$2b$04$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBna'"
         " FROM generate_series(1, 3000) g");
     db_->scalar(
@@ -44,14 +45,12 @@ class QueryPlans : public ::testing::Test {
   static void TearDownTestSuite() { delete db_; }
 
   // The plan of a named statement for the given arguments, as text.
-  static std::string plan(const Statement& st, const std::string& types,
-                          const std::string& args) {
+  static std::string plan(const Statement& st, const std::string& types, const std::string& args) {
     const std::string name = "p_" + std::string(st.name);
     db_->scalar("DEALLOCATE ALL");
     // The generic plan is the one a long-lived server connection ends up using.
-    return db_->lines("SET plan_cache_mode = force_generic_plan; PREPARE " + name + types +
-                      " AS " + std::string(st.sql) + "; EXPLAIN EXECUTE " + name + "(" + args +
-                      ")");
+    return db_->lines("SET plan_cache_mode = force_generic_plan; PREPARE " + name + types + " AS " +
+                      std::string(st.sql) + "; EXPLAIN EXECUTE " + name + "(" + args + ")");
   }
 
   static inline test::TestDatabase* db_ = nullptr;

@@ -9,9 +9,9 @@ using boost::asio::awaitable;
 namespace {
 
 // The peer of a direct conversation as seen from the sender; null for a group.
-#define CHATD_TO(conv, sender) \
-  "CASE WHEN " conv ".group_id IS NULL THEN CASE WHEN " conv ".user_lo = " sender \
-  " THEN " conv ".user_hi ELSE " conv ".user_lo END END"
+#define CHATD_TO(conv, sender)                                                                  \
+  "CASE WHEN " conv ".group_id IS NULL THEN CASE WHEN " conv ".user_lo = " sender " THEN " conv \
+  ".user_hi ELSE " conv ".user_lo END END"
 
 }  // namespace
 
@@ -244,14 +244,15 @@ awaitable<Result<std::vector<ReceiptChange>>> PgMessageRepository::mark_delivere
     messages.push_back(d.message_id);
     users.push_back(d.user_id);
   }
-  auto rs = co_await pool_.exec(kMarkDeliveredStatement, params(to_array(messages), to_array(users)));
+  auto rs =
+      co_await pool_.exec(kMarkDeliveredStatement, params(to_array(messages), to_array(users)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<ReceiptChange> out;
   for (int r = 0; r < rs->rows(); ++r) {
     ReceiptChange c;
     c.sender_id = rs->int64(r, 0);
-    c.receipt = Receipt{rs->int64(r, 1), rs->int64(r, 2), ReceiptStatus::delivered,
-                        rs->int64(r, 3), rs->str(r, 4)};
+    c.receipt = Receipt{rs->int64(r, 1), rs->int64(r, 2), ReceiptStatus::delivered, rs->int64(r, 3),
+                        rs->str(r, 4)};
     out.push_back(std::move(c));
   }
   co_return out;
