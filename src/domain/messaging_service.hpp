@@ -76,7 +76,12 @@ class MessagingService {
   BatchQueue<Delivery> deliveries_;
 
   std::mutex cache_mutex_;  // conversation ids never change once created
-  std::map<std::pair<UserId, UserId>, ConversationId> direct_cache_;
+  struct PairHash {
+    std::size_t operator()(const std::pair<UserId, UserId>& p) const noexcept {
+      return std::hash<UserId>{}(p.first) * 0x9e3779b97f4a7c15ULL ^ std::hash<UserId>{}(p.second);
+    }
+  };
+  std::unordered_map<std::pair<UserId, UserId>, ConversationId, PairHash> direct_cache_;
   std::unordered_map<GroupId, ConversationId> group_cache_;
 };
 
