@@ -40,11 +40,14 @@ MessagingService::MessagingService(boost::asio::any_io_executor ex, MessageRepos
                                    EventPublisher& publisher, MessagingOptions options)
     : repo_(repo),
       publisher_(publisher),
-      options_(options),
-      deliveries_(ex, 1000, [this](std::vector<Delivery>& b) { return commit_deliveries(b); }) {
+      options_(options) {
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.shards); ++i)
     shards_.push_back(std::make_unique<BatchQueue<Pending>>(
         ex, options_.max_batch, [this](std::vector<Pending>& b) { return commit(b); }));
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.delivery_writers); ++i)
+    deliveries_.push_back(std::make_unique<BatchQueue<Delivery>>(
+        ex, options_.max_delivery_batch,
+        [this](std::vector<Delivery>& b) { return commit_deliveries(b); }));
 }
 
 awaitable<Result<ConversationId>> MessagingService::resolve(UserId sender, const SendRequest& r) {
@@ -146,7 +149,9 @@ awaitable<void> MessagingService::commit(std::vector<Pending>& batch) {
   }
 }
 
-void MessagingService::delivered(Delivery d) { deliveries_.push(d); }
+void MessagingService::delivered(Delivery d) {
+  deliveries_[static_cast<std::size_t>(d.user_id) % deliveries_.size()]->push(d);
+}
 
 awaitable<void> MessagingService::commit_deliveries(std::vector<Delivery>& batch) {
   auto changes = co_await repo_.mark_delivered(batch);

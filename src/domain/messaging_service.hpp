@@ -30,6 +30,11 @@ struct SendRequest {
 struct MessagingOptions {
   std::size_t shards = 4;       // committers working in parallel (conversations are split)
   std::size_t max_batch = 256;  // messages per transaction at most
+  // Writers recording deliveries in parallel (recipients are split, so one recipient's
+  // receipts keep their order), each up to max_delivery_batch per statement. One writer fell
+  // behind a 100-member group load; one per committer took the CPU that stores messages.
+  std::size_t delivery_writers = 2;
+  std::size_t max_delivery_batch = 2000;
   std::size_t max_content_chars = 4096;
   std::size_t max_client_id_chars = 64;
 };
@@ -73,7 +78,7 @@ class MessagingService {
   EventPublisher& publisher_;
   MessagingOptions options_;
   std::vector<std::unique_ptr<BatchQueue<Pending>>> shards_;
-  BatchQueue<Delivery> deliveries_;
+  std::vector<std::unique_ptr<BatchQueue<Delivery>>> deliveries_;
 
   std::mutex cache_mutex_;  // conversation ids never change once created
   struct PairHash {
