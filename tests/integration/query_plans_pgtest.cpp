@@ -6,6 +6,7 @@
 #include "storage/pg/inbox_repository.hpp"
 #include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
+#include "storage/pg/user_repository.hpp"
 #include "support/migrate.hpp"
 #include "support/run_sync.hpp"
 #include "support/test_database.hpp"
@@ -115,4 +116,18 @@ TEST_F(QueryPlans, MarkDeliveredProbesThePrimaryKeyWhateverTheStatistics) {
   EXPECT_EQ(p.find("message_receipts_undelivered_idx"), std::string::npos) << p;
   EXPECT_NE(p.find("message_receipts_pkey"), std::string::npos) << p;
   db_->scalar("DELETE FROM message_receipts");
+}
+
+TEST_F(QueryPlans, ContactsProbeEachConversationOfTheUser) {
+  // Run on every connect and disconnect. Written as a join, the generic plan chose a hash join
+  // over all of conversation_members once statistics said users have many conversations
+  // (seen on the benchmark database: 271 buffers per call instead of 26), so a reconnect storm
+  // would cost memberships × connections. The members of each conversation must be a
+  // correlated subplan: a probe per conversation whatever the statistics say.
+  const auto p = plan(kContactsStatement, "(bigint)", "1500");
+  expect_no_seq_scan(p);
+  EXPECT_NE(p.find("conversation_members_user_idx"), std::string::npos) << p;
+  EXPECT_NE(p.find("SubPlan"), std::string::npos) << p;
+  EXPECT_NE(p.find("conversation_members_pkey"), std::string::npos) << p;
+  EXPECT_NE(p.find("Index Cond: (conversation_id = a.conversation_id)"), std::string::npos) << p;
 }

@@ -30,11 +30,6 @@ constexpr Statement kSetPresence{
     " WHERE id = $1 AND (presence_at IS NULL OR presence_at <= $3::timestamptz)"};
 constexpr Statement kLastSeen{"user_last_seen",
                               "SELECT chatd_ts(last_seen) FROM users WHERE id = $1"};
-constexpr Statement kContacts{
-    "user_contacts",
-    "SELECT DISTINCT b.user_id FROM conversation_members a"
-    " JOIN conversation_members b ON b.conversation_id = a.conversation_id"
-    " WHERE a.user_id = $1 AND b.user_id <> $1"};
 constexpr Statement kClearPresence{
     "user_clear_presence",
     "UPDATE users SET is_online = false, last_seen = now(), presence_at = now() WHERE is_online"};
@@ -48,6 +43,17 @@ Error create_error(const PgError& e) {
 }
 
 }  // namespace
+
+// Everyone who shares a conversation with the user: the members of each of the user's
+// conversations, read through the primary key one conversation at a time (a subquery the
+// planner cannot turn into a join). As a join, the generic plan read all of
+// conversation_members on every connect and disconnect.
+const Statement kContactsStatement{
+    "user_contacts",
+    "SELECT DISTINCT m FROM conversation_members a,"
+    " unnest(ARRAY(SELECT b.user_id FROM conversation_members b"
+    "              WHERE b.conversation_id = a.conversation_id)) m"
+    " WHERE a.user_id = $1 AND m <> $1"};
 
 User read_user(const ResultSet& rs, int row, int col) {
   User u;
@@ -105,7 +111,7 @@ awaitable<Result<std::optional<std::string>>> PgUserRepository::set_presence(Use
 }
 
 awaitable<Result<std::vector<UserId>>> PgUserRepository::contacts(UserId id) {
-  auto rs = co_await pool_.exec(kContacts, params(std::to_string(id)));
+  auto rs = co_await pool_.exec(kContactsStatement, params(std::to_string(id)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<UserId> out;
   for (int r = 0; r < rs->rows(); ++r) out.push_back(rs->int64(r, 0));

@@ -24,6 +24,9 @@ class PgUserRepository final : public UserRepository {
   Pool& pool_;
 };
 
+// Who gets a user's presence changes, for EXPLAIN in tests.
+extern const Statement kContactsStatement;
+
 // Reads six user columns starting at `col`: id, username, email, is_online,
 // chatd_ts(last_seen), chatd_ts(created_at).
 User read_user(const ResultSet& rs, int row, int col = 0);
