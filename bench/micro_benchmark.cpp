@@ -54,7 +54,8 @@ void HubFanOut1000(benchmark::State& state) {
   }
   Message m{1, 2, 3, 4, std::nullopt, 5, "group hello", std::nullopt, "2026-11-24T14:22:56.123Z"};
   for (auto _ : state) {
-    auto frame = hub::make_frame(ws::encode_message(m), m.id);
+    auto frame =
+        hub::make_frame(ws::encode_message(m), {m.id, m.conversation_id, m.seq, m.sender_id});
     benchmark::DoNotOptimize(hub.deliver(users, frame));
   }
   state.SetItemsProcessed(state.iterations() * 1000);

@@ -38,7 +38,7 @@ struct NewMessage {
 struct AppendOutcome {
   enum class Kind { stored, duplicate, not_member };
   Kind kind = Kind::stored;
-  Message message;               // the stored one, or the original for a duplicate
+  Message message;                 // the stored one, or the original for a duplicate
   std::vector<UserId> recipients;  // every member but the sender (stored only)
 };
 
@@ -61,7 +61,11 @@ struct ReceiptChange {
 // A message written to one of a recipient's connections.
 struct Delivery {
   MessageId message_id = 0;
-  UserId user_id = 0;
+  UserId user_id = 0;  // the recipient
+  // The message's own coordinates, for the receipt its sender gets.
+  ConversationId conversation_id = 0;
+  Seq seq = 0;
+  UserId sender_id = 0;
 };
 
 }  // namespace chatd

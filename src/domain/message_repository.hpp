@@ -38,7 +38,8 @@ class MessageRepository {
                                                                            int limit) = 0;
 
   // Marks 'sent' receipts delivered; returns what changed, one per sender, conversation and
-  // recipient (with the highest seq among them).
+  // recipient (with the highest seq among them), built from the deliveries' own coordinates
+  // (conversation, seq, sender), which must be the message's.
   virtual boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(
       std::vector<Delivery> deliveries) = 0;
 

@@ -4,8 +4,8 @@
 
 namespace chatd::hub {
 
-Frame make_frame(std::string text, std::int64_t message_id) {
-  return Frame{std::make_shared<const std::string>(std::move(text)), message_id};
+Frame make_frame(std::string text, MessageRef message) {
+  return Frame{std::make_shared<const std::string>(std::move(text)), message};
 }
 
 std::optional<Hub::Clock::time_point> Hub::add(std::shared_ptr<Subscriber> s) {

@@ -18,14 +18,23 @@
 
 namespace chatd::hub {
 
+// Which message a `message` event carries: enough to record its delivery and to tell its
+// sender, without asking the database again.
+struct MessageRef {
+  std::int64_t id = 0;
+  std::int64_t conversation_id = 0;
+  std::int64_t seq = 0;
+  std::int64_t sender_id = 0;
+};
+
 // An outgoing event, serialized once and shared by every connection that receives it.
 struct Frame {
   std::shared_ptr<const std::string> text;
-  // > 0 on a `message` event for a recipient: writing it counts as delivery of that message.
-  std::int64_t message_id = 0;
+  // Set (id > 0) on a `message` event for a recipient: writing it counts as delivery.
+  MessageRef message;
 };
 
-Frame make_frame(std::string text, std::int64_t message_id = 0);
+Frame make_frame(std::string text, MessageRef message = {});
 
 class Subscriber {
  public:

@@ -154,7 +154,9 @@ void WsSession::pump_writes() {
       if (self->drained_) self->drained_->cancel();
       return;
     }
-    if (f.message_id > 0) self->deps_.messaging.delivered(Delivery{f.message_id, self->user_});
+    if (const auto& m = f.message; m.id > 0)
+      self->deps_.messaging.delivered(
+          Delivery{m.id, self->user_, m.conversation_id, m.seq, m.sender_id});
     self->pump_writes();
   });
 }
@@ -169,7 +171,8 @@ awaitable<void> WsSession::replay_offline() {
     }
     for (const auto& m : *page) {
       replayed_.insert(m.id);
-      enqueue(hub::make_frame(ws::encode_message(m), m.id));
+      enqueue(hub::make_frame(ws::encode_message(m),
+                              {m.id, m.conversation_id, m.seq, m.sender_id}));
       after = m.id;
     }
     if (static_cast<int>(page->size()) < kReplayPage || closing_) break;
@@ -183,7 +186,7 @@ awaitable<void> WsSession::replay_offline() {
   // Live frames that came in meanwhile, minus the messages the backlog already carried.
   holding_ = false;
   for (auto& f : held_)
-    if (f.message_id == 0 || !replayed_.contains(f.message_id)) enqueue(std::move(f));
+    if (f.message.id == 0 || !replayed_.contains(f.message.id)) enqueue(std::move(f));
   held_.clear();
   replayed_.clear();
 }

@@ -4,13 +4,13 @@
 
 namespace chatd::ws {
 
-void HubPublisher::message(const Message& m, std::span<const UserId> recipients,
-                           SessionId origin) {
+void HubPublisher::message(const Message& m, std::span<const UserId> recipients, SessionId origin) {
   auto text = std::make_shared<const std::string>(encode_message(m));
   // Recipients' copies carry the message id (their write counts as delivery); the sender's
   // other devices get the same bytes without it.
-  hub_.deliver(recipients, hub::Frame{text, m.id});
-  hub_.deliver(m.sender_id, hub::Frame{text, 0}, origin);
+  const hub::MessageRef ref{m.id, m.conversation_id, m.seq, m.sender_id};
+  hub_.deliver(recipients, hub::Frame{text, ref});
+  hub_.deliver(m.sender_id, hub::Frame{text, {}}, origin);
 }
 
 void HubPublisher::receipt(UserId to, const Receipt& r) {

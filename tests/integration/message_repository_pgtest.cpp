@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <map>
 
 #include "storage/pg/group_repository.hpp"
 #include "storage/pg/message_repository.hpp"
@@ -177,7 +178,7 @@ TEST_F(MessageRepositoryTest, DeliveredAndReadReceipts) {
   EXPECT_EQ(*(*pending)[0].group_id, g->id);
 
   std::vector<Delivery> d;
-  for (const auto& m : *pending) d.push_back({m.id, ids[1]});
+  for (const auto& m : *pending) d.push_back({m.id, ids[1], m.conversation_id, m.seq, m.sender_id});
   auto changes = run_sync(ioc, repo.mark_delivered(d));
   ASSERT_TRUE(changes);
   ASSERT_EQ(changes->size(), 1u) << "one receipt per sender, conversation and recipient";
@@ -198,6 +199,38 @@ TEST_F(MessageRepositoryTest, DeliveredAndReadReceipts) {
   auto outsider = run_sync(ioc, repo.mark_read(987654, c, 2));
   ASSERT_FALSE(outsider);
   EXPECT_EQ(outsider.error().code, errc::not_found);
+}
+
+TEST_F(MessageRepositoryTest, OneDeliveryBatchGivesEachRecipientItsOwnReceipt) {
+  auto g = run_sync(ioc, groups.create("trio", ids[0], {ids[0], ids[1], ids[2]}));
+  ASSERT_TRUE(g);
+  std::vector<NewMessage> batch{msg(g->conversation_id, ids[0], "a"),
+                                msg(g->conversation_id, ids[0], "b"),
+                                msg(g->conversation_id, ids[1], "c")};
+  auto out = run_sync(ioc, repo.append(std::move(batch)));
+  ASSERT_TRUE(out);
+  std::vector<Delivery> d;
+  for (const auto& o : *out)
+    for (auto to : o.recipients)
+      d.push_back(
+          {o.message.id, to, o.message.conversation_id, o.message.seq, o.message.sender_id});
+  d.push_back(d.front());  // the same message written to a second connection of its recipient
+  auto changes = run_sync(ioc, repo.mark_delivered(d));
+  ASSERT_TRUE(changes);
+  // ann's two messages to ben and to cat (up to seq 2), ben's to ann and to cat (seq 3).
+  ASSERT_EQ(changes->size(), 4u);
+  std::map<std::pair<UserId, UserId>, Seq> got;
+  for (const auto& c : *changes) {
+    EXPECT_EQ(c.receipt.conversation_id, g->conversation_id);
+    EXPECT_EQ(c.receipt.status, ReceiptStatus::delivered);
+    EXPECT_FALSE(c.receipt.at.empty());
+    got[{c.sender_id, c.receipt.user_id}] = c.receipt.up_to_seq;
+  }
+  EXPECT_EQ((got[{ids[0], ids[1]}]), 2);
+  EXPECT_EQ((got[{ids[0], ids[2]}]), 2);
+  EXPECT_EQ((got[{ids[1], ids[0]}]), 3);
+  EXPECT_EQ((got[{ids[1], ids[2]}]), 3);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts WHERE status = 'delivered'"), "6");
 }
 
 TEST_F(MessageRepositoryTest, OneBatchAcrossConversationsKeepsInputOrderAndExactContent) {

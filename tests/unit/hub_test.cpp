@@ -53,7 +53,7 @@ TEST(Hub, DeliversOneSharedFrameToEveryConnectionButTheExcludedOne) {
   auto b = std::make_shared<FakeSubscriber>(3, 20);
   auto c = std::make_shared<FakeSubscriber>(4, 30);
   for (auto& s : {a1, a2, b, c}) hub.add(s);
-  const auto frame = make_frame("{\"type\":\"message\"}", 99);
+  const auto frame = make_frame("{\"type\":\"message\"}", {99, 5, 7, 10});
   const std::vector<std::int64_t> users = {10, 20, 40};
   EXPECT_EQ(hub.deliver(users, frame, /*except=*/1), 2u);
   EXPECT_TRUE(a1->frames.empty());
@@ -61,7 +61,8 @@ TEST(Hub, DeliversOneSharedFrameToEveryConnectionButTheExcludedOne) {
   ASSERT_EQ(b->frames.size(), 1u);
   EXPECT_TRUE(c->frames.empty()) << "not addressed";
   EXPECT_EQ(a2->frames[0].text.get(), b->frames[0].text.get()) << "serialized once, shared";
-  EXPECT_EQ(b->frames[0].message_id, 99);
+  EXPECT_EQ(b->frames[0].message.id, 99);
+  EXPECT_EQ(b->frames[0].message.seq, 7);
 }
 
 TEST(Hub, CloseAllReachesEveryConnection) {

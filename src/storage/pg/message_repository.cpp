@@ -1,5 +1,9 @@
 #include "storage/pg/message_repository.hpp"
 
+#include <algorithm>
+#include <map>
+#include <tuple>
+
 #include "storage/pg/arrays.hpp"
 
 namespace chatd::pg {
@@ -74,22 +78,20 @@ const Statement kAppendBatchStatement{
     " JOIN ins ON ins.conversation_id = n1.conversation_id AND ins.seq = b.base + n1.rn"
     " WHERE f.ord <> f.first_ord AND NOT EXISTS (SELECT 1 FROM old_dup o WHERE o.ord = f.ord)"};
 
-// Receipts of delivered messages, found through the primary key, one probe per input pair.
-// The filter on status is written so that it cannot match the partial undelivered index: that
-// index holds only short-lived rows, so its statistics say "almost empty" whatever it holds at
-// the moment, and the generic plan that trusted them read the whole index once per batch —
-// slower as undelivered receipts piled up, which made them pile up faster.
+// Receipts of delivered messages, found through the primary key, one probe per input pair;
+// returns the input positions that changed. The filter on status is written so that it cannot match
+// the partial undelivered index: that index holds only short-lived rows, so its statistics say
+// "almost empty" whatever it holds at the moment, and the generic plan that trusted them read the
+// whole index once per batch — slower as undelivered receipts piled up, which made them pile up
+// faster.
 const Statement kMarkDeliveredStatement{
     "receipts_mark_delivered",
-    "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS d(message_id, user_id)),"
-    " u AS (UPDATE message_receipts r SET status = 'delivered', delivered_at = now()"
-    "       FROM d WHERE r.message_id = d.message_id AND r.user_id = d.user_id"
-    "       AND r.status NOT IN ('delivered', 'read')"
-    "       RETURNING r.message_id, r.user_id, r.delivered_at)"
-    // One receipt per sender, conversation and recipient: the highest seq delivered.
-    " SELECT m.sender_id, m.conversation_id, u.user_id, max(m.seq), chatd_ts(max(u.delivered_at))"
-    " FROM u JOIN messages m ON m.id = u.message_id"
-    " GROUP BY m.sender_id, m.conversation_id, u.user_id"};
+    "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[])"
+    "           WITH ORDINALITY AS d(message_id, user_id, ord))"
+    " UPDATE message_receipts r SET status = 'delivered', delivered_at = now()"
+    " FROM d WHERE r.message_id = d.message_id AND r.user_id = d.user_id"
+    " AND r.status NOT IN ('delivered', 'read')"
+    " RETURNING d.ord, chatd_ts(r.delivered_at)"};
 
 namespace {
 
@@ -247,13 +249,25 @@ awaitable<Result<std::vector<ReceiptChange>>> PgMessageRepository::mark_delivere
   auto rs =
       co_await pool_.exec(kMarkDeliveredStatement, params(to_array(messages), to_array(users)));
   if (!rs) co_return to_domain_error(rs.error());
+  // One receipt per sender, conversation and recipient: the highest seq delivered. The
+  // message's coordinates come with the delivery, so the messages table is not read again.
+  std::map<std::tuple<UserId, ConversationId, UserId>, std::size_t> slot;
   std::vector<ReceiptChange> out;
   for (int r = 0; r < rs->rows(); ++r) {
-    ReceiptChange c;
-    c.sender_id = rs->int64(r, 0);
-    c.receipt = Receipt{rs->int64(r, 1), rs->int64(r, 2), ReceiptStatus::delivered, rs->int64(r, 3),
-                        rs->str(r, 4)};
-    out.push_back(std::move(c));
+    const auto ord = rs->int64(r, 0);
+    if (ord < 1 || static_cast<std::size_t>(ord) > deliveries.size()) continue;
+    const auto& d = deliveries[static_cast<std::size_t>(ord - 1)];
+    auto [it, fresh] = slot.try_emplace({d.sender_id, d.conversation_id, d.user_id}, out.size());
+    if (fresh) {
+      ReceiptChange c;
+      c.sender_id = d.sender_id;
+      c.receipt =
+          Receipt{d.conversation_id, d.user_id, ReceiptStatus::delivered, d.seq, rs->str(r, 1)};
+      out.push_back(std::move(c));
+    } else {
+      auto& rc = out[it->second].receipt;
+      rc.up_to_seq = std::max(rc.up_to_seq, d.seq);
+    }
   }
   co_return out;
 }
