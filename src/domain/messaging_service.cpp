@@ -132,8 +132,13 @@ awaitable<void> MessagingService::commit(std::vector<Pending>& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) finish(batch[i], std::move((*outcomes)[i]));
     co_return;
   }
-  if (batch.size() == 1) {
-    finish(batch[0], outcomes.error());
+  // An unavailable database (down, pool exhausted, timed out) fails every message alike, and
+  // one statement per message would only add load to it: the whole batch gets the error and
+  // its senders resend with the same client_id.
+  if (batch.size() == 1 || outcomes.error().code == errc::unavailable) {
+    if (batch.size() > 1)
+      spdlog::warn("message batch of {} failed: {}", batch.size(), outcomes.error().message);
+    for (auto& p : batch) finish(p, outcomes.error());
     co_return;
   }
   // One bad message must not sink the others: store them one by one to isolate it.
