@@ -578,7 +578,6 @@ int dm(const Options& o) {
   return 0;
 }
 
-// G groups of S members, all online; a random member writes to its group.
 // chatd's count of deliveries it has recorded (receipts marked delivered), from GET /metrics.
 long long recorded_deliveries(std::uint16_t port) {
   asio::io_context io;
@@ -597,6 +596,7 @@ long long recorded_deliveries(std::uint16_t port) {
   return std::stoll(std::string(body.substr(at + key.size(), 24)));
 }
 
+// G groups of S members, all online; a random member writes to its group.
 int group(const Options& o) {
   Db db(o.db);
   const int groups = o.groups, size = o.group_size;
