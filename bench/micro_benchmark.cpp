@@ -7,6 +7,7 @@
 
 #include "hub/hub.hpp"
 #include "ws/event_codec.hpp"
+#include "ws/hub_publisher.hpp"
 
 using namespace chatd;
 
@@ -54,8 +55,7 @@ void HubFanOut1000(benchmark::State& state) {
   }
   Message m{1, 2, 3, 4, std::nullopt, 5, "group hello", std::nullopt, "2026-11-24T14:22:56.123Z"};
   for (auto _ : state) {
-    auto frame =
-        hub::make_frame(ws::encode_message(m), {m.id, m.conversation_id, m.seq, m.sender_id});
+    auto frame = hub::make_frame(ws::encode_message(m), ws::message_ref(m));
     benchmark::DoNotOptimize(hub.deliver(users, frame));
   }
   state.SetItemsProcessed(state.iterations() * 1000);

@@ -12,6 +12,7 @@
 
 #include "domain/metrics.hpp"
 #include "ws/event_codec.hpp"
+#include "ws/hub_publisher.hpp"
 
 namespace chatd::net {
 
@@ -171,8 +172,7 @@ awaitable<void> WsSession::replay_offline() {
     }
     for (const auto& m : *page) {
       replayed_.insert(m.id);
-      enqueue(hub::make_frame(ws::encode_message(m),
-                              {m.id, m.conversation_id, m.seq, m.sender_id}));
+      enqueue(hub::make_frame(ws::encode_message(m), ws::message_ref(m)));
       after = m.id;
     }
     if (static_cast<int>(page->size()) < kReplayPage || closing_) break;

@@ -8,8 +8,7 @@ void HubPublisher::message(const Message& m, std::span<const UserId> recipients,
   auto text = std::make_shared<const std::string>(encode_message(m));
   // Recipients' copies carry the message id (their write counts as delivery); the sender's
   // other devices get the same bytes without it.
-  const hub::MessageRef ref{m.id, m.conversation_id, m.seq, m.sender_id};
-  hub_.deliver(recipients, hub::Frame{text, ref});
+  hub_.deliver(recipients, hub::Frame{text, message_ref(m)});
   hub_.deliver(m.sender_id, hub::Frame{text, {}}, origin);
 }
 

@@ -7,6 +7,11 @@
 
 namespace chatd::ws {
 
+// What a recipient's `message` frame carries so that writing it records the delivery.
+inline hub::MessageRef message_ref(const Message& m) {
+  return {m.id, m.conversation_id, m.seq, m.sender_id};
+}
+
 class HubPublisher final : public EventPublisher {
  public:
   explicit HubPublisher(hub::Hub& hub) : hub_(hub) {}
