@@ -1,9 +1,11 @@
 // Messages, receipts and the outcomes of storing them (PROTOCOL §4).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/user.hpp"
@@ -27,16 +29,38 @@ struct Message {
   std::string created_at;
 };
 
-// What the sender asked for, after validation and with its conversation resolved.
+// What the sender asked for, after validation: exactly one of `to` and `group_id`. Storage
+// resolves the conversation (creating a direct one on first use) in the same transaction.
 struct NewMessage {
-  ConversationId conversation_id = 0;
   UserId sender_id = 0;
+  std::optional<UserId> to;
+  std::optional<GroupId> group_id;
   std::string content;
   std::optional<std::string> client_id;
 };
 
+// A number for the conversation a message goes to, known before that conversation exists: its
+// pair of users for a direct message, its group otherwise (below 2^63, the two kinds apart).
+// Committers and the database's per-conversation locks are chosen by it.
+inline std::uint64_t conversation_key(UserId sender, std::optional<UserId> to,
+                                      std::optional<GroupId> group) {
+  constexpr std::uint64_t kMask = (std::uint64_t{1} << 62) - 1;
+  if (group) return (std::uint64_t{1} << 62) | (static_cast<std::uint64_t>(*group) & kMask);
+  const auto lo = static_cast<std::uint64_t>(std::min(sender, to.value_or(0)));
+  const auto hi = static_cast<std::uint64_t>(std::max(sender, to.value_or(0)));
+  std::uint64_t x = lo * 0x9e3779b97f4a7c15ULL ^ hi;  // splitmix64's finalizer spreads the pair
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return (x ^ (x >> 31)) & kMask;
+}
+inline std::uint64_t conversation_key(const NewMessage& m) {
+  return conversation_key(m.sender_id, m.to, m.group_id);
+}
+
 struct AppendOutcome {
-  enum class Kind { stored, duplicate, not_member };
+  // not_found: `to` names no user, or `group_id` no group; not_member: the sender is not in
+  // the group.
+  enum class Kind { stored, duplicate, not_member, not_found };
   Kind kind = Kind::stored;
   Message message;                 // the stored one, or the original for a duplicate
   std::vector<UserId> recipients;  // every member but the sender (stored only)
@@ -66,6 +90,24 @@ struct Delivery {
   ConversationId conversation_id = 0;
   Seq seq = 0;
   UserId sender_id = 0;
+};
+
+// Deliveries to one member in one conversation, coalesced: the highest seq written to one of
+// their connections, and the senders whose messages were among them (each with its highest
+// seq), who hear of it when the position moves past their messages.
+struct DeliveryPosition {
+  ConversationId conversation_id = 0;
+  UserId user_id = 0;
+  Seq seq = 0;
+  std::vector<std::pair<UserId, Seq>> senders;
+  std::size_t deliveries = 0;  // how many written frames this position covers
+};
+
+// Where the offline replay stands: messages after `seq` of `conversation_id`, then those of
+// the conversations with higher ids.
+struct ReplayCursor {
+  ConversationId conversation_id = 0;
+  Seq seq = 0;
 };
 
 }  // namespace chatd

@@ -15,35 +15,29 @@ class MessageRepository {
  public:
   virtual ~MessageRepository() = default;
 
-  // Stores a batch in one transaction: per message the next seq of its conversation, the row,
-  // one 'sent' receipt per other member and last_message_at. Outcomes come in input order.
+  // Stores a batch in one transaction: per message its conversation (a direct one is created
+  // on first use, exactly one per pair), the next seq of that conversation, the row and
+  // last_message_at. Receipts are positions and do not move. Outcomes come in input order.
   virtual boost::asio::awaitable<Result<std::vector<AppendOutcome>>> append(
       std::vector<NewMessage> batch) = 0;
-
-  // The direct conversation of two users, created (with both as members) on first use;
-  // errc::not_found when `b` is no user.
-  virtual boost::asio::awaitable<Result<ConversationId>> direct_conversation(UserId a,
-                                                                             UserId b) = 0;
-  // The conversation of a group; nullopt when there is no such group.
-  virtual boost::asio::awaitable<Result<std::optional<ConversationId>>> group_conversation(
-      GroupId group) = 0;
 
   // The members of a conversation; nullopt when there is no such conversation.
   virtual boost::asio::awaitable<Result<std::optional<std::vector<UserId>>>> members(
       ConversationId c) = 0;
 
-  // Messages still 'sent' to `user`, oldest first, with id > after_id.
+  // Messages of others past `user`'s delivered position, after `after`, ordered by
+  // conversation and seq.
   virtual boost::asio::awaitable<Result<std::vector<Message>>> undelivered(UserId user,
-                                                                           MessageId after_id,
+                                                                           ReplayCursor after,
                                                                            int limit) = 0;
 
-  // Marks 'sent' receipts delivered; returns what changed, one per sender, conversation and
-  // recipient (with the highest seq among them), built from the deliveries' own coordinates
-  // (conversation, seq, sender), which must be the message's.
+  // Moves delivered positions forward (never back); returns a receipt for each sender whose
+  // messages a moved position newly covers, carrying the new position.
   virtual boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(
-      std::vector<Delivery> deliveries) = 0;
+      std::vector<DeliveryPosition> positions) = 0;
 
-  // Marks every message of `c` up to `seq` not sent by `reader` as read; one change per sender
+  // Moves the reader's read position in `c` to `seq` (at most the conversation's last seq; never
+  // back), and the delivered position with it; one change per sender of a newly read message
   // (its highest seq). errc::not_found when the reader is not a member.
   virtual boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_read(UserId reader,
                                                                                ConversationId c,

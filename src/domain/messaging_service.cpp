@@ -11,10 +11,6 @@ namespace chatd {
 
 using boost::asio::awaitable;
 
-namespace {
-constexpr std::size_t kMaxCachedConversations = 100000;
-}
-
 std::size_t count_code_points(std::string_view s) {
   return static_cast<std::size_t>(std::count_if(
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
@@ -45,61 +41,31 @@ MessagingService::MessagingService(boost::asio::any_io_executor ex, MessageRepos
     shards_.push_back(std::make_unique<BatchQueue<Pending>>(
         ex, options_.max_batch, [this](std::vector<Pending>& b) { return commit(b); }));
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.delivery_writers); ++i)
-    deliveries_.push_back(std::make_unique<BatchQueue<Delivery>>(
+    deliveries_.push_back(std::make_unique<DeliveryQueue>(
         ex, options_.max_delivery_batch,
-        [this](std::vector<Delivery>& b) { return commit_deliveries(b); }));
+        [this](std::vector<DeliveryPosition>& b) { return commit_deliveries(b); }));
 }
 
-awaitable<Result<ConversationId>> MessagingService::resolve(UserId sender, const SendRequest& r) {
-  if (r.to) {
-    const auto key = std::minmax(sender, *r.to);
-    {
-      std::lock_guard lock(cache_mutex_);
-      if (auto it = direct_cache_.find(key); it != direct_cache_.end()) co_return it->second;
-    }
-    auto c = co_await repo_.direct_conversation(key.first, key.second);
-    if (!c) {
-      if (c.error().code == errc::not_found)
-        co_return make_error(errc::not_found, "no such user");
-      co_return c.error();
-    }
-    std::lock_guard lock(cache_mutex_);
-    if (direct_cache_.size() >= kMaxCachedConversations) direct_cache_.clear();
-    direct_cache_.emplace(key, *c);
-    co_return *c;
-  }
-  {
-    std::lock_guard lock(cache_mutex_);
-    if (auto it = group_cache_.find(*r.group_id); it != group_cache_.end()) co_return it->second;
-  }
-  auto c = co_await repo_.group_conversation(*r.group_id);
-  if (!c) co_return c.error();
-  if (!*c) co_return make_error(errc::not_found, "no such group");
-  std::lock_guard lock(cache_mutex_);
-  if (group_cache_.size() >= kMaxCachedConversations) group_cache_.clear();
-  group_cache_.emplace(*r.group_id, **c);
-  co_return **c;
-}
-
-awaitable<Status> MessagingService::submit(UserId sender, SessionId origin, SendRequest request,
-                                           SendCallback done) {
+Status MessagingService::submit(UserId sender, SessionId origin, SendRequest request,
+                                SendCallback done) {
   if (request.to.has_value() == request.group_id.has_value())
-    co_return make_error(errc::invalid_input, "exactly one of to and group_id is required");
+    return make_error(errc::invalid_input, "exactly one of to and group_id is required");
   if (request.to && *request.to == sender)
-    co_return make_error(errc::invalid_input, "cannot send a message to oneself");
-  if (auto e = check_content(request.content, options_.max_content_chars)) co_return *e;
+    return make_error(errc::invalid_input, "cannot send a message to oneself");
+  if (auto e = check_content(request.content, options_.max_content_chars)) return *e;
   if (request.client_id &&
       (count_code_points(*request.client_id) > options_.max_client_id_chars ||
        !validation::is_valid_utf8(*request.client_id)))
-    co_return make_error(errc::invalid_input, "client_id must be at most 64 characters");
+    return make_error(errc::invalid_input, "client_id must be at most 64 characters");
 
-  auto conversation = co_await resolve(sender, request);
-  if (!conversation) co_return conversation.error();
-  auto& shard = *shards_[static_cast<std::size_t>(*conversation) % shards_.size()];
-  shard.push(Pending{NewMessage{*conversation, sender, std::move(request.content),
+  // One conversation always lands on one committer, known or not yet created, so its
+  // messages keep their order and no two committers ever write it at once.
+  const auto key = conversation_key(sender, request.to, request.group_id);
+  auto& shard = *shards_[key % shards_.size()];
+  shard.push(Pending{NewMessage{sender, request.to, request.group_id, std::move(request.content),
                                 std::move(request.client_id)},
                      origin, std::move(done)});
-  co_return Status{};
+  return Status{};
 }
 
 void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
@@ -118,6 +84,9 @@ void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
       return;
     case AppendOutcome::Kind::not_member:
       p.done(make_error(errc::forbidden, "not a member of this conversation"));
+      return;
+    case AppendOutcome::Kind::not_found:
+      p.done(make_error(errc::not_found, p.message.to ? "no such user" : "no such group"));
       return;
   }
 }
@@ -158,14 +127,17 @@ void MessagingService::delivered(Delivery d) {
   deliveries_[static_cast<std::size_t>(d.user_id) % deliveries_.size()]->push(d);
 }
 
-awaitable<void> MessagingService::commit_deliveries(std::vector<Delivery>& batch) {
+awaitable<void> MessagingService::commit_deliveries(std::vector<DeliveryPosition>& batch) {
   auto changes = co_await repo_.mark_delivered(batch);
   if (!changes) {
-    // The receipts stay 'sent': the messages are pushed again on the next connect.
-    spdlog::warn("marking {} deliveries failed: {}", batch.size(), changes.error().message);
+    // The positions stay behind: the messages are pushed again on the next connect.
+    spdlog::warn("recording {} delivered positions failed: {}", batch.size(),
+                 changes.error().message);
     co_return;
   }
-  Metrics::add(metrics().messages_delivered, batch.size());
+  std::size_t covered = 0;
+  for (const auto& p : batch) covered += p.deliveries;
+  Metrics::add(metrics().messages_delivered, covered);
   for (const auto& c : *changes) publisher_.receipt(c.sender_id, c.receipt);
 }
 
@@ -191,7 +163,8 @@ awaitable<Status> MessagingService::typing(UserId who, ConversationId c) {
   co_return Status{};
 }
 
-awaitable<Result<std::vector<Message>>> MessagingService::undelivered(UserId user, MessageId after,
+awaitable<Result<std::vector<Message>>> MessagingService::undelivered(UserId user,
+                                                                      ReplayCursor after,
                                                                       int limit) {
   co_return co_await repo_.undelivered(user, after, limit);
 }

@@ -8,13 +8,12 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "domain/batch_queue.hpp"
+#include "domain/delivery_queue.hpp"
 #include "domain/event_publisher.hpp"
 #include "domain/message_repository.hpp"
 
@@ -30,9 +29,8 @@ struct SendRequest {
 struct MessagingOptions {
   std::size_t shards = 4;       // committers working in parallel (conversations are split)
   std::size_t max_batch = 256;  // messages per transaction at most
-  // Writers recording deliveries in parallel (recipients are split, so one recipient's
-  // receipts keep their order), each up to max_delivery_batch per statement. One writer fell
-  // behind a 100-member group load; one per committer took the CPU that stores messages.
+  // Writers recording delivered positions in parallel (recipients are split, so one
+  // recipient's positions keep their order), each up to max_delivery_batch per statement.
   std::size_t delivery_writers = 2;
   std::size_t max_delivery_batch = 2000;
   std::size_t max_content_chars = 4096;
@@ -48,10 +46,11 @@ class MessagingService {
                    EventPublisher& publisher, MessagingOptions options = {});
 
   // Validates and queues a message for storing; an error here means nothing was queued.
-  // `done` runs later, on the committer, after the message is stored and fanned out. Messages
-  // submitted one after another by one caller keep that order.
-  boost::asio::awaitable<Status> submit(UserId sender, SessionId origin, SendRequest request,
-                                        SendCallback done);
+  // Nothing is awaited: the conversation is resolved (a direct one created on first use) by the
+  // committer, in the batch's own transaction. `done` runs later, on the committer, after the
+  // message is stored and fanned out. Messages submitted one after another by one caller keep
+  // that order.
+  Status submit(UserId sender, SessionId origin, SendRequest request, SendCallback done);
 
   boost::asio::awaitable<Status> mark_read(UserId reader, ConversationId c, Seq seq);
   boost::asio::awaitable<Status> typing(UserId who, ConversationId c);
@@ -60,7 +59,7 @@ class MessagingService {
   // its sender.
   void delivered(Delivery d);
 
-  boost::asio::awaitable<Result<std::vector<Message>>> undelivered(UserId user, MessageId after,
+  boost::asio::awaitable<Result<std::vector<Message>>> undelivered(UserId user, ReplayCursor after,
                                                                    int limit);
 
  private:
@@ -70,24 +69,14 @@ class MessagingService {
     SendCallback done;
   };
   boost::asio::awaitable<void> commit(std::vector<Pending>& batch);
-  boost::asio::awaitable<void> commit_deliveries(std::vector<Delivery>& batch);
+  boost::asio::awaitable<void> commit_deliveries(std::vector<DeliveryPosition>& batch);
   void finish(Pending& p, Result<AppendOutcome> outcome);
-  boost::asio::awaitable<Result<ConversationId>> resolve(UserId sender, const SendRequest& r);
 
   MessageRepository& repo_;
   EventPublisher& publisher_;
   MessagingOptions options_;
   std::vector<std::unique_ptr<BatchQueue<Pending>>> shards_;
-  std::vector<std::unique_ptr<BatchQueue<Delivery>>> deliveries_;
-
-  std::mutex cache_mutex_;  // conversation ids never change once created
-  struct PairHash {
-    std::size_t operator()(const std::pair<UserId, UserId>& p) const noexcept {
-      return std::hash<UserId>{}(p.first) * 0x9e3779b97f4a7c15ULL ^ std::hash<UserId>{}(p.second);
-    }
-  };
-  std::unordered_map<std::pair<UserId, UserId>, ConversationId, PairHash> direct_cache_;
-  std::unordered_map<GroupId, ConversationId> group_cache_;
+  std::vector<std::unique_ptr<DeliveryQueue>> deliveries_;
 };
 
 // PROTOCOL §4 content rules: 1–max characters (code points), not only whitespace.

@@ -163,7 +163,7 @@ void WsSession::pump_writes() {
 }
 
 awaitable<void> WsSession::replay_offline() {
-  MessageId after = 0;
+  ReplayCursor after;
   for (;;) {
     auto page = co_await deps_.messaging.undelivered(user_, after, kReplayPage);
     if (!page) {
@@ -173,7 +173,7 @@ awaitable<void> WsSession::replay_offline() {
     for (const auto& m : *page) {
       replayed_.insert(m.id);
       enqueue(hub::make_frame(ws::encode_message(m), ws::message_ref(m)));
-      after = m.id;
+      after = ReplayCursor{m.conversation_id, m.seq};
     }
     if (static_cast<int>(page->size()) < kReplayPage || closing_) break;
     // Let the writer drain before the next page, so a long backlog never trips the bounds.
@@ -241,13 +241,17 @@ awaitable<void> WsSession::run(Request request) {
       continue;
     }
     Metrics::add(metrics().ws_events_received);
+    const auto text = beast::buffers_to_string(buffer.data());
     if (!take_token()) {
+      // A refused send_message names its client_id (PROTOCOL §3), so the client knows which
+      // of its sends to repeat.
       Metrics::add(metrics().ws_events_rate_limited);
+      const auto refused = ws::send_client_id(text);
       enqueue(hub::make_frame(
-          ws::encode_error(make_error(errc::rate_limited, "too many events, slow down"))));
+          ws::encode_error(make_error(errc::rate_limited, "too many events, slow down"),
+                           refused.value_or(std::nullopt), refused.has_value())));
       continue;
     }
-    const auto text = beast::buffers_to_string(buffer.data());
     co_await deps_.dispatcher.on_text(conn, text);
   }
   if (ec == websocket::error::message_too_big)

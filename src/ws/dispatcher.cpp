@@ -32,8 +32,7 @@ awaitable<void> Dispatcher::on_text(std::shared_ptr<hub::Subscriber> conn, std::
         conn->send(hub::make_frame(encode_error(stored.error(), client_id, true)));
     };
     SendRequest request{send->to, send->group_id, std::move(send->content), send->client_id};
-    auto queued =
-        co_await messaging_.submit(user, conn->session_id(), std::move(request), std::move(done));
+    auto queued = messaging_.submit(user, conn->session_id(), std::move(request), std::move(done));
     if (!queued) conn->send(hub::make_frame(encode_error(queued.error(), client_id, true)));
   } else if (auto* read = std::get_if<MarkReadEvent>(&event)) {
     auto r = co_await messaging_.mark_read(user, read->conversation_id, read->seq);

@@ -32,16 +32,37 @@ std::variant<std::optional<std::int64_t>, std::string> id_member(const json::obj
 
 std::string dump(const json::object& o) { return json::serialize(o); }
 
-}  // namespace
-
-std::variant<ClientEvent, DecodeError> decode(std::string_view text) {
+// The event as parsed JSON (depth-limited); an error when it is no JSON object.
+std::variant<json::value, DecodeError> parse_event(std::string_view text) {
   boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = 16;
   auto v = json::parse(text, ec, {}, opts);
   if (ec) return bad("event is not valid JSON");
   if (!v.is_object()) return bad("event must be a JSON object");
-  const auto& o = v.as_object();
+  return v;
+}
+
+bool is_type(const json::object& o, std::string_view type) {
+  const auto* t = o.if_contains("type");
+  return t != nullptr && t->is_string() && t->get_string() == type;
+}
+
+}  // namespace
+
+std::optional<std::optional<std::string>> send_client_id(std::string_view text) {
+  auto parsed = parse_event(text);
+  const auto* v = std::get_if<json::value>(&parsed);
+  if (v == nullptr || !is_type(v->as_object(), "send_message")) return std::nullopt;
+  const auto* cid = v->as_object().if_contains("client_id");
+  if (cid == nullptr || !cid->is_string()) return std::optional<std::string>{};
+  return std::optional<std::string>{std::string(cid->get_string())};
+}
+
+std::variant<ClientEvent, DecodeError> decode(std::string_view text) {
+  auto parsed = parse_event(text);
+  if (auto* err = std::get_if<DecodeError>(&parsed)) return std::move(*err);
+  const auto& o = std::get<json::value>(parsed).as_object();
   const auto* type = o.if_contains("type");
   if (type == nullptr || !type->is_string()) return bad("type is required");
   const std::string_view t = type->get_string();

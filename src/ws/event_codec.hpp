@@ -40,6 +40,10 @@ struct DecodeError {
 
 std::variant<ClientEvent, DecodeError> decode(std::string_view text);
 
+// For an event that is refused unread (rate limit): when it is a send_message, its client_id
+// (which may be absent); nullopt for any other event or for text that is no JSON object.
+std::optional<std::optional<std::string>> send_client_id(std::string_view text);
+
 std::string encode_ready(const User& self);
 std::string encode_ack(const std::optional<std::string>& client_id, const Message& m);
 std::string encode_message(const Message& m);

@@ -1,3 +1,5 @@
+// The message repository on a real PostgreSQL: the batch statement (conversations created inside
+// it, idempotency, membership, gapless seqs under concurrency) and receipts kept as positions.
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -16,6 +18,7 @@ using namespace chatd;
 using namespace chatd::pg;
 using boost::asio::awaitable;
 using chatd::test::run_sync;
+using Kind = AppendOutcome::Kind;
 
 namespace {
 
@@ -24,16 +27,43 @@ class MessageRepositoryTest : public test::MigratedDatabase {
   MessageRepositoryTest() : MigratedDatabase("msgs", 6) {}
   void SetUp() override {
     MigratedDatabase::SetUp();
-    for (auto name : {"ann", "ben", "cat"}) {
-      auto u = run_sync(ioc, users.create({name, std::string(name) + "@x.io", test::kSampleHash}));
-      ASSERT_TRUE(u);
-      ids.push_back(u->id);
-    }
+    for (auto name : {"ann", "ben", "cat"}) ids.push_back(user(name));
   }
-  NewMessage msg(ConversationId c, UserId from, std::string text,
-                 std::optional<std::string> cid = std::nullopt) {
-    return NewMessage{c, from, std::move(text), std::move(cid)};
+  UserId user(const std::string& name) {
+    auto u = run_sync(ioc, users.create({name, name + "@x.io", test::kSampleHash}));
+    EXPECT_TRUE(u);
+    return u ? u->id : 0;
   }
+  static NewMessage dm(UserId from, UserId to, std::string text,
+                       std::optional<std::string> cid = std::nullopt) {
+    return NewMessage{from, to, std::nullopt, std::move(text), std::move(cid)};
+  }
+  static NewMessage to_group(UserId from, GroupId g, std::string text) {
+    return NewMessage{from, std::nullopt, g, std::move(text), std::nullopt};
+  }
+  std::vector<AppendOutcome> append(std::vector<NewMessage> batch) {
+    auto out = run_sync(ioc, repo.append(std::move(batch)));
+    EXPECT_TRUE(out) << (out ? "" : out.error().message);
+    return out ? *out : std::vector<AppendOutcome>{};
+  }
+  // The status of one message for one user, as a client of the contract would ask for it.
+  std::string status(const Message& m, UserId u) {
+    return db.scalar("SELECT status FROM message_receipts WHERE message_id = " +
+                     std::to_string(m.id) + " AND user_id = " + std::to_string(u));
+  }
+  std::vector<ReceiptChange> deliver(ConversationId c, UserId to, Seq seq,
+                                     std::vector<std::pair<UserId, Seq>> senders) {
+    std::vector<DeliveryPosition> p{DeliveryPosition{c, to, seq, std::move(senders), 1}};
+    auto r = run_sync(ioc, repo.mark_delivered(std::move(p)));
+    EXPECT_TRUE(r);
+    return r ? *r : std::vector<ReceiptChange>{};
+  }
+  Group group(std::vector<UserId> members) {
+    auto g = run_sync(ioc, groups.create("g", members.front(), members));
+    EXPECT_TRUE(g);
+    return g ? *g : Group{};
+  }
+
   PgUserRepository users{pool};
   PgMessageRepository repo{pool};
   PgGroupRepository groups{pool};
@@ -42,39 +72,46 @@ class MessageRepositoryTest : public test::MigratedDatabase {
 
 }  // namespace
 
-TEST_F(MessageRepositoryTest, DirectConversationIsOnePerPairAndNeedsBothUsers) {
-  auto c1 = run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
-  auto c2 = run_sync(ioc, repo.direct_conversation(ids[1], ids[0]));
-  ASSERT_TRUE(c1 && c2);
-  EXPECT_EQ(*c1, *c2);
-  auto missing = run_sync(ioc, repo.direct_conversation(ids[0], 987654));
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().code, errc::not_found);
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM conversations"), "1");
+TEST_F(MessageRepositoryTest, TheFirstMessageCreatesTheConversationOncePerPair) {
+  auto first = append({dm(ids[0], ids[1], "hi")});
+  auto reply = append({dm(ids[1], ids[0], "hello")});
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0].kind, Kind::stored);
+  ASSERT_EQ(reply[0].kind, Kind::stored);
+  EXPECT_EQ(first[0].message.conversation_id, reply[0].message.conversation_id);
+  EXPECT_EQ(reply[0].message.seq, 2);
+  EXPECT_EQ(*reply[0].message.to, ids[0]);
+  EXPECT_EQ(reply[0].recipients, std::vector<UserId>{ids[0]});
+
+  auto unknown = append({dm(ids[0], 987654, "anyone?", "lost")});
+  EXPECT_EQ(unknown[0].kind, Kind::not_found);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM conversations"), "1") << "nothing half-written";
   EXPECT_EQ(db.scalar("SELECT count(*) FROM conversation_members"), "2");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM messages"), "2");
 }
 
-TEST_F(MessageRepositoryTest, ABatchAssignsGaplessSeqReceiptsAndLastMessageAt) {
-  const auto c = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
+TEST_F(MessageRepositoryTest, ABatchAssignsGaplessSeqsAndLastMessageAtAndMovesNoPosition) {
   std::vector<NewMessage> batch;
   for (int i = 0; i < 5; ++i)
-    batch.push_back(msg(c, ids[i % 2], std::string("m") + std::to_string(i)));
-  auto out = run_sync(ioc, repo.append(std::move(batch)));
-  ASSERT_TRUE(out) << out.error().message;
-  ASSERT_EQ(out->size(), 5u);
+    batch.push_back(dm(ids[i % 2], ids[(i + 1) % 2], std::string("m") + std::to_string(i)));
+  auto out = append(std::move(batch));
+  ASSERT_EQ(out.size(), 5u);
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ((*out)[i].kind, AppendOutcome::Kind::stored);
-    EXPECT_EQ((*out)[i].message.seq, i + 1);
-    EXPECT_EQ((*out)[i].recipients, std::vector<UserId>{ids[(i + 1) % 2]});
-    EXPECT_EQ(*(*out)[i].message.to, ids[(i + 1) % 2]);
+    EXPECT_EQ(out[i].kind, Kind::stored);
+    EXPECT_EQ(out[i].message.seq, i + 1);
+    EXPECT_EQ(out[i].recipients, std::vector<UserId>{ids[(i + 1) % 2]});
+    EXPECT_EQ(*out[i].message.to, ids[(i + 1) % 2]);
   }
   EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts WHERE status = 'sent'"), "5");
   EXPECT_EQ(db.scalar("SELECT chatd_ts(last_message_at) FROM conversations"),
-            out->back().message.created_at);
+            out.back().message.created_at);
+  EXPECT_EQ(db.scalar("SELECT sum(delivered_seq + last_read_seq + joined_seq) FROM"
+                      " conversation_members"),
+            "0")
+      << "storing a message moves no position";
 }
 
 TEST_F(MessageRepositoryTest, ConcurrentBatchesOnOneConversationStayGapless) {
-  const auto c = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
   run_sync(
       ioc,
       [&]() -> awaitable<void> {
@@ -86,7 +123,8 @@ TEST_F(MessageRepositoryTest, ConcurrentBatchesOnOneConversationStayGapless) {
                 for (int b = 0; b < 10; ++b) {
                   std::vector<NewMessage> batch;
                   for (int i = 0; i < 10; ++i)
-                    batch.push_back(msg(c, ids[0], std::to_string(w) + "/" + std::to_string(b)));
+                    batch.push_back(
+                        dm(ids[w % 2], ids[1 - w % 2], std::to_string(w) + "/" + std::to_string(b)));
                   auto r = co_await repo.append(std::move(batch));
                   EXPECT_TRUE(r);
                 }
@@ -98,54 +136,115 @@ TEST_F(MessageRepositoryTest, ConcurrentBatchesOnOneConversationStayGapless) {
   EXPECT_EQ(db.scalar("SELECT count(*) = 600 AND count(DISTINCT seq) = 600 AND max(seq) = 600 FROM "
                       "messages"),
             "t");
+  EXPECT_EQ(db.scalar("SELECT last_seq FROM conversations"), "600");
+}
+
+TEST_F(MessageRepositoryTest, ConcurrentFirstMessagesOfOnePairCreateOneConversation) {
+  // Two repositories (as two nodes would have, each with its own cache) and both users of
+  // 20 new pairs writing to each other first, at the same moment.
+  std::vector<UserId> people;
+  for (int i = 0; i < 40; ++i) people.push_back(user("peer" + std::to_string(i)));
+  PgMessageRepository other{pool};
+  run_sync(
+      ioc,
+      [&]() -> awaitable<void> {
+        auto ex = co_await boost::asio::this_coro::executor;
+        for (int side = 0; side < 2; ++side)
+          for (int part = 0; part < 2; ++part)
+            boost::asio::co_spawn(
+                ex,
+                [&, side, part]() -> awaitable<void> {
+                  for (int k = part; k < 20; k += 2) {
+                    const auto a = people[2 * k], b = people[2 * k + 1];
+                    std::vector<NewMessage> batch{side ? dm(b, a, "x") : dm(a, b, "y")};
+                    auto r = co_await (side ? other : repo).append(std::move(batch));
+                    EXPECT_TRUE(r && r->front().kind == Kind::stored);
+                  }
+                },
+                boost::asio::detached);
+        co_return;
+      }(),
+      2);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM conversations"), "20");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM conversation_members"), "40");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM messages"), "40");
+  EXPECT_EQ(db.scalar("SELECT bool_and(last_seq = 2) FROM conversations"), "t");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM (SELECT conversation_id FROM messages"
+                      " GROUP BY conversation_id HAVING array_agg(seq ORDER BY seq) = '{1,2}') x"),
+            "20");
+}
+
+TEST_F(MessageRepositoryTest, ABatchMixingNewAndKnownPairsUnknownUsersAndDuplicates) {
+  const auto earlier = append({dm(ids[0], ids[2], "earlier", "old")});  // ann-cat is known
+  ASSERT_EQ(earlier[0].kind, Kind::stored);
+  auto out = append({
+      dm(ids[0], ids[1], "new pair", "k1"),     // 0: ann-ben is new
+      dm(ids[0], ids[2], "known pair"),         // 1
+      dm(ids[0], 987654, "nobody", "k2"),       // 2: unknown user
+      dm(ids[0], ids[1], "repeat inside", "k1"),  // 3: same client_id as 0
+      dm(ids[1], ids[0], "other direction"),    // 4: the new pair, from ben
+      dm(ids[0], ids[1], "repeat of earlier", "old"),  // 5: client_id of an earlier batch
+      dm(ids[1], ids[2], "second new pair"),    // 6
+  });
+  ASSERT_EQ(out.size(), 7u);
+  EXPECT_EQ(out[0].kind, Kind::stored);
+  EXPECT_EQ(out[1].kind, Kind::stored);
+  EXPECT_EQ(out[2].kind, Kind::not_found);
+  EXPECT_EQ(out[3].kind, Kind::duplicate);
+  EXPECT_EQ(out[3].message.id, out[0].message.id);
+  EXPECT_EQ(out[3].message.content, "new pair");
+  EXPECT_EQ(out[4].kind, Kind::stored);
+  EXPECT_EQ(out[4].message.conversation_id, out[0].message.conversation_id);
+  EXPECT_EQ(out[4].message.seq, 2);
+  EXPECT_EQ(out[5].kind, Kind::duplicate);
+  EXPECT_EQ(out[5].message.id, earlier[0].message.id);
+  EXPECT_EQ(out[5].message.content, "earlier");
+  EXPECT_EQ(*out[5].message.to, ids[2]) << "the original's own recipient";
+  EXPECT_EQ(out[6].kind, Kind::stored);
+  EXPECT_EQ(out[1].message.seq, 2);
+  EXPECT_EQ(out[1].message.conversation_id, earlier[0].message.conversation_id);
+
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM conversations"), "3");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM conversation_members"), "6");
+  EXPECT_EQ(db.scalar("SELECT string_agg(content, '|' ORDER BY conversation_id, seq) FROM messages"),
+            "earlier|known pair|new pair|other direction|second new pair");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM messages WHERE client_id = 'k2'"), "0");
 }
 
 TEST_F(MessageRepositoryTest, ARepeatedClientIdReturnsTheOriginalWithinAndAcrossBatches) {
-  const auto c = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
-  std::vector<NewMessage> batch{msg(c, ids[0], "first", "k1"), msg(c, ids[0], "again", "k1")};
-  auto out = run_sync(ioc, repo.append(std::move(batch)));
-  ASSERT_TRUE(out);
-  EXPECT_EQ((*out)[0].kind, AppendOutcome::Kind::stored);
-  EXPECT_EQ((*out)[1].kind, AppendOutcome::Kind::duplicate);
-  EXPECT_EQ((*out)[1].message.id, (*out)[0].message.id);
-  EXPECT_EQ((*out)[1].message.content, "first");
-  std::vector<NewMessage> later{msg(c, ids[0], "third", "k1")};
-  auto again = run_sync(ioc, repo.append(std::move(later)));
-  ASSERT_TRUE(again);
-  EXPECT_EQ((*again)[0].kind, AppendOutcome::Kind::duplicate);
+  auto out = append({dm(ids[0], ids[1], "first", "k1"), dm(ids[0], ids[1], "again", "k1")});
+  EXPECT_EQ(out[0].kind, Kind::stored);
+  EXPECT_EQ(out[1].kind, Kind::duplicate);
+  EXPECT_EQ(out[1].message.id, out[0].message.id);
+  EXPECT_EQ(out[1].message.content, "first");
+  auto again = append({dm(ids[0], ids[1], "third", "k1")});
+  EXPECT_EQ(again[0].kind, Kind::duplicate);
+  EXPECT_EQ(again[0].message.seq, 1);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM messages"), "1");
   EXPECT_EQ(db.scalar("SELECT last_seq FROM conversations"), "1") << "no seq was spent";
 }
 
-TEST_F(MessageRepositoryTest, NonMembersStoreNothing) {
-  const auto c = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
-  std::vector<NewMessage> batch{msg(c, ids[2], "intruder"), msg(c, ids[0], "member")};
-  auto out = run_sync(ioc, repo.append(std::move(batch)));
-  ASSERT_TRUE(out);
-  EXPECT_EQ((*out)[0].kind, AppendOutcome::Kind::not_member);
-  EXPECT_EQ((*out)[1].kind, AppendOutcome::Kind::stored);
-  EXPECT_EQ((*out)[1].message.seq, 1);
-  // Neither table has foreign keys (migration 0003): membership is what keeps out a sender or
-  // a conversation that does not exist.
-  std::vector<NewMessage> ghosts{msg(987654, ids[0], "no such conversation"),
-                                 msg(c, 987654, "no such sender")};
-  out = run_sync(ioc, repo.append(std::move(ghosts)));
-  ASSERT_TRUE(out);
-  EXPECT_EQ((*out)[0].kind, AppendOutcome::Kind::not_member);
-  EXPECT_EQ((*out)[1].kind, AppendOutcome::Kind::not_member);
+TEST_F(MessageRepositoryTest, NonMembersAndUnknownGroupsStoreNothing) {
+  const auto g = group({ids[0], ids[1]});
+  auto out = append({to_group(ids[2], g.id, "intruder"), to_group(ids[0], g.id, "member"),
+                     to_group(ids[0], 987654, "no such group")});
+  EXPECT_EQ(out[0].kind, Kind::not_member);
+  EXPECT_EQ(out[1].kind, Kind::stored);
+  EXPECT_EQ(out[1].message.seq, 1);
+  EXPECT_EQ(*out[1].message.group_id, g.id);
+  EXPECT_EQ(out[1].recipients, std::vector<UserId>{ids[1]});
+  EXPECT_EQ(out[2].kind, Kind::not_found);
   EXPECT_EQ(db.scalar("SELECT count(*) FROM messages"), "1");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts"), "1");
 }
 
 TEST_F(MessageRepositoryTest, EveryReceiptNamesAStoredMessageAndAnotherMember) {
-  auto g = run_sync(ioc, groups.create("trio", ids[0], {ids[0], ids[1], ids[2]}));
-  ASSERT_TRUE(g);
-  const auto d = *run_sync(ioc, repo.direct_conversation(ids[1], ids[2]));
+  const auto g = group({ids[0], ids[1], ids[2]});
   std::vector<NewMessage> batch;
   for (int i = 0; i < 6; ++i)
-    batch.push_back(i % 2 ? msg(d, ids[1 + i % 3 / 2], "dm")
-                          : msg(g->conversation_id, ids[i / 2], "g"));
-  ASSERT_TRUE(run_sync(ioc, repo.append(std::move(batch))));
+    batch.push_back(i % 2 ? dm(ids[1 + i % 3 / 2], ids[2 - i % 3 / 2], "dm")
+                          : to_group(ids[i / 2], g.id, "g"));
+  append(std::move(batch));
   // 3 group messages × 2 other members + 3 direct messages × 1.
   EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts"), "9");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts r"
@@ -154,88 +253,133 @@ TEST_F(MessageRepositoryTest, EveryReceiptNamesAStoredMessageAndAnotherMember) {
                       "   ON cm.conversation_id = m.conversation_id AND cm.user_id = r.user_id"
                       " WHERE m.id IS NULL OR cm.user_id IS NULL OR r.user_id = m.sender_id"),
             "0");
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM messages m"
-                      " LEFT JOIN conversation_members cm"
-                      "   ON cm.conversation_id = m.conversation_id AND cm.user_id = m.sender_id"
-                      " WHERE cm.user_id IS NULL"),
-            "0");
 }
 
-TEST_F(MessageRepositoryTest, DeliveredAndReadReceipts) {
-  auto g = run_sync(ioc, groups.create("trio", ids[0], {ids[0], ids[1], ids[2]}));
-  ASSERT_TRUE(g) << g.error().message;
-  const auto c = g->conversation_id;
-  std::vector<NewMessage> batch;
-  for (int i = 0; i < 3; ++i) batch.push_back(msg(c, ids[0], std::string("g") + std::to_string(i)));
-  auto out = run_sync(ioc, repo.append(std::move(batch)));
-  ASSERT_TRUE(out);
-  EXPECT_EQ((*out)[0].recipients.size(), 2u);
+TEST_F(MessageRepositoryTest, DirectReceiptsPerMessageFromPositions) {
+  auto out = append({dm(ids[0], ids[1], "1"), dm(ids[0], ids[1], "2"), dm(ids[0], ids[1], "3")});
+  const auto c = out[0].message.conversation_id;
+  for (const auto& o : out) EXPECT_EQ(status(o.message, ids[1]), "sent");
+  EXPECT_EQ(status(out[0].message, ids[0]), "") << "no receipt for the sender";
 
-  auto pending = run_sync(ioc, repo.undelivered(ids[1], 0, 10));
-  ASSERT_TRUE(pending);
-  ASSERT_EQ(pending->size(), 3u);
-  EXPECT_EQ((*pending)[2].seq, 3);
-  EXPECT_EQ(*(*pending)[0].group_id, g->id);
+  auto changes = deliver(c, ids[1], 2, {{ids[0], 2}});
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].sender_id, ids[0]);
+  EXPECT_EQ(changes[0].receipt.up_to_seq, 2);
+  EXPECT_EQ(changes[0].receipt.status, ReceiptStatus::delivered);
+  EXPECT_EQ(status(out[0].message, ids[1]), "delivered");
+  EXPECT_EQ(status(out[1].message, ids[1]), "delivered");
+  EXPECT_EQ(status(out[2].message, ids[1]), "sent");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts WHERE delivered_at IS NOT NULL"),
+            "2");
 
-  std::vector<Delivery> d;
-  for (const auto& m : *pending) d.push_back({m.id, ids[1], m.conversation_id, m.seq, m.sender_id});
-  auto changes = run_sync(ioc, repo.mark_delivered(d));
-  ASSERT_TRUE(changes);
-  ASSERT_EQ(changes->size(), 1u) << "one receipt per sender, conversation and recipient";
-  EXPECT_EQ((*changes)[0].receipt.up_to_seq, 3);
-  EXPECT_EQ((*changes)[0].sender_id, ids[0]);
-  EXPECT_TRUE(run_sync(ioc, repo.mark_delivered(d))->empty()) << "only state changes count";
-  EXPECT_TRUE(run_sync(ioc, repo.undelivered(ids[1], 0, 10))->empty());
-
-  auto read = run_sync(ioc, repo.mark_read(ids[2], c, 2));
+  auto read = run_sync(ioc, repo.mark_read(ids[1], c, 1));
   ASSERT_TRUE(read);
   ASSERT_EQ(read->size(), 1u);
-  EXPECT_EQ((*read)[0].receipt.status, ReceiptStatus::read);
-  EXPECT_EQ((*read)[0].receipt.up_to_seq, 2);
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts WHERE status = 'read'"), "2");
-  EXPECT_EQ(db.scalar("SELECT last_read_seq FROM conversation_members WHERE user_id = " +
-                      std::to_string(ids[2])),
+  EXPECT_EQ((*read)[0].receipt.up_to_seq, 1);
+  EXPECT_EQ(status(out[0].message, ids[1]), "read");
+  EXPECT_EQ(status(out[1].message, ids[1]), "delivered");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts WHERE read_at IS NOT NULL"), "1");
+}
+
+TEST_F(MessageRepositoryTest, AnotherDeviceOrAnOlderDeliveryMovesNothing) {
+  auto out = append({dm(ids[0], ids[1], "1"), dm(ids[0], ids[1], "2")});
+  const auto c = out[0].message.conversation_id;
+  EXPECT_EQ(deliver(c, ids[1], 2, {{ids[0], 2}}).size(), 1u);
+  EXPECT_TRUE(deliver(c, ids[1], 2, {{ids[0], 2}}).empty()) << "the second device";
+  EXPECT_TRUE(deliver(c, ids[1], 1, {{ids[0], 1}}).empty()) << "a late, older write";
+  EXPECT_EQ(db.scalar("SELECT delivered_seq FROM conversation_members WHERE user_id = " +
+                      std::to_string(ids[1])),
             "2");
+}
+
+TEST_F(MessageRepositoryTest, OnePositionCoversABurstAndTellsEachSenderOnce) {
+  const auto g = group({ids[0], ids[1], ids[2]});
+  std::vector<NewMessage> burst;
+  for (int i = 0; i < 50; ++i) burst.push_back(to_group(ids[i % 2], g.id, "m"));
+  auto out = append(std::move(burst));
+  ASSERT_EQ(out.size(), 50u);
+  EXPECT_EQ(out[0].recipients, (std::vector<UserId>{ids[1], ids[2]}));
+  const auto c = out[0].message.conversation_id;
+  // cat's connection wrote all 50: one position, one receipt for each of the two senders.
+  auto changes = deliver(c, ids[2], 50, {{ids[0], 49}, {ids[1], 50}});
+  ASSERT_EQ(changes.size(), 2u);
+  std::map<UserId, Seq> got;
+  for (const auto& ch : changes) got[ch.sender_id] = ch.receipt.up_to_seq;
+  EXPECT_EQ(got[ids[0]], 50);
+  EXPECT_EQ(got[ids[1]], 50);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts WHERE user_id = " +
+                      std::to_string(ids[2]) + " AND status = 'delivered'"),
+            "50");
+  // ben's position moves past ann's messages only: ann hears, ben (its own messages) does not.
+  changes = deliver(c, ids[1], 49, {{ids[0], 49}});
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].sender_id, ids[0]);
+}
+
+TEST_F(MessageRepositoryTest, AMemberWhoJoinedLaterHasNoReceiptsForWhatCameBefore) {
+  const auto g = group({ids[0], ids[1]});
+  auto before = append({to_group(ids[0], g.id, "1"), to_group(ids[1], g.id, "2")});
+  ASSERT_TRUE(run_sync(ioc, groups.add_member(g.id, ids[2])));
+  auto after = append({to_group(ids[0], g.id, "3")});
+  EXPECT_EQ(after[0].recipients, (std::vector<UserId>{ids[1], ids[2]}));
+  EXPECT_EQ(status(before[0].message, ids[2]), "");
+  EXPECT_EQ(status(before[1].message, ids[2]), "");
+  EXPECT_EQ(status(after[0].message, ids[2]), "sent");
+  EXPECT_EQ(status(before[0].message, ids[1]), "sent");
+  auto pending = run_sync(ioc, repo.undelivered(ids[2], {}, 10));
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u) << "the replay starts where they joined";
+  EXPECT_EQ((*pending)[0].seq, 3);
+}
+
+TEST_F(MessageRepositoryTest, ReadBeforeDeliveredCountsAsBothAndNeverPassesTheLastMessage) {
+  auto out = append({dm(ids[0], ids[1], "1"), dm(ids[0], ids[1], "2"), dm(ids[1], ids[0], "3")});
+  const auto c = out[0].message.conversation_id;
+  auto read = run_sync(ioc, repo.mark_read(ids[1], c, 100));
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->size(), 1u) << "one receipt for ann's messages, none for ben's own";
+  EXPECT_EQ((*read)[0].sender_id, ids[0]);
+  EXPECT_EQ((*read)[0].receipt.up_to_seq, 2);
+  EXPECT_EQ(status(out[1].message, ids[1]), "read");
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts WHERE user_id = " +
+                      std::to_string(ids[1]) + " AND delivered_at IS NOT NULL"),
+            "2");
+  EXPECT_TRUE(run_sync(ioc, repo.undelivered(ids[1], {}, 10))->empty());
+  // The position stopped at the last message: the next one is unread and undelivered.
+  auto next = append({dm(ids[0], ids[1], "4")});
+  EXPECT_EQ(status(next[0].message, ids[1]), "sent");
+  EXPECT_EQ(run_sync(ioc, repo.undelivered(ids[1], {}, 10))->size(), 1u);
+  EXPECT_TRUE(run_sync(ioc, repo.mark_read(ids[1], c, 1))->empty()) << "never back";
   auto outsider = run_sync(ioc, repo.mark_read(987654, c, 2));
   ASSERT_FALSE(outsider);
   EXPECT_EQ(outsider.error().code, errc::not_found);
 }
 
-TEST_F(MessageRepositoryTest, OneDeliveryBatchGivesEachRecipientItsOwnReceipt) {
-  auto g = run_sync(ioc, groups.create("trio", ids[0], {ids[0], ids[1], ids[2]}));
-  ASSERT_TRUE(g);
-  std::vector<NewMessage> batch{msg(g->conversation_id, ids[0], "a"),
-                                msg(g->conversation_id, ids[0], "b"),
-                                msg(g->conversation_id, ids[1], "c")};
-  auto out = run_sync(ioc, repo.append(std::move(batch)));
-  ASSERT_TRUE(out);
-  std::vector<Delivery> d;
-  for (const auto& o : *out)
-    for (auto to : o.recipients)
-      d.push_back(
-          {o.message.id, to, o.message.conversation_id, o.message.seq, o.message.sender_id});
-  d.push_back(d.front());  // the same message written to a second connection of its recipient
-  auto changes = run_sync(ioc, repo.mark_delivered(d));
-  ASSERT_TRUE(changes);
-  // ann's two messages to ben and to cat (up to seq 2), ben's to ann and to cat (seq 3).
-  ASSERT_EQ(changes->size(), 4u);
-  std::map<std::pair<UserId, UserId>, Seq> got;
-  for (const auto& c : *changes) {
-    EXPECT_EQ(c.receipt.conversation_id, g->conversation_id);
-    EXPECT_EQ(c.receipt.status, ReceiptStatus::delivered);
-    EXPECT_FALSE(c.receipt.at.empty());
-    got[{c.sender_id, c.receipt.user_id}] = c.receipt.up_to_seq;
+TEST_F(MessageRepositoryTest, TheOfflineReplayPagesThroughEveryConversationInSeqOrder) {
+  auto ab = append({dm(ids[0], ids[1], "a1"), dm(ids[1], ids[0], "b"), dm(ids[0], ids[1], "a2")});
+  auto cb = append({dm(ids[2], ids[1], "c1"), dm(ids[2], ids[1], "c2")});
+  // ben got ann's first message already.
+  deliver(ab[0].message.conversation_id, ids[1], 1, {{ids[0], 1}});
+  std::vector<std::string> seen;
+  ReplayCursor at;
+  for (int page = 0; page < 5; ++page) {
+    auto got = run_sync(ioc, repo.undelivered(ids[1], at, 2));
+    ASSERT_TRUE(got);
+    for (const auto& m : *got) {
+      seen.push_back(m.content);
+      at = ReplayCursor{m.conversation_id, m.seq};
+    }
+    if (got->size() < 2) break;
   }
-  EXPECT_EQ((got[{ids[0], ids[1]}]), 2);
-  EXPECT_EQ((got[{ids[0], ids[2]}]), 2);
-  EXPECT_EQ((got[{ids[1], ids[0]}]), 3);
-  EXPECT_EQ((got[{ids[1], ids[2]}]), 3);
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM message_receipts WHERE status = 'delivered'"), "6");
+  EXPECT_EQ(seen, (std::vector<std::string>{"a2", "c1", "c2"}));
+  auto for_ann = run_sync(ioc, repo.undelivered(ids[0], {}, 10));
+  ASSERT_TRUE(for_ann);
+  ASSERT_EQ(for_ann->size(), 1u);
+  EXPECT_EQ((*for_ann)[0].content, "b");
+  EXPECT_EQ(*(*for_ann)[0].to, ids[0]);
 }
 
 TEST_F(MessageRepositoryTest, OneBatchAcrossConversationsKeepsInputOrderAndExactContent) {
-  const auto ab = *run_sync(ioc, repo.direct_conversation(ids[0], ids[1]));
-  const auto ac = *run_sync(ioc, repo.direct_conversation(ids[0], ids[2]));
   const std::vector<std::string> tricky = {R"(quote " and backslash \ )",
                                            "{braces,commas}",
                                            "NULL",
@@ -245,15 +389,14 @@ TEST_F(MessageRepositoryTest, OneBatchAcrossConversationsKeepsInputOrderAndExact
                                            R"(\"{}\\)"};
   std::vector<NewMessage> batch;
   for (std::size_t i = 0; i < tricky.size(); ++i)
-    batch.push_back(msg(i % 2 ? ac : ab, ids[0], tricky[i].empty() ? "x" : tricky[i],
-                        i == 2 ? std::optional<std::string>(R"(c"id\,{})") : std::nullopt));
-  auto out = run_sync(ioc, repo.append(batch));
-  ASSERT_TRUE(out) << out.error().message;
-  ASSERT_EQ(out->size(), tricky.size());
+    batch.push_back(dm(ids[0], i % 2 ? ids[2] : ids[1], tricky[i].empty() ? "x" : tricky[i],
+                       i == 2 ? std::optional<std::string>(R"(c"id\,{})") : std::nullopt));
+  auto out = append(batch);
+  ASSERT_EQ(out.size(), tricky.size());
   Seq next_ab = 1, next_ac = 1;
   for (std::size_t i = 0; i < tricky.size(); ++i) {
-    const auto& o = (*out)[i];
-    ASSERT_EQ(o.kind, AppendOutcome::Kind::stored) << i;
+    const auto& o = out[i];
+    ASSERT_EQ(o.kind, Kind::stored) << i;
     EXPECT_EQ(o.message.content, batch[i].content) << i;
     EXPECT_EQ(o.message.client_id, batch[i].client_id) << i;
     EXPECT_EQ(o.message.seq, i % 2 ? next_ac++ : next_ab++) << "input order within a conversation";

@@ -102,3 +102,14 @@ TEST(ContentRules, LengthInCharactersAndNotBlank) {
   EXPECT_TRUE(check_content(std::string("a\0b", 3), 4096)) << "PostgreSQL text cannot hold NUL";
   EXPECT_EQ(count_code_points("aé😀"), 3u);
 }
+
+TEST(EventCodec, AnEventRefusedUnreadNamesTheClientIdOfASendMessage) {
+  EXPECT_EQ(send_client_id(R"({"type":"send_message","to":1,"content":"x","client_id":"c7"})"),
+            std::optional<std::optional<std::string>>(std::optional<std::string>("c7")));
+  const auto anonymous = send_client_id(R"({"type":"send_message","to":1,"content":"x"})");
+  ASSERT_TRUE(anonymous.has_value()) << "a send_message without client_id answers with null";
+  EXPECT_FALSE(anonymous->has_value());
+  EXPECT_FALSE(send_client_id(R"({"type":"typing","conversation_id":1})").has_value());
+  EXPECT_FALSE(send_client_id("not json").has_value());
+  EXPECT_FALSE(send_client_id("[1,2]").has_value());
+}

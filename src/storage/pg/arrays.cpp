@@ -14,6 +14,16 @@ std::string to_array(const std::vector<std::int64_t>& values) {
   return out;
 }
 
+std::string to_array(const std::vector<std::optional<std::int64_t>>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += values[i] ? std::to_string(*values[i]) : "NULL";
+  }
+  out += '}';
+  return out;
+}
+
 std::string to_text_array(const std::vector<std::optional<std::string>>& values) {
   std::string out = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {

@@ -31,13 +31,17 @@ constexpr Statement kFind{
     " LEFT JOIN group_members gm ON gm.group_id = g.id LEFT JOIN users u ON u.id = gm.user_id"
     " WHERE g.id = $1 ORDER BY gm.joined_at, gm.user_id"};
 
+// A member joins at the conversation's last seq: what was sent before has no receipt for them,
+// is not replayed to them as undelivered, and does not count as unread.
 constexpr Statement kAddMember{
     "group_add_member",
     "WITH u AS (SELECT id FROM users WHERE id = $2),"
     " g AS (INSERT INTO group_members (group_id, user_id, role) SELECT $1, id, 'member' FROM u"
     "       ON CONFLICT DO NOTHING RETURNING user_id),"
-    " c AS (INSERT INTO conversation_members (conversation_id, user_id)"
-    "       SELECT cv.id, g.user_id FROM g, conversations cv WHERE cv.group_id = $1"
+    " c AS (INSERT INTO conversation_members (conversation_id, user_id, joined_seq,"
+    "                                         delivered_seq, last_read_seq)"
+    "       SELECT cv.id, g.user_id, cv.last_seq, cv.last_seq, cv.last_seq"
+    "       FROM g, conversations cv WHERE cv.group_id = $1"
     "       ON CONFLICT DO NOTHING)"
     " SELECT count(*) FROM u"};
 

@@ -1,8 +1,8 @@
 #include "storage/pg/message_repository.hpp"
 
 #include <algorithm>
-#include <map>
-#include <tuple>
+#include <string_view>
+#include <unordered_map>
 
 #include "storage/pg/arrays.hpp"
 
@@ -19,134 +19,159 @@ namespace {
 
 }  // namespace
 
-// A whole batch in one statement: for each conversation the next seqs (one row lock, in input
-// order), the rows, a 'sent' receipt per other member and last_message_at. A (sender, client_id)
-// stored before, or repeated inside the batch, comes back as the original ('d'); a sender who
-// is not a member gets no row at all. Every row names the input position (`ord`) it answers.
+// The locks of a batch's conversations, taken first, in key order (so two batches cannot
+// deadlock), by conversation_key(): a direct conversation's key is its pair, so it can be
+// locked before it exists. One node never writes a conversation from two committers at once;
+// the locks keep the seqs gapless when several processes share the database.
+const Statement kLockConversationsStatement{
+    "conversation_lock_keys",
+    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k"};
+
+// Get-or-create for the direct conversations of a batch not known to exist, both users as
+// members; a pair whose users are not both real gets nothing. Under the pair's lock, a row a
+// concurrent writer committed is seen here, so exactly one conversation per pair exists.
+const Statement kCreatePairsStatement{
+    "conversation_create_pairs",
+    "WITH p AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS p(lo, hi)),"
+    " ins AS (INSERT INTO conversations (type, user_lo, user_hi)"
+    "         SELECT 'direct', p.lo, p.hi FROM p"
+    "         WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.type = 'direct'"
+    "                           AND c.user_lo = p.lo AND c.user_hi = p.hi)"
+    "           AND EXISTS (SELECT 1 FROM users WHERE id = p.lo)"
+    "           AND EXISTS (SELECT 1 FROM users WHERE id = p.hi)"
+    "         ON CONFLICT (user_lo, user_hi) WHERE type = 'direct' DO NOTHING"
+    "         RETURNING id, user_lo, user_hi)"
+    " INSERT INTO conversation_members (conversation_id, user_id)"
+    " SELECT id, user_lo FROM ins UNION ALL SELECT id, user_hi FROM ins"};
+
+// A whole batch in one statement whose work is linear in the batch: every lookup is an index
+// probe per input row, and no two sets are joined (a join of two CTEs is planned as a nested
+// loop, since generic plans expect 10 rows per unnest, and grew with the square of the batch).
+// Per row: the conversation (by pair or by group), an earlier message with its client_id, the
+// first row of the batch with it, membership. Accepted rows get their message id (nextval, so
+// the inserted rows need not be joined back) and the next seqs of their conversation, read
+// under the lock taken before. Outcomes: 's' stored, 'd' stored before (the original), 'n' no
+// such conversation (unknown user or group), 'f' not a member. A repeat of a client_id inside
+// the batch gets no row: it answers as its first occurrence.
+// Columns: ord, kind, then read_message's nine (only id, conversation, seq and created_at for
+// 's'), then the members of a group conversation (on its first stored row).
 const Statement kAppendBatchStatement{
     "message_append_batch",
-    "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])"
-    "               WITH ORDINALITY AS i(conversation_id, sender_id, content, client_id, ord)),"
-    // A correlated lookup per input row (an index probe): as a join, the planner may scan
-    // the whole (sender_id, client_id) index once per batch.
-    " old_dup AS (SELECT * FROM (SELECT i.ord, (SELECT d.id FROM messages d"
-    "                                           WHERE d.sender_id = i.sender_id"
-    "                                           AND d.client_id = i.client_id"
-    "                                           AND d.client_id IS NOT NULL) AS message_id"
-    "                            FROM input i WHERE i.client_id IS NOT NULL) x"
-    "             WHERE x.message_id IS NOT NULL),"
-    " first AS (SELECT i.ord, min(i.ord) OVER (PARTITION BY i.sender_id, i.client_id) AS first_ord"
-    "           FROM input i WHERE i.client_id IS NOT NULL),"
-    " accepted AS (SELECT i.* FROM input i"
-    "   WHERE NOT EXISTS (SELECT 1 FROM old_dup o WHERE o.ord = i.ord)"
-    "     AND NOT EXISTS (SELECT 1 FROM first f WHERE f.ord = i.ord AND f.first_ord <> i.ord)"
-    "     AND (SELECT true FROM conversation_members cm"
-    "          WHERE cm.conversation_id = i.conversation_id AND cm.user_id = i.sender_id)),"
-    " numbered AS (SELECT a.*, row_number() OVER (PARTITION BY a.conversation_id ORDER BY a.ord) AS rn,"
-    "                     count(*) OVER (PARTITION BY a.conversation_id) AS cnt FROM accepted a),"
-    " bumped AS (UPDATE conversations c SET last_seq = c.last_seq + n.cnt,"
-    "                   last_message_at = clock_timestamp()"
-    "            FROM (SELECT DISTINCT conversation_id, cnt FROM numbered) n"
-    "            WHERE c.id = n.conversation_id"
-    "            RETURNING c.id, c.last_seq - n.cnt AS base, c.last_message_at, c.user_lo,"
-    "                      c.user_hi, c.group_id),"
-    " ins AS (INSERT INTO messages (conversation_id, seq, sender_id, content, client_id, created_at)"
-    "         SELECT n.conversation_id, b.base + n.rn, n.sender_id, n.content, n.client_id,"
-    "                b.last_message_at"
-    "         FROM numbered n JOIN bumped b ON b.id = n.conversation_id"
-    "         RETURNING id, conversation_id, seq, sender_id, created_at),"
-    " rcpt AS (INSERT INTO message_receipts (message_id, user_id)"
-    "          SELECT ins.id, cm.user_id FROM ins JOIN conversation_members cm"
-    "          ON cm.conversation_id = ins.conversation_id AND cm.user_id <> ins.sender_id)"
-    " SELECT n.ord, 's', ins.id, ins.conversation_id, ins.seq, ins.sender_id, " CHATD_TO("b", "ins.sender_id")
-    ",       b.group_id, n.content, n.client_id, chatd_ts(ins.created_at),"
-    "        ARRAY(SELECT cm.user_id FROM conversation_members cm"
-    "              WHERE cm.conversation_id = ins.conversation_id"
-    "              AND cm.user_id <> ins.sender_id)::text"
-    " FROM numbered n JOIN bumped b ON b.id = n.conversation_id"
-    " JOIN ins ON ins.conversation_id = n.conversation_id AND ins.seq = b.base + n.rn"
+    "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
+    "                                    $5::text[])"
+    "               WITH ORDINALITY AS i(sender_id, peer_id, group_id, content, client_id, ord)),"
+    " r0 AS MATERIALIZED (SELECT i.ord, i.sender_id, i.content, i.client_id,"
+    "     i.group_id IS NOT NULL AS is_group,"
+    "     CASE WHEN i.client_id IS NULL THEN i.ord"
+    "          ELSE min(i.ord) OVER (PARTITION BY i.sender_id, i.client_id) END AS first_ord,"
+    "     CASE WHEN i.client_id IS NOT NULL THEN"
+    "       (SELECT d.id FROM messages d WHERE d.sender_id = i.sender_id"
+    "        AND d.client_id = i.client_id AND d.client_id IS NOT NULL) END AS old_id,"
+    "     CASE WHEN i.group_id IS NULL THEN"
+    "       (SELECT c.id FROM conversations c WHERE c.type = 'direct'"
+    "        AND c.user_lo = least(i.sender_id, i.peer_id)"
+    "        AND c.user_hi = greatest(i.sender_id, i.peer_id))"
+    "     ELSE (SELECT c.id FROM conversations c WHERE c.group_id = i.group_id) END AS cid"
+    "   FROM input i),"
+    " r AS MATERIALIZED (SELECT r0.*, r0.old_id IS NULL AND r0.first_ord = r0.ord AS is_first,"
+    "     EXISTS (SELECT 1 FROM conversation_members cm"
+    "             WHERE cm.conversation_id = r0.cid AND cm.user_id = r0.sender_id) AS is_member"
+    "   FROM r0),"
+    " n AS MATERIALIZED (SELECT a.ord, a.sender_id, a.content, a.client_id, a.cid, a.is_group,"
+    "     nextval('messages_id_seq') AS id,"
+    "     (SELECT c.last_seq FROM conversations c WHERE c.id = a.cid) + row_number() OVER w AS seq,"
+    "     row_number() OVER w = 1 AS first_of_conv"
+    "   FROM r a WHERE a.is_first AND a.is_member"
+    "   WINDOW w AS (PARTITION BY a.cid ORDER BY a.ord)),"
+    " bump AS (UPDATE conversations c SET last_seq = m.seq, last_message_at = statement_timestamp()"
+    "          FROM (SELECT n.cid, max(n.seq) AS seq FROM n GROUP BY n.cid) m WHERE c.id = m.cid),"
+    " ins AS (INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_id,"
+    "                               created_at) OVERRIDING SYSTEM VALUE"
+    "         SELECT n.id, n.cid, n.seq, n.sender_id, n.content, n.client_id, statement_timestamp()"
+    "         FROM n)"
+    " SELECT n.ord, 's', n.id, n.cid, n.seq, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text,"
+    "        NULL::text, chatd_ts(statement_timestamp()),"
+    "        CASE WHEN n.first_of_conv AND n.is_group THEN"
+    "          ARRAY(SELECT cm.user_id FROM conversation_members cm"
+    "                WHERE cm.conversation_id = n.cid)::text END"
+    " FROM n"
     " UNION ALL"
-    " SELECT o.ord, 'd', m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("oc", "m.sender_id")
-    ",       oc.group_id, m.content, m.client_id, chatd_ts(m.created_at), NULL"
-    " FROM old_dup o JOIN messages m ON m.id = o.message_id"
-    " JOIN conversations oc ON oc.id = m.conversation_id"
+    " SELECT r.ord, CASE WHEN r.cid IS NULL THEN 'n' ELSE 'f' END, NULL, NULL, NULL, NULL, NULL,"
+    "        NULL, NULL, NULL, NULL, NULL"
+    " FROM r WHERE r.is_first AND NOT r.is_member"
     " UNION ALL"
-    " SELECT f.ord, 'd', ins.id, ins.conversation_id, ins.seq, ins.sender_id, " CHATD_TO("b", "ins.sender_id")
-    ",       b.group_id, n1.content, n1.client_id, chatd_ts(ins.created_at), NULL"
-    " FROM first f JOIN numbered n1 ON n1.ord = f.first_ord"
-    " JOIN bumped b ON b.id = n1.conversation_id"
-    " JOIN ins ON ins.conversation_id = n1.conversation_id AND ins.seq = b.base + n1.rn"
-    " WHERE f.ord <> f.first_ord AND NOT EXISTS (SELECT 1 FROM old_dup o WHERE o.ord = f.ord)"};
+    " SELECT r.ord, 'd', m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("c", "m.sender_id")
+    ",       c.group_id, m.content, m.client_id, chatd_ts(m.created_at), NULL"
+    " FROM r JOIN messages m ON m.id = r.old_id JOIN conversations c ON c.id = m.conversation_id"};
 
-// Receipts of delivered messages, found through the primary key, one probe per input pair;
-// returns the input positions that changed. The filter on status is written so that it cannot match
-// the partial undelivered index: that index holds only short-lived rows, so its statistics say
-// "almost empty" whatever it holds at the moment, and the generic plan that trusted them read the
-// whole index once per batch — slower as undelivered receipts piled up, which made them pile up
-// faster.
+// Delivered positions move forward only; `prev` (the same row as of the statement's snapshot)
+// tells which senders the move newly covers. One primary-key probe per position.
 const Statement kMarkDeliveredStatement{
-    "receipts_mark_delivered",
-    "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[])"
-    "           WITH ORDINALITY AS d(message_id, user_id, ord))"
-    " UPDATE message_receipts r SET status = 'delivered', delivered_at = now()"
-    " FROM d WHERE r.message_id = d.message_id AND r.user_id = d.user_id"
-    " AND r.status NOT IN ('delivered', 'read')"
-    " RETURNING d.ord, chatd_ts(r.delivered_at)"};
+    "positions_mark_delivered",
+    "WITH d AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])"
+    "           WITH ORDINALITY AS d(conversation_id, user_id, seq, ord))"
+    " UPDATE conversation_members cm SET delivered_seq = d.seq,"
+    "        delivered_at = statement_timestamp()"
+    " FROM d, conversation_members prev"
+    " WHERE cm.conversation_id = d.conversation_id AND cm.user_id = d.user_id"
+    "   AND prev.conversation_id = d.conversation_id AND prev.user_id = d.user_id"
+    "   AND cm.delivered_seq < d.seq"
+    " RETURNING d.ord, prev.delivered_seq, chatd_ts(cm.delivered_at)"};
+
+// The offline replay: each conversation of the user whose last seq is past their delivered
+// position, then its messages of others after that position (a probe of the conversation's
+// seq index, at most a page each), ordered by conversation and seq from the cursor on.
+const Statement kUndeliveredStatement{
+    "messages_undelivered",
+    "SELECT m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("c", "m.sender_id")
+    ", c.group_id, m.content, m.client_id, chatd_ts(m.created_at)"
+    " FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id"
+    " CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = cm.conversation_id"
+    "     AND m.seq > CASE WHEN cm.conversation_id = $2 THEN GREATEST(cm.delivered_seq, $3)"
+    "                      ELSE cm.delivered_seq END"
+    "     AND m.sender_id <> $1 ORDER BY m.seq LIMIT $4) m"
+    " WHERE cm.user_id = $1 AND cm.conversation_id >= $2 AND c.last_seq > cm.delivered_seq"
+    " ORDER BY m.conversation_id, m.seq LIMIT $4"};
 
 namespace {
-
-// Reads the row as of a new snapshot when the insert lost a race (see direct_conversation).
-constexpr Statement kDirectFind{
-    "conversation_direct_find",
-    "SELECT id FROM conversations WHERE type = 'direct' AND user_lo = $1 AND user_hi = $2"};
-
-constexpr Statement kDirectCreate{
-    "conversation_direct_create",
-    "WITH ins AS (INSERT INTO conversations (type, user_lo, user_hi)"
-    "             SELECT 'direct', $1, $2 WHERE EXISTS (SELECT 1 FROM users WHERE id = $1)"
-    "                                       AND EXISTS (SELECT 1 FROM users WHERE id = $2)"
-    "             ON CONFLICT (user_lo, user_hi) WHERE type = 'direct' DO NOTHING RETURNING id),"
-    " mem AS (INSERT INTO conversation_members (conversation_id, user_id)"
-    "         SELECT ins.id, v.u FROM ins, (VALUES ($1::bigint), ($2::bigint)) v(u))"
-    " SELECT id FROM ins"
-    " UNION ALL SELECT id FROM conversations"
-    "           WHERE type = 'direct' AND user_lo = $1 AND user_hi = $2"};
-
-constexpr Statement kGroupConversation{"conversation_of_group",
-                                       "SELECT id FROM conversations WHERE group_id = $1"};
 
 constexpr Statement kMembers{
     "conversation_members",
     "SELECT ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = c.id)::text"
     " FROM conversations c WHERE c.id = $1"};
 
-constexpr Statement kUndelivered{
-    "messages_undelivered",
-    "SELECT m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("c", "m.sender_id")
-    ", c.group_id, m.content, m.client_id, chatd_ts(m.created_at)"
-    " FROM message_receipts r JOIN messages m ON m.id = r.message_id"
-    " JOIN conversations c ON c.id = m.conversation_id"
-    " WHERE r.user_id = $1 AND r.status = 'sent' AND r.message_id > $2"
-    " ORDER BY r.message_id LIMIT $3"};
-
-// Everything up to `seq` not sent by the reader becomes read; only messages after the reader's
-// previous read position need looking at.
+// The read position moves to `seq` (never back, never past the last message) and the
+// delivered one with it; each sender of a newly read message hears of its highest seq. The
+// member's row is locked first, so two devices reading at once neither go back nor both tell.
 constexpr Statement kMarkRead{
-    "receipts_mark_read",
-    "WITH old AS (SELECT last_read_seq FROM conversation_members"
-    "             WHERE conversation_id = $2 AND user_id = $1),"
-    " pos AS (UPDATE conversation_members SET last_read_seq = GREATEST(last_read_seq, $3)"
-    "         WHERE conversation_id = $2 AND user_id = $1 RETURNING 1),"
-    " u AS (UPDATE message_receipts r SET status = 'read', read_at = now(),"
-    "              delivered_at = coalesce(r.delivered_at, now())"
-    "       FROM messages m, old WHERE m.id = r.message_id AND m.conversation_id = $2"
-    "       AND m.seq <= $3 AND m.seq > old.last_read_seq AND r.user_id = $1"
-    "       AND r.status <> 'read' RETURNING m.sender_id, m.seq, r.read_at)"
-    " SELECT 'm', NULL::bigint, NULL::bigint, NULL::text FROM pos"
+    "positions_mark_read",
+    "WITH cur AS (SELECT cm.last_read_seq AS old, LEAST($3, c.last_seq) AS upto"
+    "             FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id"
+    "             WHERE cm.conversation_id = $2 AND cm.user_id = $1 FOR NO KEY UPDATE OF cm),"
+    " pos AS (UPDATE conversation_members cm SET last_read_seq = cur.upto,"
+    "                read_at = statement_timestamp(),"
+    "                delivered_seq = GREATEST(cm.delivered_seq, cur.upto),"
+    "                delivered_at = CASE WHEN cm.delivered_seq < cur.upto"
+    "                                    THEN statement_timestamp() ELSE cm.delivered_at END"
+    "         FROM cur WHERE cm.conversation_id = $2 AND cm.user_id = $1"
+    "         AND cur.upto > cm.last_read_seq)"
+    " SELECT 'm', NULL::bigint, NULL::bigint, NULL::text FROM cur"
     " UNION ALL"
-    " SELECT 'r', sender_id, max(seq), chatd_ts(max(read_at)) FROM u GROUP BY sender_id"};
+    " SELECT 'r', m.sender_id, max(m.seq), chatd_ts(statement_timestamp())"
+    " FROM cur JOIN messages m ON m.conversation_id = $2 AND m.seq > cur.old AND m.seq <= cur.upto"
+    " WHERE m.sender_id <> $1 GROUP BY m.sender_id"};
 
 #undef CHATD_TO
+
+// Bounds the memory of the known-pairs cache; forgetting only costs a get-or-create probe.
+constexpr std::size_t kMaxKnownPairs = 200000;
+
+struct ClientKeyHash {
+  std::size_t operator()(const std::pair<UserId, std::string_view>& k) const noexcept {
+    return std::hash<UserId>{}(k.first) * 0x9e3779b97f4a7c15ULL ^
+           std::hash<std::string_view>{}(k.second);
+  }
+};
 
 std::optional<std::int64_t> opt_int(const ResultSet& rs, int row, int col) {
   if (rs.is_null(row, col)) return std::nullopt;
@@ -171,52 +196,101 @@ Message read_message(const ResultSet& rs, int row, int col) {
 
 awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     std::vector<NewMessage> batch) {
-  std::vector<std::int64_t> conversations, senders;
+  std::vector<std::int64_t> senders, keys, new_lo, new_hi;
+  std::vector<std::optional<std::int64_t>> peers, groups;
   std::vector<std::optional<std::string>> contents, client_ids;
-  for (auto& m : batch) {
-    conversations.push_back(m.conversation_id);
-    senders.push_back(m.sender_id);
-    contents.emplace_back(std::move(m.content));
-    client_ids.push_back(std::move(m.client_id));
+  std::vector<Pair> pairs;  // of the direct messages, to remember once stored
+  {
+    std::lock_guard lock(known_mutex_);
+    for (const auto& m : batch) {
+      senders.push_back(m.sender_id);
+      peers.push_back(m.to);
+      groups.push_back(m.group_id);
+      contents.emplace_back(m.content);
+      client_ids.push_back(m.client_id);
+      keys.push_back(static_cast<std::int64_t>(conversation_key(m)));
+      if (!m.to) continue;
+      const auto [lo, hi] = std::minmax(m.sender_id, *m.to);
+      if (known_pairs_.contains({lo, hi}) ||
+          std::find(pairs.begin(), pairs.end(), Pair{lo, hi}) != pairs.end())
+        continue;
+      pairs.emplace_back(lo, hi);
+      new_lo.push_back(lo);
+      new_hi.push_back(hi);
+    }
   }
-  auto rs = co_await pool_.exec(kAppendBatchStatement,
-                                params(to_array(conversations), to_array(senders),
-                                       to_text_array(contents), to_text_array(client_ids)));
-  if (!rs) co_return to_domain_error(rs.error());
-  // Positions without a row were refused: the sender is not a member.
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+
+  // One pipeline, one transaction: locks, new pairs, then the batch (which sees both).
+  std::vector<Query> queries;
+  queries.push_back(Query{&kLockConversationsStatement, params(to_array(keys))});
+  if (!new_lo.empty())
+    queries.push_back(Query{&kCreatePairsStatement, params(to_array(new_lo), to_array(new_hi))});
+  queries.push_back(Query{&kAppendBatchStatement,
+                          params(to_array(senders), to_array(peers), to_array(groups),
+                                 to_text_array(contents), to_text_array(client_ids))});
+  auto results = co_await pool_.run(std::move(queries));
+  if (!results) co_return to_domain_error(results.error());
+  const auto& rs = results->back();
+
   std::vector<AppendOutcome> out(batch.size());
-  for (auto& o : out) o.kind = AppendOutcome::Kind::not_member;
-  for (int r = 0; r < rs->rows(); ++r) {
-    const auto ord = rs->int64(r, 0);
+  std::vector<bool> answered(batch.size(), false);
+  std::unordered_map<ConversationId, std::vector<UserId>> group_members;
+  for (int r = 0; r < rs.rows(); ++r) {
+    const auto ord = rs.int64(r, 0);
     if (ord < 1 || static_cast<std::size_t>(ord) > out.size()) continue;
-    auto& o = out[static_cast<std::size_t>(ord - 1)];
-    o.kind = rs->text(r, 1) == "s" ? AppendOutcome::Kind::stored : AppendOutcome::Kind::duplicate;
-    o.message = read_message(*rs, r, 2);
-    if (o.kind == AppendOutcome::Kind::stored) o.recipients = parse_int_array(rs->text(r, 11));
+    const auto i = static_cast<std::size_t>(ord - 1);
+    auto& o = out[i];
+    answered[i] = true;
+    const auto kind = rs.text(r, 1);
+    if (kind == "n" || kind == "f") {
+      o.kind = kind == "n" ? AppendOutcome::Kind::not_found : AppendOutcome::Kind::not_member;
+      continue;
+    }
+    if (kind == "d") {
+      o.kind = AppendOutcome::Kind::duplicate;
+      o.message = read_message(rs, r, 2);
+      continue;
+    }
+    auto& m = batch[i];
+    o.kind = AppendOutcome::Kind::stored;
+    o.message.id = rs.int64(r, 2);
+    o.message.conversation_id = rs.int64(r, 3);
+    o.message.seq = rs.int64(r, 4);
+    o.message.sender_id = m.sender_id;
+    o.message.to = m.to;
+    o.message.group_id = m.group_id;
+    o.message.content = std::move(m.content);
+    o.message.client_id = m.client_id;
+    o.message.created_at = rs.str(r, 10);
+    if (m.to)
+      o.recipients = {*m.to};
+    else if (!rs.is_null(r, 11))
+      group_members[o.message.conversation_id] = parse_int_array(rs.text(r, 11));
   }
+  // Recipients of a group message: its members but the sender, listed once per conversation.
+  // A repeat of a client_id inside the batch answers as its first occurrence did.
+  std::unordered_map<std::pair<UserId, std::string_view>, std::size_t, ClientKeyHash> first;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto& o = out[i];
+    if (o.kind == AppendOutcome::Kind::stored && batch[i].group_id) {
+      for (auto u : group_members[o.message.conversation_id])
+        if (u != o.message.sender_id) o.recipients.push_back(u);
+    }
+    if (!batch[i].client_id) continue;
+    auto [it, fresh] = first.try_emplace({batch[i].sender_id, *batch[i].client_id}, i);
+    if (fresh || answered[i]) continue;
+    const auto& f = out[it->second];
+    o.kind = f.kind == AppendOutcome::Kind::stored ? AppendOutcome::Kind::duplicate : f.kind;
+    o.message = f.message;
+  }
+  std::lock_guard lock(known_mutex_);
+  if (known_pairs_.size() > kMaxKnownPairs) known_pairs_.clear();
+  for (const auto& o : out)
+    if (o.kind == AppendOutcome::Kind::stored && o.message.to)
+      known_pairs_.insert(std::minmax(o.message.sender_id, *o.message.to));
   co_return out;
-}
-
-awaitable<Result<ConversationId>> PgMessageRepository::direct_conversation(UserId a, UserId b) {
-  const auto lo = std::to_string(std::min(a, b));
-  const auto hi = std::to_string(std::max(a, b));
-  auto rs = co_await pool_.exec(kDirectCreate, params(lo, hi));
-  if (!rs) co_return to_domain_error(rs.error());
-  if (!rs->empty()) co_return rs->int64(0, 0);
-  // Either a user is missing, or a concurrent first message created the row after this
-  // statement's snapshot: look again with a fresh one.
-  rs = co_await pool_.exec(kDirectFind, params(lo, hi));
-  if (!rs) co_return to_domain_error(rs.error());
-  if (rs->empty()) co_return make_error(errc::not_found, "no such user");
-  co_return rs->int64(0, 0);
-}
-
-awaitable<Result<std::optional<ConversationId>>> PgMessageRepository::group_conversation(
-    GroupId group) {
-  auto rs = co_await pool_.exec(kGroupConversation, params(std::to_string(group)));
-  if (!rs) co_return to_domain_error(rs.error());
-  if (rs->empty()) co_return std::optional<ConversationId>{};
-  co_return std::optional<ConversationId>{rs->int64(0, 0)};
 }
 
 awaitable<Result<std::optional<std::vector<UserId>>>> PgMessageRepository::members(
@@ -228,10 +302,12 @@ awaitable<Result<std::optional<std::vector<UserId>>>> PgMessageRepository::membe
 }
 
 awaitable<Result<std::vector<Message>>> PgMessageRepository::undelivered(UserId user,
-                                                                         MessageId after_id,
+                                                                         ReplayCursor after,
                                                                          int limit) {
   auto rs = co_await pool_.exec(
-      kUndelivered, params(std::to_string(user), std::to_string(after_id), std::to_string(limit)));
+      kUndeliveredStatement,
+      params(std::to_string(user), std::to_string(after.conversation_id),
+             std::to_string(after.seq), std::to_string(limit)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<Message> out;
   out.reserve(static_cast<std::size_t>(rs->rows()));
@@ -240,33 +316,30 @@ awaitable<Result<std::vector<Message>>> PgMessageRepository::undelivered(UserId 
 }
 
 awaitable<Result<std::vector<ReceiptChange>>> PgMessageRepository::mark_delivered(
-    std::vector<Delivery> deliveries) {
-  std::vector<std::int64_t> messages, users;
-  for (const auto& d : deliveries) {
-    messages.push_back(d.message_id);
-    users.push_back(d.user_id);
+    std::vector<DeliveryPosition> positions) {
+  std::vector<std::int64_t> conversations, users, seqs;
+  for (const auto& p : positions) {
+    conversations.push_back(p.conversation_id);
+    users.push_back(p.user_id);
+    seqs.push_back(p.seq);
   }
-  auto rs =
-      co_await pool_.exec(kMarkDeliveredStatement, params(to_array(messages), to_array(users)));
+  auto rs = co_await pool_.exec(kMarkDeliveredStatement,
+                                params(to_array(conversations), to_array(users), to_array(seqs)));
   if (!rs) co_return to_domain_error(rs.error());
-  // One receipt per sender, conversation and recipient: the highest seq delivered. The
-  // message's coordinates come with the delivery, so the messages table is not read again.
-  std::map<std::tuple<UserId, ConversationId, UserId>, std::size_t> slot;
+  // Each moved position tells the senders whose messages it newly covers.
   std::vector<ReceiptChange> out;
   for (int r = 0; r < rs->rows(); ++r) {
     const auto ord = rs->int64(r, 0);
-    if (ord < 1 || static_cast<std::size_t>(ord) > deliveries.size()) continue;
-    const auto& d = deliveries[static_cast<std::size_t>(ord - 1)];
-    auto [it, fresh] = slot.try_emplace({d.sender_id, d.conversation_id, d.user_id}, out.size());
-    if (fresh) {
+    if (ord < 1 || static_cast<std::size_t>(ord) > positions.size()) continue;
+    const auto& p = positions[static_cast<std::size_t>(ord - 1)];
+    const auto before = rs->int64(r, 1);
+    for (const auto& [sender, seq] : p.senders) {
+      if (seq <= before || sender == p.user_id) continue;
       ReceiptChange c;
-      c.sender_id = d.sender_id;
-      c.receipt =
-          Receipt{d.conversation_id, d.user_id, ReceiptStatus::delivered, d.seq, rs->str(r, 1)};
+      c.sender_id = sender;
+      c.receipt = Receipt{p.conversation_id, p.user_id, ReceiptStatus::delivered, p.seq,
+                          rs->str(r, 2)};
       out.push_back(std::move(c));
-    } else {
-      auto& rc = out[it->second].receipt;
-      rc.up_to_seq = std::max(rc.up_to_seq, d.seq);
     }
   }
   co_return out;

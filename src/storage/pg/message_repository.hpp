@@ -1,6 +1,11 @@
 // MessageRepository on PostgreSQL: a batch of messages is one pipeline (one round trip, one
-// transaction) of one statement per message.
+// transaction) of set-based statements whose work grows linearly with the batch; receipts are
+// positions on conversation_members.
 #pragma once
+
+#include <mutex>
+#include <unordered_set>
+#include <utility>
 
 #include "domain/message_repository.hpp"
 #include "storage/pg/pool.hpp"
@@ -13,26 +18,37 @@ class PgMessageRepository final : public MessageRepository {
 
   boost::asio::awaitable<Result<std::vector<AppendOutcome>>> append(
       std::vector<NewMessage> batch) override;
-  boost::asio::awaitable<Result<ConversationId>> direct_conversation(UserId a, UserId b) override;
-  boost::asio::awaitable<Result<std::optional<ConversationId>>> group_conversation(
-      GroupId group) override;
   boost::asio::awaitable<Result<std::optional<std::vector<UserId>>>> members(
       ConversationId c) override;
-  boost::asio::awaitable<Result<std::vector<Message>>> undelivered(UserId user, MessageId after_id,
+  boost::asio::awaitable<Result<std::vector<Message>>> undelivered(UserId user, ReplayCursor after,
                                                                    int limit) override;
   boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(
-      std::vector<Delivery> deliveries) override;
+      std::vector<DeliveryPosition> positions) override;
   boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_read(UserId reader,
                                                                        ConversationId c,
                                                                        Seq seq) override;
 
  private:
+  using Pair = std::pair<UserId, UserId>;  // (lower id, higher id)
+  struct PairHash {
+    std::size_t operator()(const Pair& p) const noexcept {
+      return std::hash<UserId>{}(p.first) * 0x9e3779b97f4a7c15ULL ^ std::hash<UserId>{}(p.second);
+    }
+  };
+
   Pool& pool_;
+  // Direct conversations known to exist (conversations are never deleted): a batch whose pairs
+  // are all here skips the get-or-create statement.
+  std::mutex known_mutex_;
+  std::unordered_set<Pair, PairHash> known_pairs_;
 };
 
-// The batch append and mark-delivered statements, for EXPLAIN in tests.
+// The statements of a batch and of delivery recording, for EXPLAIN in tests.
+extern const Statement kLockConversationsStatement;
+extern const Statement kCreatePairsStatement;
 extern const Statement kAppendBatchStatement;
 extern const Statement kMarkDeliveredStatement;
+extern const Statement kUndeliveredStatement;
 
 // Reads nine message columns from `col`: id, conversation_id, seq, sender_id, to, group_id,
 // content, client_id, created_at (as chatd_ts).
