@@ -105,6 +105,54 @@ TEST(Durability, TooManyEventsAreRateLimitedAndTheConnectionStays) {
   EXPECT_EQ(ca.next_of("pong").at("type").as_string(), "pong");
 }
 
+TEST(Durability, ARateLimitedSendNamesItsClientIdSoExactlyTheRefusedAreResent) {
+  TestDatabase db("rate_cid");
+  ChatdProcess server(db.conninfo(),
+                      {{"CHATD_WS_EVENT_BURST", "10"}, {"CHATD_WS_EVENTS_PER_SECOND", "20"}});
+  server.start();
+  auto a = must_register(server.port(), "rcid_a");
+  auto b = must_register(server.port(), "rcid_b");
+  WsClient ca(server.port(), a.token);
+  WsClient cb(server.port(), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  std::set<std::string> acked, refused;
+  for (int i = 0; i < 30; ++i) refused.insert(numbered("c", i));
+  int rounds = 0, ever_refused = 0;
+  while (!refused.empty() && rounds++ < 10) {
+    const auto round = refused;
+    refused.clear();
+    for (const auto& cid : round) ca.send_direct(b.id, "m " + cid, cid);
+    // Every send is answered once: an ack, or an error that names its client_id.
+    for (std::size_t answered = 0; answered < round.size();) {
+      auto v = ca.next(5s);
+      ASSERT_TRUE(v) << "a send_message went unanswered";
+      const auto type = v->at("type").as_string();
+      if (type != "ack" && type != "error") continue;
+      ++answered;
+      ASSERT_TRUE(v->as_object().contains("client_id")) << *v;
+      ASSERT_TRUE(v->at("client_id").is_string()) << *v;
+      const std::string cid(v->at("client_id").as_string());
+      if (type == "ack") {
+        EXPECT_TRUE(acked.insert(cid).second) << "acked twice: " << cid;
+      } else {
+        EXPECT_EQ(v->at("code").as_string(), "rate_limited");
+        refused.insert(cid);
+        ++ever_refused;
+      }
+    }
+    std::this_thread::sleep_for(600ms);  // the bucket refills
+  }
+  EXPECT_GT(ever_refused, 0) << "the burst was never exceeded";
+  EXPECT_TRUE(refused.empty());
+  EXPECT_EQ(acked.size(), 30u);
+  auto got = cb.collect("message", 30, 10s);
+  std::set<std::string> delivered;
+  for (const auto& m : got) delivered.insert(std::string(m.at("message").at("client_id").as_string()));
+  EXPECT_EQ(delivered, acked);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM messages"), "30");
+}
+
 TEST(Durability, ASilentPeerIsDroppedAfterTheIdleTimeout) {
   TestDatabase db("idle");
   ChatdProcess server(db.conninfo(), {{"CHATD_WS_IDLE_TIMEOUT_SECONDS", "2"}});

@@ -125,3 +125,42 @@ TEST(Migrations, DatabaseConstraintsKeepDataHonest) {
   EXPECT_EQ(db.scalar("SELECT chatd_ts('2026-11-24 14:22:56.123456+00')"),
             "2026-11-24T14:22:56.123Z");
 }
+
+TEST(Migrations, ReceiptRowsBecomePositionsThatLoseNoUndeliveredMessage) {
+  test::TestDatabase db("migpos");
+  boost::asio::io_context ioc;
+  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
+  const auto& all = embedded_migrations();
+  std::vector<Migration> before;
+  for (const auto& m : all)
+    if (m.version < 4) before.push_back(m);
+  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, before)));
+  // ann, ben and cat in a group of 4 messages; cat joined after message 2. ben got 1 and 3 but
+  // not 2 (a socket dropped), and read 1; cat got nothing yet. dan joined after the last one.
+  db.scalar(
+      "INSERT INTO users (username, email, password_hash) SELECT n, n || '@x.io', '" +
+      test::kSampleHash + "' FROM unnest('{ann,ben,cat,dan}'::text[]) n");
+  db.scalar("INSERT INTO groups (name, owner_id) VALUES ('g', 1)");
+  db.scalar("INSERT INTO conversations (type, group_id, last_seq) VALUES ('group', 1, 4)");
+  db.scalar(
+      "INSERT INTO conversation_members (conversation_id, user_id, last_read_seq)"
+      " VALUES (1, 1, 0), (1, 2, 1), (1, 3, 0), (1, 4, 0)");
+  db.scalar(
+      "INSERT INTO messages (conversation_id, seq, sender_id, content)"
+      " SELECT 1, s, 1, 'm' || s FROM generate_series(1, 4) s");
+  db.scalar(
+      "INSERT INTO message_receipts (message_id, user_id, status, delivered_at, read_at) VALUES"
+      " (1, 2, 'read', now(), now()), (2, 2, 'sent', NULL, NULL),"
+      " (3, 2, 'delivered', now(), NULL), (4, 2, 'sent', NULL, NULL),"
+      " (3, 3, 'sent', NULL, NULL), (4, 3, 'sent', NULL, NULL)");
+  auto up = run_sync(ioc, migrate_once(pool, all));
+  ASSERT_TRUE(up) << up.error().message;
+  EXPECT_EQ(db.scalar("SELECT string_agg(user_id || ':' || joined_seq || '/' || delivered_seq ||"
+                      " '/' || last_read_seq, ' ' ORDER BY user_id) FROM conversation_members"
+                      " WHERE user_id > 1"),
+            "2:0/1/1 3:2/2/0 4:4/4/0")
+      << "ben's position stops before message 2, which he never got";
+  EXPECT_EQ(db.scalar("SELECT string_agg(message_id || ':' || user_id || ':' || status, ' '"
+                      " ORDER BY message_id, user_id) FROM message_receipts"),
+            "1:2:read 2:2:sent 3:2:sent 3:3:sent 4:2:sent 4:3:sent");
+}
