@@ -4,6 +4,9 @@
 //   chatd-bench seed-inbox  --db CONNINFO [--conversations 10000 --messages-per 100]
 //   chatd-bench inbox       --port P --db CONNINFO --secret S [--requests 2000 --concurrency 8]
 //   chatd-bench dm          --port P --db CONNINFO --secret S [--users 1000 --rate 2000 --seconds 10]
+//                           [--contacts 5: each user writes to 5 fixed contacts, warmed up first;
+//                            --contacts 0: every message to a random pair of fresh users, so
+//                            most messages are the first of their conversation]
 //                           [--find-max: from --rate up in steps of --rate until p99 ≥ 100 ms]
 //   chatd-bench group       ... [--groups 10 --group-size 100 --rate 500 --seconds 10]
 //   chatd-bench login-storm ... [--users 1000 --rate 2000 --logins 50 --seconds 10]
@@ -75,6 +78,7 @@ struct Options {
   int logins = 50;
   int connections = 10000;
   int pid = 0;
+  int contacts = 5;
   bool find_max = false;
 };
 
@@ -106,6 +110,7 @@ Options parse(int argc, char** argv) {
     else if (k == "--logins") o.logins = std::stoi(v);
     else if (k == "--connections") o.connections = std::stoi(v);
     else if (k == "--pid") o.pid = std::stoi(v);
+    else if (k == "--contacts") o.contacts = std::stoi(v);
     else throw std::invalid_argument("unknown flag " + k);
   }
   return o;
@@ -496,31 +501,38 @@ struct Fleet {
 
 // Each user talks with a few random contacts (as people do); a warm-up message per pair
 // creates the conversations before anything is measured.
-constexpr int kContacts = 5;
+using Contacts = std::vector<std::vector<int>>;
 
-std::vector<std::array<int, kContacts>> pick_contacts(int n) {
+Contacts pick_contacts(int n, int k) {
   std::mt19937 rng(11);
-  std::vector<std::array<int, kContacts>> contacts(static_cast<std::size_t>(n));
+  Contacts contacts(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i)
-    for (auto& c : contacts[static_cast<std::size_t>(i)]) {
-      c = static_cast<int>(rng() % (n - 1));
+    for (int j = 0; j < k; ++j) {
+      int c = static_cast<int>(rng() % (n - 1));
       if (c >= i) ++c;
+      contacts[static_cast<std::size_t>(i)].push_back(c);
     }
   return contacts;
 }
 
-// A random user writing to one of its contacts.
+// A random user writing to one of its contacts; with no contacts, to anyone else.
 std::function<std::pair<int, json::object>(std::mt19937&)> contact_picker(
-    const std::vector<std::int64_t>& ids, const std::vector<std::array<int, kContacts>>& contacts) {
+    const std::vector<std::int64_t>& ids, const Contacts& contacts) {
   return [&ids, &contacts](std::mt19937& rng) {
     const int from = static_cast<int>(rng() % ids.size());
-    const int to = contacts[static_cast<std::size_t>(from)][rng() % kContacts];
+    const auto& mine = contacts[static_cast<std::size_t>(from)];
+    int to = 0;
+    if (mine.empty()) {
+      to = static_cast<int>(rng() % (ids.size() - 1));
+      if (to >= from) ++to;
+    } else {
+      to = mine[rng() % mine.size()];
+    }
     return std::pair{from, json::object{{"to", ids[static_cast<std::size_t>(to)]}}};
   };
 }
 
-void warm_up(Fleet& f, const std::vector<std::int64_t>& ids,
-             const std::vector<std::array<int, kContacts>>& contacts) {
+void warm_up(Fleet& f, const std::vector<std::int64_t>& ids, const Contacts& contacts) {
   const auto w0 = Clock::now();
   long long warm = 0;
   for (std::size_t i = 0; i < ids.size(); ++i)
@@ -540,14 +552,20 @@ void warm_up(Fleet& f, const std::vector<std::int64_t>& ids,
 
 int dm(const Options& o) {
   Db db(o.db);
-  auto ids = seed_users(db, "dm_u", o.users);
+  // Random pairs need users who have no conversations yet, or the pairs would not be new.
+  const std::string prefix =
+      o.contacts > 0 ? std::string("dm_u") : "dmr" + std::to_string(std::random_device{}() % 100000000) + "_";
+  auto ids = seed_users(db, prefix, o.users);
   const int n = static_cast<int>(ids.size());
   Fleet f;
   f.connect(o.port, o.secret, ids);
-  std::printf("dm: %d users online (connected in %.1f s), target %.0f msg/s for %.0f s\n", n,
-              f.connect_secs, o.rate, o.seconds);
-  const auto contacts = pick_contacts(n);
-  warm_up(f, ids, contacts);
+  std::printf("dm: %d users online (connected in %.1f s), %s, target %.0f msg/s for %.0f s\n", n,
+              f.connect_secs,
+              o.contacts > 0 ? (std::to_string(o.contacts) + " fixed contacts each").c_str()
+                             : "every message to a random pair",
+              o.rate, o.seconds);
+  const auto contacts = pick_contacts(n, o.contacts);
+  if (o.contacts > 0) warm_up(f, ids, contacts);
   const auto pick = contact_picker(ids, contacts);
   if (o.find_max) {
     // Raise the rate step by step; the answer is the highest rate whose p99 delivery stays
@@ -572,6 +590,7 @@ int dm(const Options& o) {
   const double secs = f.run(o.rate, o.seconds, 1, pick);
   auto r = f.report("dm", secs, 1);
   r["users"] = n;
+  r["contacts"] = o.contacts;
   r["target_rate"] = o.rate;
   std::cout << json::serialize(r) << std::endl;
   f.close_all();
@@ -659,6 +678,8 @@ int group(const Options& o) {
   return 0;
 }
 
+constexpr int kStormContacts = 5;
+
 // A dm run, then the same run with N concurrent logins (real bcrypt at the server's cost).
 int login_storm(const Options& o) {
   Db db(o.db);
@@ -671,7 +692,7 @@ int login_storm(const Options& o) {
             std::to_string(o.logins) + ") g ON CONFLICT DO NOTHING");
   Fleet f;
   f.connect(o.port, o.secret, ids);
-  const auto contacts = pick_contacts(n);
+  const auto contacts = pick_contacts(n, kStormContacts);
   warm_up(f, ids, contacts);
   const auto pick = contact_picker(ids, contacts);
   std::printf("login-storm: dm at %.0f msg/s for %.0f s, without and with %d concurrent logins\n",

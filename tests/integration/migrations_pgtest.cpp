@@ -117,11 +117,14 @@ TEST(Migrations, DatabaseConstraintsKeepDataHonest) {
       "INSERT INTO messages (conversation_id, seq, sender_id, content) VALUES (1, 0, 1, 'x')"));
   EXPECT_ANY_THROW(db.scalar(
       "INSERT INTO messages (conversation_id, seq, sender_id, content) VALUES (1, 2, 1, '')"));
-  // messages and message_receipts have no foreign keys (migration 0003): the append statement
-  // checks membership instead (message_repository_pgtest NonMembersStoreNothing).
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid IN"
-                      " ('messages'::regclass, 'message_receipts'::regclass)"),
-            "0");
+  // The tables every message or first message writes have no foreign keys to users or
+  // conversations (migrations 0003, 0005): the append statement checks membership and that
+  // both users of a new pair exist (message_repository_pgtest NonMembersAndUnknownGroups...,
+  // TheFirstMessageCreatesTheConversationOncePerPair). Group conversations keep theirs.
+  EXPECT_EQ(db.scalar("SELECT string_agg(conname, ',') FROM pg_constraint WHERE contype = 'f'"
+                      " AND conrelid IN ('messages'::regclass, 'conversations'::regclass,"
+                      " 'conversation_members'::regclass)"),
+            "conversations_group_id_fkey");
   EXPECT_EQ(db.scalar("SELECT chatd_ts('2026-11-24 14:22:56.123456+00')"),
             "2026-11-24T14:22:56.123Z");
 }

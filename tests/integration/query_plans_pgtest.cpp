@@ -200,3 +200,44 @@ TEST_F(QueryPlans, ContactsProbeEachConversationOfTheUser) {
   EXPECT_NE(p.find("conversation_members_pkey"), std::string::npos) << p;
   EXPECT_NE(p.find("Index Cond: (conversation_id = a.conversation_id)"), std::string::npos) << p;
 }
+
+TEST(QueryPlansOnANewDatabase, APlanMadeWhileTablesAreSmallStillProbesAsTheyGrow) {
+  // A new server: tables analyzed while nearly empty, and the plans its connections cache then
+  // are kept as the tables grow. A hash join over all of conversation_members, or a hashed
+  // subplan over it, looks cheapest at that size; on a chatd connection neither may appear.
+  test::TestDatabase db("plans_small");
+  boost::asio::io_context ioc;
+  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 1, std::chrono::milliseconds(5000)}};
+  ASSERT_TRUE(test::migrate_now(ioc, pool));
+  db.scalar("INSERT INTO users (username, email, password_hash) SELECT 'user' || g, 'u' || g ||"
+            " '@x.io', '" + test::kSampleHash + "' FROM generate_series(1, 20) g");
+  db.scalar("INSERT INTO conversations (type, user_lo, user_hi) SELECT 'direct', g, g + 1"
+            " FROM generate_series(1, 19) g");
+  db.scalar("INSERT INTO conversation_members (conversation_id, user_id)"
+            " SELECT id, user_lo FROM conversations UNION ALL SELECT id, user_hi FROM conversations");
+  db.scalar("ANALYZE");
+  auto explain = [&](const Statement& st, const std::string& types, const std::string& args) {
+    const std::string name = "small_" + std::string(st.name);
+    auto rs = test::run_sync(
+        ioc, [&]() -> boost::asio::awaitable<PgResult<std::vector<ResultSet>>> {
+          auto lease = co_await pool.acquire();
+          if (!lease) co_return lease.error();
+          co_return co_await (*lease)->exec_script(
+              "SET plan_cache_mode = force_generic_plan; PREPARE " + name + types + " AS " +
+              std::string(st.sql) + "; EXPLAIN EXECUTE " + name + "(" + args + ")");
+        }());
+    EXPECT_TRUE(rs);
+    std::string plan;
+    if (rs)
+      for (int r = 0; r < rs->back().rows(); ++r) plan += rs->back().str(r, 0) + "\n";
+    return plan;
+  };
+  for (const auto& p :
+       {explain(kMarkDeliveredStatement, "(bigint[], bigint[], bigint[])", "'{1}', '{1}', '{3}'"),
+        explain(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[])",
+                "'{1,2}', '{2,NULL}', '{NULL,5}', '{a,b}', '{x,NULL}'")}) {
+    EXPECT_EQ(p.find("Seq Scan on conversation_members"), std::string::npos) << p;
+    EXPECT_EQ(p.find("Seq Scan on users"), std::string::npos) << p;
+    EXPECT_EQ(p.find("Hash Join"), std::string::npos) << p;
+  }
+}

@@ -81,6 +81,17 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Connection::connect(asio::any_i
   c->rebind_socket();
   PQsetnonblocking(raw, 1);
   PQsetNoticeProcessor(raw, notice_to_log, nullptr);
+  // Every statement chatd runs reaches its rows through an index, and a connection keeps the
+  // generic plan of each prepared statement it made. Planned while a table is still small (a
+  // new server, before autovacuum's first ANALYZE), a hash join over a sequential scan looks
+  // cheaper than probing, and stayed in the plan as the table grew: on a fresh database
+  // recording deliveries went from 0.2 to 20 ms a batch within a minute. With sequential scans
+  // and hash and merge joins priced out, the planner probes the index whatever the statistics
+  // say; a statement with no index to use still runs (docs/decisions.md).
+  std::string session =
+      "SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off";
+  auto set = co_await c->exec_script(std::move(session));
+  if (!set) co_return set.error();
   co_return std::move(c);
 }
 

@@ -22,39 +22,27 @@ namespace {
 // The locks of a batch's conversations, taken first, in key order (so two batches cannot
 // deadlock), by conversation_key(): a direct conversation's key is its pair, so it can be
 // locked before it exists. One node never writes a conversation from two committers at once;
-// the locks keep the seqs gapless when several processes share the database.
+// when several processes share the database, the locks let the batch read last_seq and create
+// a pair's conversation without racing them. (A writer that took no lock would fail on the
+// unique indexes instead, and its batch be retried message by message.)
 const Statement kLockConversationsStatement{
     "conversation_lock_keys",
     "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k"};
-
-// Get-or-create for the direct conversations of a batch not known to exist, both users as
-// members; a pair whose users are not both real gets nothing. Under the pair's lock, a row a
-// concurrent writer committed is seen here, so exactly one conversation per pair exists.
-const Statement kCreatePairsStatement{
-    "conversation_create_pairs",
-    "WITH p AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS p(lo, hi)),"
-    " ins AS (INSERT INTO conversations (type, user_lo, user_hi)"
-    "         SELECT 'direct', p.lo, p.hi FROM p"
-    "         WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.type = 'direct'"
-    "                           AND c.user_lo = p.lo AND c.user_hi = p.hi)"
-    "           AND EXISTS (SELECT 1 FROM users WHERE id = p.lo)"
-    "           AND EXISTS (SELECT 1 FROM users WHERE id = p.hi)"
-    "         ON CONFLICT (user_lo, user_hi) WHERE type = 'direct' DO NOTHING"
-    "         RETURNING id, user_lo, user_hi)"
-    " INSERT INTO conversation_members (conversation_id, user_id)"
-    " SELECT id, user_lo FROM ins UNION ALL SELECT id, user_hi FROM ins"};
 
 // A whole batch in one statement whose work is linear in the batch: every lookup is an index
 // probe per input row, and no two sets are joined (a join of two CTEs is planned as a nested
 // loop, since generic plans expect 10 rows per unnest, and grew with the square of the batch).
 // Per row: the conversation (by pair or by group), an earlier message with its client_id, the
-// first row of the batch with it, membership. Accepted rows get their message id (nextval, so
-// the inserted rows need not be joined back) and the next seqs of their conversation, read
-// under the lock taken before. Outcomes: 's' stored, 'd' stored before (the original), 'n' no
-// such conversation (unknown user or group), 'f' not a member. A repeat of a client_id inside
-// the batch gets no row: it answers as its first occurrence.
-// Columns: ord, kind, then read_message's nine (only id, conversation, seq and created_at for
-// 's'), then the members of a group conversation (on its first stored row).
+// first row of the batch with it, membership (scalar subqueries, not EXISTS: the planner may
+// turn an EXISTS into one hash of the whole table, and keep that plan as the table grows). A direct pair with no conversation yet gets one
+// here, when both users exist: its id drawn once per pair (nextval on the pair's first row,
+// spread to the others by a window), inserted with its final last_seq, both users as members.
+// Accepted rows get their message id (nextval, so the inserted rows need not be joined back)
+// and the next seqs of their conversation, read under the lock taken before. Outcomes: 's'
+// stored, 'd' stored before (the original), 'n' no such conversation (unknown user or group),
+// 'f' not a member. A repeat of a client_id inside the batch gets no row: it answers as its
+// first occurrence. Columns: ord, kind, then read_message's nine (only id, conversation, seq
+// and created_at for 's'), then the members of a group conversation (on its first stored row).
 const Statement kAppendBatchStatement{
     "message_append_batch",
     "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
@@ -62,6 +50,7 @@ const Statement kAppendBatchStatement{
     "               WITH ORDINALITY AS i(sender_id, peer_id, group_id, content, client_id, ord)),"
     " r0 AS MATERIALIZED (SELECT i.ord, i.sender_id, i.content, i.client_id,"
     "     i.group_id IS NOT NULL AS is_group,"
+    "     least(i.sender_id, i.peer_id) AS lo, greatest(i.sender_id, i.peer_id) AS hi,"
     "     CASE WHEN i.client_id IS NULL THEN i.ord"
     "          ELSE min(i.ord) OVER (PARTITION BY i.sender_id, i.client_id) END AS first_ord,"
     "     CASE WHEN i.client_id IS NOT NULL THEN"
@@ -71,20 +60,40 @@ const Statement kAppendBatchStatement{
     "       (SELECT c.id FROM conversations c WHERE c.type = 'direct'"
     "        AND c.user_lo = least(i.sender_id, i.peer_id)"
     "        AND c.user_hi = greatest(i.sender_id, i.peer_id))"
-    "     ELSE (SELECT c.id FROM conversations c WHERE c.group_id = i.group_id) END AS cid"
+    "     ELSE (SELECT c.id FROM conversations c WHERE c.group_id = i.group_id) END AS found"
     "   FROM input i),"
     " r AS MATERIALIZED (SELECT r0.*, r0.old_id IS NULL AND r0.first_ord = r0.ord AS is_first,"
-    "     EXISTS (SELECT 1 FROM conversation_members cm"
-    "             WHERE cm.conversation_id = r0.cid AND cm.user_id = r0.sender_id) AS is_member"
+    "     coalesce(CASE WHEN r0.found IS NOT NULL THEN"
+    "            (SELECT true FROM conversation_members cm"
+    "             WHERE cm.conversation_id = r0.found AND cm.user_id = r0.sender_id)"
+    "          WHEN NOT r0.is_group THEN"
+    "            (SELECT true FROM users u WHERE u.id = r0.lo)"
+    "            AND (SELECT true FROM users u WHERE u.id = r0.hi) END, false) AS is_member"
     "   FROM r0),"
-    " n AS MATERIALIZED (SELECT a.ord, a.sender_id, a.content, a.client_id, a.cid, a.is_group,"
-    "     nextval('messages_id_seq') AS id,"
-    "     (SELECT c.last_seq FROM conversations c WHERE c.id = a.cid) + row_number() OVER w AS seq,"
+    " a AS MATERIALIZED (SELECT r.*,"
+    "     CASE WHEN r.found IS NULL"
+    "          AND row_number() OVER (PARTITION BY r.lo, r.hi ORDER BY r.ord) = 1"
+    "          THEN nextval('conversations_id_seq') END AS new_id"
+    "   FROM r WHERE r.is_first AND r.is_member),"
+    " b AS MATERIALIZED (SELECT a.*,"
+    "     coalesce(a.found, max(a.new_id) OVER (PARTITION BY a.lo, a.hi)) AS cid FROM a),"
+    " n AS MATERIALIZED (SELECT b.ord, b.sender_id, b.content, b.client_id, b.cid, b.is_group,"
+    "     b.found, b.lo, b.hi, nextval('messages_id_seq') AS id,"
+    "     coalesce((SELECT c.last_seq FROM conversations c WHERE c.id = b.found), 0)"
+    "       + row_number() OVER w AS seq,"
     "     row_number() OVER w = 1 AS first_of_conv"
-    "   FROM r a WHERE a.is_first AND a.is_member"
-    "   WINDOW w AS (PARTITION BY a.cid ORDER BY a.ord)),"
+    "   FROM b WINDOW w AS (PARTITION BY b.cid ORDER BY b.ord)),"
+    " newc AS (INSERT INTO conversations (id, type, user_lo, user_hi, last_seq, last_message_at)"
+    "          OVERRIDING SYSTEM VALUE"
+    "          SELECT n.cid, 'direct', n.lo, n.hi, max(n.seq), statement_timestamp() FROM n"
+    "          WHERE n.found IS NULL GROUP BY n.cid, n.lo, n.hi"
+    "          RETURNING id, user_lo, user_hi),"
+    " newm AS (INSERT INTO conversation_members (conversation_id, user_id)"
+    "          SELECT id, user_lo FROM newc UNION ALL SELECT id, user_hi FROM newc),"
     " bump AS (UPDATE conversations c SET last_seq = m.seq, last_message_at = statement_timestamp()"
-    "          FROM (SELECT n.cid, max(n.seq) AS seq FROM n GROUP BY n.cid) m WHERE c.id = m.cid),"
+    "          FROM (SELECT n.cid, max(n.seq) AS seq FROM n WHERE n.found IS NOT NULL"
+    "                GROUP BY n.cid) m"
+    "          WHERE c.id = m.cid),"
     " ins AS (INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_id,"
     "                               created_at) OVERRIDING SYSTEM VALUE"
     "         SELECT n.id, n.cid, n.seq, n.sender_id, n.content, n.client_id, statement_timestamp()"
@@ -96,7 +105,7 @@ const Statement kAppendBatchStatement{
     "                WHERE cm.conversation_id = n.cid)::text END"
     " FROM n"
     " UNION ALL"
-    " SELECT r.ord, CASE WHEN r.cid IS NULL THEN 'n' ELSE 'f' END, NULL, NULL, NULL, NULL, NULL,"
+    " SELECT r.ord, CASE WHEN r.found IS NULL THEN 'n' ELSE 'f' END, NULL, NULL, NULL, NULL, NULL,"
     "        NULL, NULL, NULL, NULL, NULL"
     " FROM r WHERE r.is_first AND NOT r.is_member"
     " UNION ALL"
@@ -163,9 +172,6 @@ constexpr Statement kMarkRead{
 
 #undef CHATD_TO
 
-// Bounds the memory of the known-pairs cache; forgetting only costs a get-or-create probe.
-constexpr std::size_t kMaxKnownPairs = 200000;
-
 struct ClientKeyHash {
   std::size_t operator()(const std::pair<UserId, std::string_view>& k) const noexcept {
     return std::hash<UserId>{}(k.first) * 0x9e3779b97f4a7c15ULL ^
@@ -196,37 +202,23 @@ Message read_message(const ResultSet& rs, int row, int col) {
 
 awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     std::vector<NewMessage> batch) {
-  std::vector<std::int64_t> senders, keys, new_lo, new_hi;
+  std::vector<std::int64_t> senders, keys;
   std::vector<std::optional<std::int64_t>> peers, groups;
   std::vector<std::optional<std::string>> contents, client_ids;
-  std::vector<Pair> pairs;  // of the direct messages, to remember once stored
-  {
-    std::lock_guard lock(known_mutex_);
-    for (const auto& m : batch) {
-      senders.push_back(m.sender_id);
-      peers.push_back(m.to);
-      groups.push_back(m.group_id);
-      contents.emplace_back(m.content);
-      client_ids.push_back(m.client_id);
-      keys.push_back(static_cast<std::int64_t>(conversation_key(m)));
-      if (!m.to) continue;
-      const auto [lo, hi] = std::minmax(m.sender_id, *m.to);
-      if (known_pairs_.contains({lo, hi}) ||
-          std::find(pairs.begin(), pairs.end(), Pair{lo, hi}) != pairs.end())
-        continue;
-      pairs.emplace_back(lo, hi);
-      new_lo.push_back(lo);
-      new_hi.push_back(hi);
-    }
+  for (const auto& m : batch) {
+    senders.push_back(m.sender_id);
+    peers.push_back(m.to);
+    groups.push_back(m.group_id);
+    contents.emplace_back(m.content);
+    client_ids.push_back(m.client_id);
+    keys.push_back(static_cast<std::int64_t>(conversation_key(m)));
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
 
-  // One pipeline, one transaction: locks, new pairs, then the batch (which sees both).
+  // One pipeline, one transaction: the locks, then the batch.
   std::vector<Query> queries;
   queries.push_back(Query{&kLockConversationsStatement, params(to_array(keys))});
-  if (!new_lo.empty())
-    queries.push_back(Query{&kCreatePairsStatement, params(to_array(new_lo), to_array(new_hi))});
   queries.push_back(Query{&kAppendBatchStatement,
                           params(to_array(senders), to_array(peers), to_array(groups),
                                  to_text_array(contents), to_text_array(client_ids))});
@@ -285,11 +277,6 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     o.kind = f.kind == AppendOutcome::Kind::stored ? AppendOutcome::Kind::duplicate : f.kind;
     o.message = f.message;
   }
-  std::lock_guard lock(known_mutex_);
-  if (known_pairs_.size() > kMaxKnownPairs) known_pairs_.clear();
-  for (const auto& o : out)
-    if (o.kind == AppendOutcome::Kind::stored && o.message.to)
-      known_pairs_.insert(std::minmax(o.message.sender_id, *o.message.to));
   co_return out;
 }
 

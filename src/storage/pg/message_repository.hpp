@@ -3,10 +3,6 @@
 // positions on conversation_members.
 #pragma once
 
-#include <mutex>
-#include <unordered_set>
-#include <utility>
-
 #include "domain/message_repository.hpp"
 #include "storage/pg/pool.hpp"
 
@@ -29,23 +25,11 @@ class PgMessageRepository final : public MessageRepository {
                                                                        Seq seq) override;
 
  private:
-  using Pair = std::pair<UserId, UserId>;  // (lower id, higher id)
-  struct PairHash {
-    std::size_t operator()(const Pair& p) const noexcept {
-      return std::hash<UserId>{}(p.first) * 0x9e3779b97f4a7c15ULL ^ std::hash<UserId>{}(p.second);
-    }
-  };
-
   Pool& pool_;
-  // Direct conversations known to exist (conversations are never deleted): a batch whose pairs
-  // are all here skips the get-or-create statement.
-  std::mutex known_mutex_;
-  std::unordered_set<Pair, PairHash> known_pairs_;
 };
 
 // The statements of a batch and of delivery recording, for EXPLAIN in tests.
 extern const Statement kLockConversationsStatement;
-extern const Statement kCreatePairsStatement;
 extern const Statement kAppendBatchStatement;
 extern const Statement kMarkDeliveredStatement;
 extern const Statement kUndeliveredStatement;
