@@ -63,6 +63,20 @@ pg_init() {
     --locale=C.UTF-8 >/dev/null
 }
 
+# The settings scripts/run gives its private PostgreSQL (scripts/bench measures with the same):
+# a quarter of the memory for shared_buffers (128 MB to 1 GB) and room for 4 GB of WAL between
+# checkpoints. With PostgreSQL's defaults (128 MB, 1 GB) a database holding 10 million messages
+# had p99 26-378 ms at 10,000 msgs/s, checkpoints forced by WAL volume every ~10 s and buffer
+# eviction on every insert; with these, 33-39 ms (docs/BENCHMARKS.md, issue 9).
+pg_serving_settings() {
+  local kib mb
+  kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+  mb=$((kib / 4 / 1024))
+  [ "$mb" -lt 128 ] && mb=128
+  [ "$mb" -gt 1024 ] && mb=1024
+  echo "shared_buffers=${mb}MB max_wal_size=4GB"
+}
+
 # pg_start DATADIR SOCKETDIR PORT LOGFILE [extra -c options]
 pg_start() {
   local data="$1" sock="$2" port="$3" logfile="$4"

@@ -83,6 +83,7 @@ void WsSession::enqueue(hub::Frame frame) {
     spdlog::warn("dropping slow consumer: user {} session {} ({} frames, {} bytes queued)", user_,
                  id_, queue_.size(), queued_bytes_);
     queue_.clear();
+    queue_.shrink_to_fit();
     queued_bytes_ = 0;
     Metrics::add(metrics().ws_slow_consumers_dropped);
     request_close(kClosePolicy, "slow consumer");
@@ -142,6 +143,7 @@ void WsSession::pump_writes() {
   writing_ = true;
   hub::Frame f = std::move(queue_.front());
   queue_.pop_front();
+  if (queue_.empty()) queue_.shrink_to_fit();  // an idle connection keeps no queue storage
   queued_bytes_ -= f.text->size();
   if (drained_ && !queue_over_half()) drained_->cancel();
   const auto bytes = asio::buffer(*f.text);
@@ -151,6 +153,7 @@ void WsSession::pump_writes() {
     if (ec) {  // the peer is gone: nothing more can be written
       self->closing_ = true;
       self->queue_.clear();
+      self->queue_.shrink_to_fit();
       self->queued_bytes_ = 0;
       if (self->drained_) self->drained_->cancel();
       return;
@@ -187,8 +190,8 @@ awaitable<void> WsSession::replay_offline() {
   holding_ = false;
   for (auto& f : held_)
     if (f.message.id == 0 || !replayed_.contains(f.message.id)) enqueue(std::move(f));
-  held_.clear();
-  replayed_.clear();
+  std::vector<hub::Frame>().swap(held_);  // release the storage, not only the elements
+  std::unordered_set<std::int64_t>().swap(replayed_);
 }
 
 awaitable<void> WsSession::open() {
@@ -232,16 +235,23 @@ awaitable<void> WsSession::run(Request request) {
   while (!closing_) {
     co_await wait_for_room();
     if (closing_) break;
-    buffer.clear();
-    co_await ws_.async_read(buffer, asio::redirect_error(use_awaitable, ec));
+    // Most connections sit idle in this read, and Beast prepares the whole read buffer before
+    // any data arrives (1.5 KiB each): wait for the next message with room for one byte, then
+    // read the rest of it. The buffer is released after every message.
+    co_await ws_.async_read_some(buffer, 1, asio::redirect_error(use_awaitable, ec));
+    while (!ec && !ws_.is_message_done())
+      co_await ws_.async_read_some(buffer, 0, asio::redirect_error(use_awaitable, ec));
     if (ec) break;
     if (!ws_.got_text()) {
+      buffer.clear();
       enqueue(hub::make_frame(
           ws::encode_error(make_error(errc::invalid_input, "frames must be text"))));
       continue;
     }
     Metrics::add(metrics().ws_events_received);
     const auto text = beast::buffers_to_string(buffer.data());
+    buffer.clear();
+    buffer.shrink_to_fit();
     if (!take_token()) {
       // A refused send_message names its client_id (PROTOCOL §3), so the client knows which
       // of its sends to repeat.

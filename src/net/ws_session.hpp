@@ -5,16 +5,17 @@
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/container/deque.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <unordered_set>
+#include <vector>
 
 #include "auth/account_service.hpp"
 #include "domain/messaging_service.hpp"
@@ -49,7 +50,8 @@ struct WsDeps {
 
 class WsSession final : public hub::Subscriber, public std::enable_shared_from_this<WsSession> {
  public:
-  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  // permessage-deflate is never offered: no per-connection compression state.
+  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream, false>;
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   WsSession(boost::beast::tcp_stream stream, UserId user, WsDeps& deps);
@@ -83,11 +85,13 @@ class WsSession final : public hub::Subscriber, public std::enable_shared_from_t
   std::optional<boost::asio::steady_timer> drained_;  // wakes a reader paused on a full queue
   bool writing_ = false;     // a write or the close frame is under way
   bool close_sent_ = false;
-  std::deque<hub::Frame> queue_;
+  // Idle connections are most of them: nothing here holds memory while empty (boost's deque
+  // allocates on first use, std::deque on construction; both are released once drained).
+  boost::container::deque<hub::Frame> queue_;
   std::size_t queued_bytes_ = 0;
   // Until the offline backlog is pushed, live frames wait here (and duplicates are dropped).
   bool holding_ = true;
-  std::deque<hub::Frame> held_;
+  std::vector<hub::Frame> held_;
   std::unordered_set<std::int64_t> replayed_;
   bool closing_ = false;
   std::uint16_t close_code_ = 0;
