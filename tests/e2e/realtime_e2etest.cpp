@@ -319,6 +319,27 @@ TEST_F(RealtimeE2E, FourConnectionsTimes250MessagesGiveGaplessSeqInOrder) {
   EXPECT_EQ(db_->scalar("SELECT last_seq FROM conversations WHERE id = " + conv), "1000");
 }
 
+// The server waits for a message with room for one byte and reads the rest after it: events of
+// many frames and events longer than what the first read takes arrive whole.
+TEST_F(RealtimeE2E, AnEventSplitIntoManyFramesArrivesWhole) {
+  auto a = must_register(port(), "frag_a");
+  auto b = must_register(port(), "frag_b");
+  WsClient ca(port(), a.token);
+  WsClient cb(port(), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  ca.fragment_frames(8);
+  const std::string long_text(3000, 'y');
+  for (const auto& content : {std::string("short one"), long_text, std::string("z")}) {
+    ca.send_direct(b.id, content);
+    auto ack = ca.next_of("ack");
+    EXPECT_TRUE(ack.as_object().contains("message"));
+    auto got = cb.next_of("message");
+    EXPECT_EQ(got.at("message").at("content").as_string(), content);
+  }
+  EXPECT_EQ(http_request(port(), "GET", "/healthz").status, 200);
+}
+
 TEST_F(RealtimeE2E, AnOversizedFrameClosesWith1009) {
   auto a = must_register(port(), "big_a");
   WsClient ca(port(), a.token);

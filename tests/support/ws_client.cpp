@@ -125,6 +125,13 @@ void WsClient::send(const std::string& text) {
   });
 }
 
+void WsClient::fragment_frames(std::size_t bytes) {
+  asio::post(impl_->ioc, [this, bytes] {
+    impl_->ws.auto_fragment(true);
+    impl_->ws.write_buffer_bytes(bytes);
+  });
+}
+
 void WsClient::send(const boost::json::value& event) { send(boost::json::serialize(event)); }
 
 std::optional<boost::json::value> WsClient::next(std::chrono::milliseconds timeout) {

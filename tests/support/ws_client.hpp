@@ -27,6 +27,8 @@ class WsClient {
   void send(const std::string& text);
   void send(const char* text) { send(std::string(text)); }
   void send(const boost::json::value& event);
+  // Sends each later message as frames of at most `bytes` payload bytes (continuation frames).
+  void fragment_frames(std::size_t bytes);
 
   // The next frame, or nullopt after `timeout` (or once the connection closed).
   std::optional<boost::json::value> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
