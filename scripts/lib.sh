@@ -11,6 +11,7 @@ CHATD_PACKAGES=(
   libpq-dev postgresql-15 postgresql-client-15
   libjwt-dev libcrypt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libnats-dev nats-server haproxy
   util-linux procps iproute2 curl
 )
 

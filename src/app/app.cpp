@@ -5,11 +5,17 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <unistd.h>
+
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -18,6 +24,8 @@
 #include "auth/login_throttle.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/token_service.hpp"
+#include "cluster/cluster_publisher.hpp"
+#include "cluster/nats_bus.hpp"
 #include "domain/group_service.hpp"
 #include "domain/messaging_service.hpp"
 #include "domain/presence_service.hpp"
@@ -30,6 +38,7 @@
 #include "storage/pg/inbox_repository.hpp"
 #include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
+#include "storage/pg/node_repository.hpp"
 #include "storage/pg/pool.hpp"
 #include "storage/pg/user_repository.hpp"
 #include "ws/dispatcher.hpp"
@@ -67,6 +76,54 @@ awaitable<void> prepare_database(pg::Pool& pool, PresenceService& presence) {
     throw std::runtime_error("clearing presence failed: " + reset.error().message);
 }
 
+std::string node_name(const Config& c) {
+  if (!c.node_name.empty()) return c.node_name;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "chatd");
+  return std::string(host) + ":" + std::to_string(c.port);
+}
+
+// Several nodes: the heartbeat, and the users of silent nodes turned offline.
+awaitable<void> sweep_nodes(PresenceService& presence, int timeout_seconds) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer t(ex);
+  const auto period = std::chrono::milliseconds(std::max(500, timeout_seconds * 1000 / 4));
+  for (;;) {
+    t.expires_after(period);
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    if (auto r = co_await presence.sweep(); !r)
+      spdlog::warn("cluster heartbeat failed: {}", r.error().message);
+  }
+}
+
+std::function<std::vector<std::pair<std::string, std::uint64_t>>()> cluster_metrics(
+    const std::optional<cluster::NatsBus>& bus,
+    const std::optional<cluster::ClusterPublisher>& publisher) {
+  if (!bus) return {};
+  return [&bus, &publisher] {
+    const auto b = bus->stats();
+    const auto q = publisher->sequencer().stats();
+    return std::vector<std::pair<std::string, std::uint64_t>>{
+        {"chatd_nats_connected", bus->connected() ? 1 : 0},
+        {"chatd_nats_published_total", b.published},
+        {"chatd_nats_publish_failed_total", b.publish_failed},
+        {"chatd_nats_received_total", b.received},
+        {"chatd_nats_reconnects_total", b.reconnects},
+        {"chatd_nats_disconnects_total", b.disconnects},
+        {"chatd_cluster_messages_held_total", q.held},
+        {"chatd_cluster_messages_filled_total", q.filled},
+        {"chatd_cluster_duplicates_dropped_total", q.duplicates},
+        {"chatd_cluster_malformed_total", publisher->malformed()}};
+  };
+}
+
+http::NatsProbe nats_probe(const std::optional<cluster::NatsBus>& bus) {
+  if (!bus) return {};
+  return [&bus] { return bus->connected(); };
+}
+
 }  // namespace
 
 int App::run() {
@@ -80,14 +137,40 @@ int App::run() {
   pg::PgMessageRepository messages(pool);
   pg::PgGroupRepository group_store(pool);
   hub::Hub hub;
-  ws::HubPublisher publisher(hub);
-  PresenceService presence(users, publisher);
+  // One node: events go to this node's hub. Several (CHATD_NATS_URL): also to the others, and
+  // presence is kept per node.
+  const bool clustered = !config_.nats_url.empty();
+  const std::string node = node_name(config_);
+  ws::HubPublisher local_publisher(hub);
+  pg::PgNodeRepository nodes(pool);
+  std::optional<cluster::ClusterPublisher> cluster_publisher;
+  std::optional<ClusterPresence> cluster_presence;
+  if (clustered) {
+    cluster_publisher.emplace(ioc.get_executor(), hub, messages, node);
+    cluster_presence.emplace(ClusterPresence{nodes, node, config_.node_timeout_seconds});
+    spdlog::info("node {}: clustering over NATS at {}", node, config_.nats_url);
+  }
+  EventPublisher& publisher =
+      clustered ? static_cast<EventPublisher&>(*cluster_publisher) : local_publisher;
+  PresenceService presence(users, publisher, cluster_presence);
+  // Linked before start-up work, which may already tell other nodes of presence changes.
+  std::optional<cluster::NatsBus> bus;
+  if (clustered) {
+    bus.emplace(cluster::NatsOptions{
+        config_.nats_url, node, "chatd.events",
+        [&](std::string_view bytes) { cluster_publisher->on_remote(bytes); },
+        // What could not cross while NATS was away is replayed from the database.
+        [&] { asio::post(ioc, [&hub] { hub.resync_all(); }); }});
+    cluster_publisher->attach(*bus);
+  }
   {
     auto ready = asio::co_spawn(ioc, prepare_database(pool, presence), asio::use_future);
     ioc.run();
     ready.get();  // rethrows a start-up failure
     ioc.restart();
   }
+  if (clustered)
+    asio::co_spawn(ioc, sweep_nodes(presence, config_.node_timeout_seconds), asio::detached);
   MessagingService messaging(ioc.get_executor(), messages, publisher,
                              MessagingOptions{static_cast<std::size_t>(config_.send_shards),
                                               static_cast<std::size_t>(config_.send_batch)});
@@ -114,7 +197,9 @@ int App::run() {
                                                 auto r = co_await pool.exec(kPing, pg::params());
                                                 co_return r.has_value();
                                               },
-                                              http::Gauges{[&hub] { return hub.connections(); }}});
+                                              http::Gauges{[&hub] { return hub.connections(); },
+                                                           cluster_metrics(bus, cluster_publisher)},
+                                              nats_probe(bus)});
 
   ws::Dispatcher dispatcher(messaging);
   net::WsDeps ws_deps{hub,
@@ -158,6 +243,8 @@ int App::run() {
             t.expires_after(20ms);
             co_await t.async_wait(asio::use_awaitable);
           }
+          co_await presence.goodbye();
+          if (bus) bus->close();
           pool.close();
           ioc.stop();
         },

@@ -142,6 +142,15 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("send-batch", "CHATD_SEND_BATCH",
                           "messages stored in one transaction at most", &Config::send_batch, 1,
                           10000));
+    f.push_back(string_field("nats-url", "CHATD_NATS_URL",
+                             "NATS server(s) linking several chatd nodes (unset: one node)",
+                             &Config::nats_url));
+    f.push_back(string_field("node-name", "CHATD_NODE_NAME",
+                             "this node's name in a cluster (default: host name:port)",
+                             &Config::node_name));
+    f.push_back(int_field("node-timeout-seconds", "CHATD_NODE_TIMEOUT_SECONDS",
+                          "a node silent this long is dead: its users go offline",
+                          &Config::node_timeout_seconds, 2, 3600));
     f.push_back(ConfigField{"log-level", "CHATD_LOG_LEVEL",
                             "trace, debug, info, warn, error",
                             [](Config& c, const std::string& v) {

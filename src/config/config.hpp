@@ -38,6 +38,10 @@ struct Config {
   int max_group_members = 256;
   int send_shards = 4;
   int send_batch = 256;
+  // Several nodes (PROTOCOL §8): unset NATS URL = one node, nothing but PostgreSQL.
+  std::string nats_url;
+  std::string node_name;  // default: host name and port
+  int node_timeout_seconds = 15;
   std::string log_level = "info";
 };
 

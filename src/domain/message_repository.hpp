@@ -31,6 +31,11 @@ class MessageRepository {
                                                                            ReplayCursor after,
                                                                            int limit) = 0;
 
+  // Messages of conversation `c` with `after_seq < seq < before_seq`, in seq order (at most
+  // 1,000): what a node missed while NATS was away (PROTOCOL §8).
+  virtual boost::asio::awaitable<Result<std::vector<Message>>> range(ConversationId c,
+                                                                     std::int64_t after_seq,
+                                                                     std::int64_t before_seq) = 0;
   // Moves delivered positions forward (never back); returns a receipt for each sender whose
   // messages a moved position newly covers, carrying the new position.
   virtual boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(

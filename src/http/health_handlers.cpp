@@ -6,18 +6,26 @@ namespace chatd::http {
 
 namespace {
 // Built outside the coroutine: g++ 12 cannot keep an initializer_list in a coroutine frame.
-Response health(bool ok) {
-  if (ok) return json_response(200, {{"status", "ok"}});
-  return json_response(
-      503, {{"status", "unavailable"},
-            {"error", {{"code", "unavailable"}, {"message", "database unreachable"}}}});
+// PROTOCOL §8: NATS is reported, and does not make the node unhealthy (it serves its own
+// connections without it).
+Response health(bool ok, const NatsProbe& nats) {
+  boost::json::object body;
+  if (ok) {
+    body["status"] = "ok";
+  } else {
+    body["status"] = "unavailable";
+    body["error"] = {{"code", "unavailable"}, {"message", "database unreachable"}};
+  }
+  if (nats) body["nats"] = nats() ? "connected" : "disconnected";
+  return json_response(ok ? 200 : 503, std::move(body));
 }
 }  // namespace
 
-void add_health_routes(Router& router, DatabaseProbe probe) {
+void add_health_routes(Router& router, DatabaseProbe probe, NatsProbe nats) {
   router.add(Method::get, "/healthz", Access::open,
-             [probe = std::move(probe)](RequestContext&) -> boost::asio::awaitable<Response> {
-               co_return health(co_await probe());
+             [probe = std::move(probe),
+              nats = std::move(nats)](RequestContext&) -> boost::asio::awaitable<Response> {
+               co_return health(co_await probe(), nats);
              });
 }
 

@@ -11,6 +11,9 @@ namespace chatd::http {
 
 using DatabaseProbe = std::function<boost::asio::awaitable<bool>()>;
 
-void add_health_routes(Router& router, DatabaseProbe probe);
+// Several nodes: whether NATS is connected now; unset on one node.
+using NatsProbe = std::function<bool()>;
+
+void add_health_routes(Router& router, DatabaseProbe probe, NatsProbe nats = {});
 
 }  // namespace chatd::http

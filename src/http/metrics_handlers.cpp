@@ -46,6 +46,10 @@ std::string render_metrics(const Gauges& gauges) {
   counter(out, "chatd_logins_failed_total", "Failed logins.", m.logins_failed);
   counter(out, "chatd_logins_throttled_total", "Logins refused by the throttle (429).",
           m.logins_throttled);
+  if (gauges.cluster)
+    for (const auto& [name, value] : gauges.cluster())
+      out << "# TYPE " << name << (name.ends_with("_total") ? " counter\n" : " gauge\n") << name
+          << ' ' << value << '\n';
   return out.str();
 }
 

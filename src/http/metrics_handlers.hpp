@@ -3,6 +3,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "http/router.hpp"
 
@@ -10,6 +13,8 @@ namespace chatd::http {
 
 struct Gauges {
   std::function<std::uint64_t()> ws_connections;  // open right now
+  // Several nodes: the link's counters as name → value (counters ending in _total).
+  std::function<std::vector<std::pair<std::string, std::uint64_t>>()> cluster;
 };
 
 void add_metrics_routes(Router& router, Gauges gauges);

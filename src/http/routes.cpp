@@ -7,7 +7,7 @@
 namespace chatd::http {
 
 void add_all_routes(Router& router, Services services) {
-  add_health_routes(router, std::move(services.probe));
+  add_health_routes(router, std::move(services.probe), std::move(services.nats));
   add_metrics_routes(router, std::move(services.gauges));
   add_user_routes(router, services.accounts);
   add_group_routes(router, services.groups);

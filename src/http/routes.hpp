@@ -16,6 +16,7 @@ struct Services {
   InboxService& inbox;
   DatabaseProbe probe;
   Gauges gauges;
+  NatsProbe nats = {};
 };
 
 void add_all_routes(Router& router, Services services);

@@ -67,6 +67,14 @@ std::size_t Hub::connections() const {
   return n;
 }
 
+void Hub::resync_all() {
+  for (auto& sh : shards_) {
+    std::lock_guard lock(sh.mutex);
+    for (const auto& [u, list] : sh.users)
+      for (const auto& s : list) s->resync();
+  }
+}
+
 void Hub::close_all(std::uint16_t code, std::string_view reason) {
   for (auto& sh : shards_) {
     std::lock_guard lock(sh.mutex);

@@ -46,6 +46,8 @@ class Subscriber {
   virtual void send(Frame frame) = 0;
   // Sends a close frame with `code` after what is already queued.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
+  // Events may have been missed (the link between nodes was down): catch up from the store.
+  virtual void resync() {}
 };
 
 class Hub {
@@ -66,6 +68,8 @@ class Hub {
 
   bool online(std::int64_t user) const;
   std::size_t connections() const;
+  // Asks every connection to catch up (after an outage of the link between nodes).
+  void resync_all();
   // Asks every connection to close (shutdown: 1001 going away).
   void close_all(std::uint16_t code, std::string_view reason);
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -75,8 +77,22 @@ awaitable<void> WsSession::wait_for_room() {
   }
 }
 
-void WsSession::enqueue(hub::Frame frame) {
+bool WsSession::first_time(const hub::MessageRef& m) {
+  constexpr std::size_t kRemembered = 256;  // conversations; the oldest is forgotten first
+  for (auto& [conversation, seq] : last_seq_) {
+    if (conversation != m.conversation_id) continue;
+    if (m.seq <= seq) return false;
+    seq = m.seq;
+    return true;
+  }
+  if (last_seq_.size() >= kRemembered) last_seq_.erase(last_seq_.begin());
+  last_seq_.emplace_back(m.conversation_id, m.seq);
+  return true;
+}
+
+void WsSession::enqueue(hub::Frame frame, bool dedupe) {
   if (closing_) return;
+  if (dedupe && frame.message.id > 0 && !first_time(frame.message)) return;  // written already
   const auto& o = deps_.options;
   if (queue_.size() + 1 > o.queue_messages || queued_bytes_ + frame.text->size() > o.queue_bytes) {
     // A consumer that does not read must not hold memory or slow anyone else down.
@@ -158,14 +174,43 @@ void WsSession::pump_writes() {
       if (self->drained_) self->drained_->cancel();
       return;
     }
-    if (const auto& m = f.message; m.id > 0)
+    // A recipient's write counts as delivery; the sender's other devices get copies too.
+    if (const auto& m = f.message; m.id > 0 && m.sender_id != self->user_)
       self->deps_.messaging.delivered(
           Delivery{m.id, self->user_, m.conversation_id, m.seq, m.sender_id});
     self->pump_writes();
   });
 }
 
+void WsSession::resync() {
+  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    // While the first backlog is pushed it covers the outage too.
+    if (self->holding_ || self->replaying_ || self->closing_) return;
+    self->replaying_ = true;
+    asio::co_spawn(
+        self->ws_.get_executor(),
+        [self]() -> awaitable<void> {
+          co_await self->replay_pages();
+          self->replaying_ = false;
+        },
+        asio::detached);
+  });
+}
+
 awaitable<void> WsSession::replay_offline() {
+  co_await replay_pages();
+  // Live frames that came in meanwhile; what the backlog already carried is not written again.
+  // (The sender's own messages from another device are never in the backlog: written as
+  // they came.)
+  holding_ = false;
+  for (auto& f : held_) {
+    const bool own = f.message.id > 0 && f.message.sender_id == user_;
+    enqueue(std::move(f), /*dedupe=*/!own);
+  }
+  std::vector<hub::Frame>().swap(held_);  // release the storage, not only the elements
+}
+
+awaitable<void> WsSession::replay_pages() {
   ReplayCursor after;
   for (;;) {
     auto page = co_await deps_.messaging.undelivered(user_, after, kReplayPage);
@@ -174,7 +219,6 @@ awaitable<void> WsSession::replay_offline() {
       break;
     }
     for (const auto& m : *page) {
-      replayed_.insert(m.id);
       enqueue(hub::make_frame(ws::encode_message(m), ws::message_ref(m)));
       after = ReplayCursor{m.conversation_id, m.seq};
     }
@@ -186,12 +230,6 @@ awaitable<void> WsSession::replay_offline() {
       co_await t.async_wait(use_awaitable);
     }
   }
-  // Live frames that came in meanwhile, minus the messages the backlog already carried.
-  holding_ = false;
-  for (auto& f : held_)
-    if (f.message.id == 0 || !replayed_.contains(f.message.id)) enqueue(std::move(f));
-  std::vector<hub::Frame>().swap(held_);  // release the storage, not only the elements
-  std::unordered_set<std::int64_t>().swap(replayed_);
 }
 
 awaitable<void> WsSession::open() {

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <unordered_set>
 #include <vector>
 
 #include "auth/account_service.hpp"
@@ -65,12 +64,15 @@ class WsSession final : public hub::Subscriber, public std::enable_shared_from_t
   std::int64_t user_id() const noexcept override { return user_; }
   void send(hub::Frame frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
+  void resync() override;
 
  private:
   boost::asio::awaitable<void> open();
   boost::asio::awaitable<void> replay_offline();
+  boost::asio::awaitable<void> replay_pages();
+  bool first_time(const hub::MessageRef& m);  // on the strand
   void pump_writes();  // on the strand
-  void enqueue(hub::Frame frame);  // on the strand
+  void enqueue(hub::Frame frame, bool dedupe = true);  // on the strand
   bool queue_over_half() const;
   boost::asio::awaitable<void> wait_for_room();
   void request_close(std::uint16_t code, std::string reason);  // on the strand
@@ -89,10 +91,13 @@ class WsSession final : public hub::Subscriber, public std::enable_shared_from_t
   // allocates on first use, std::deque on construction; both are released once drained).
   boost::container::deque<hub::Frame> queue_;
   std::size_t queued_bytes_ = 0;
-  // Until the offline backlog is pushed, live frames wait here (and duplicates are dropped).
+  // Until the offline backlog is pushed, live frames wait here.
   bool holding_ = true;
+  bool replaying_ = false;  // a catch-up after an outage between nodes is running
   std::vector<hub::Frame> held_;
-  std::unordered_set<std::int64_t> replayed_;
+  // Per conversation, the highest seq written to this connection: a message arriving twice (the
+  // backlog and a live frame, or a catch-up) is written once. Grows only with traffic.
+  std::vector<std::pair<std::int64_t, std::int64_t>> last_seq_;
   bool closing_ = false;
   std::uint16_t close_code_ = 0;
   std::string close_reason_;

@@ -6,10 +6,11 @@ namespace chatd::ws {
 
 void HubPublisher::message(const Message& m, std::span<const UserId> recipients, SessionId origin) {
   auto text = std::make_shared<const std::string>(encode_message(m));
-  // Recipients' copies carry the message id (their write counts as delivery); the sender's
-  // other devices get the same bytes without it.
-  hub_.deliver(recipients, hub::Frame{text, message_ref(m)});
-  hub_.deliver(m.sender_id, hub::Frame{text, {}}, origin);
+  // Every copy carries the message's position (a connection never writes a seq twice); a
+  // recipient's write counts as delivery, the sender's other devices' does not.
+  const hub::Frame f{text, message_ref(m)};
+  hub_.deliver(recipients, f);
+  hub_.deliver(m.sender_id, f, origin);
 }
 
 void HubPublisher::receipt(UserId to, const Receipt& r) {

@@ -45,6 +45,10 @@ class ScriptedRepository : public MessageRepository {
   awaitable<Result<std::vector<Message>>> undelivered(UserId, ReplayCursor, int) override {
     co_return std::vector<Message>{};
   }
+  awaitable<Result<std::vector<Message>>> range(ConversationId, std::int64_t,
+                                                std::int64_t) override {
+    co_return std::vector<Message>{};
+  }
   awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(
       std::vector<DeliveryPosition>) override {
     co_return std::vector<ReceiptChange>{};

@@ -144,6 +144,13 @@ const Statement kUndeliveredStatement{
 
 namespace {
 
+constexpr Statement kRange{
+    "messages_range",
+    "SELECT m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("c", "m.sender_id")
+    ", c.group_id, m.content, m.client_id, chatd_ts(m.created_at)"
+    " FROM conversations c JOIN messages m ON m.conversation_id = c.id"
+    " WHERE c.id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq LIMIT 1000"};
+
 constexpr Statement kMembers{
     "conversation_members",
     "SELECT ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = c.id)::text"
@@ -295,6 +302,18 @@ awaitable<Result<std::vector<Message>>> PgMessageRepository::undelivered(UserId 
       kUndeliveredStatement,
       params(std::to_string(user), std::to_string(after.conversation_id),
              std::to_string(after.seq), std::to_string(limit)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<Message> out;
+  out.reserve(static_cast<std::size_t>(rs->rows()));
+  for (int r = 0; r < rs->rows(); ++r) out.push_back(read_message(*rs, r, 0));
+  co_return out;
+}
+
+awaitable<Result<std::vector<Message>>> PgMessageRepository::range(ConversationId c,
+                                                                   std::int64_t after_seq,
+                                                                   std::int64_t before_seq) {
+  auto rs = co_await pool_.exec(kRange, params(std::to_string(c), std::to_string(after_seq),
+                                               std::to_string(before_seq)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<Message> out;
   out.reserve(static_cast<std::size_t>(rs->rows()));

@@ -1,0 +1,132 @@
+#include "cluster/cluster_publisher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <algorithm>
+
+#include "cluster/nats_bus.hpp"
+#include "ws/event_codec.hpp"
+
+namespace chatd::cluster {
+
+namespace asio = boost::asio;
+
+ClusterPublisher::ClusterPublisher(asio::any_io_executor ex, hub::Hub& hub,
+                                   MessageRepository& messages, std::string node)
+    : ex_(ex),
+      hub_(hub),
+      messages_(messages),
+      node_(std::move(node)),
+      sequencer_(
+          ex, [this](const SequencedMessage& m) { deliver(m); },
+          [this](const SequencedMessage& like, std::int64_t after, std::int64_t before,
+                 std::function<void(std::vector<SequencedMessage>)> done) {
+            fill(like, after, before, std::move(done));
+          }) {}
+
+void ClusterPublisher::deliver(const SequencedMessage& m) {
+  // Every copy carries the message's position (a connection drops a seq it already has);
+  // only a recipient's write counts as delivery (the session checks the sender).
+  const hub::Frame f{m.text, hub::MessageRef{m.id, m.conversation_id, m.seq, m.sender_id}};
+  hub_.deliver(m.recipients, f);
+  hub_.deliver(m.sender_id, f, m.origin_session);
+}
+
+void ClusterPublisher::message(const Message& m, std::span<const UserId> recipients,
+                               SessionId origin) {
+  SequencedMessage s{m.id,
+                     m.conversation_id,
+                     m.seq,
+                     m.sender_id,
+                     std::make_shared<const std::string>(ws::encode_message(m)),
+                     std::vector<std::int64_t>(recipients.begin(), recipients.end()),
+                     origin};
+  if (bus_ != nullptr) {
+    Envelope e{EventKind::message, node_,  origin,        m.id, m.conversation_id,
+               m.seq,              m.sender_id, s.recipients, *s.text};
+    bus_->publish(encode(e));
+  }
+  sequencer_.push(std::move(s));
+}
+
+void ClusterPublisher::frame(std::span<const UserId> to, std::string text) {
+  if (to.empty()) return;
+  auto shared = std::make_shared<const std::string>(std::move(text));
+  if (bus_ != nullptr) {
+    Envelope e;
+    e.kind = EventKind::frame;
+    e.origin = node_;
+    e.users.assign(to.begin(), to.end());
+    e.text = *shared;
+    bus_->publish(encode(e));
+  }
+  hub_.deliver(to, hub::Frame{shared, {}});
+}
+
+void ClusterPublisher::receipt(UserId to, const Receipt& r) {
+  const UserId one[] = {to};
+  frame(one, ws::encode_receipt(r));
+}
+
+void ClusterPublisher::presence(std::span<const UserId> to, const PresenceChange& p) {
+  frame(to, ws::encode_presence(p));
+}
+
+void ClusterPublisher::typing(std::span<const UserId> to, ConversationId c, UserId who) {
+  frame(to, ws::encode_typing(c, who));
+}
+
+void ClusterPublisher::on_remote(std::string_view bytes) {
+  auto e = decode(bytes);
+  if (!e) {
+    if (malformed_++ == 0) spdlog::warn("malformed cluster event ignored ({} bytes)", bytes.size());
+    return;
+  }
+  if (e->origin == node_) return;  // our own (NATS does not echo; a second node of our name would)
+  auto text = std::make_shared<const std::string>(std::move(e->text));
+  if (e->kind == EventKind::frame) {
+    hub_.deliver(e->users, hub::Frame{text, {}});
+    return;
+  }
+  // The sending connection is on the origin node: here every connection of the sender gets it.
+  sequencer_.push(SequencedMessage{e->message_id, e->conversation_id, e->seq, e->sender_id, text,
+                                   std::move(e->users), 0});
+}
+
+void ClusterPublisher::fill(const SequencedMessage& like, std::int64_t after, std::int64_t before,
+                            std::function<void(std::vector<SequencedMessage>)> done) {
+  // The members are those of the held message: the sender and its recipients.
+  std::vector<std::int64_t> members = like.recipients;
+  members.push_back(like.sender_id);
+  asio::co_spawn(
+      ex_,
+      [this, conversation = like.conversation_id, after, before, members = std::move(members),
+       done = std::move(done)]() -> asio::awaitable<void> {
+        auto got = co_await messages_.range(conversation, after, before);
+        std::vector<SequencedMessage> out;
+        if (!got) {
+          spdlog::warn("conversation {}: messages {}..{} not loaded: {}", conversation, after + 1,
+                       before - 1, got.error().message);
+        } else {
+          for (const auto& m : *got) {
+            std::vector<std::int64_t> to;
+            for (auto u : members)
+              if (u != m.sender_id) to.push_back(u);
+            out.push_back(SequencedMessage{m.id, m.conversation_id, m.seq, m.sender_id,
+                                           std::make_shared<const std::string>(
+                                               ws::encode_message(m)),
+                                           std::move(to), 0});
+          }
+          if (!out.empty())
+            spdlog::info("conversation {}: {} message(s) a node missed, loaded from the database",
+                         conversation, out.size());
+        }
+        done(std::move(out));
+      },
+      asio::detached);
+}
+
+}  // namespace chatd::cluster

@@ -1,0 +1,57 @@
+// The domain's EventPublisher when several nodes serve (PROTOCOL §8): each event is serialized
+// once, handed to this node's connections and published once on NATS for the others, which
+// hand it to theirs. Messages pass through the Sequencer on every node, so each connection
+// gets a conversation's messages once and in seq order even when they were committed by
+// different nodes; a gap (NATS was away) is filled from the database.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include "cluster/envelope.hpp"
+#include "cluster/sequencer.hpp"
+#include "domain/event_publisher.hpp"
+#include "domain/message_repository.hpp"
+#include "hub/hub.hpp"
+
+namespace chatd::cluster {
+
+class NatsBus;
+
+class ClusterPublisher final : public EventPublisher {
+ public:
+  ClusterPublisher(boost::asio::any_io_executor ex, hub::Hub& hub, MessageRepository& messages,
+                   std::string node);
+
+  void attach(NatsBus& bus) { bus_ = &bus; }
+
+  void message(const Message& m, std::span<const UserId> recipients, SessionId origin) override;
+  void receipt(UserId to, const Receipt& r) override;
+  void presence(std::span<const UserId> to, const PresenceChange& p) override;
+  void typing(std::span<const UserId> to, ConversationId c, UserId who) override;
+
+  // An envelope from another node (on the NATS client's thread).
+  void on_remote(std::string_view bytes);
+
+  const Sequencer& sequencer() const { return sequencer_; }
+  std::uint64_t malformed() const { return malformed_; }
+
+ private:
+  void frame(std::span<const UserId> to, std::string text);
+  void deliver(const SequencedMessage& m);
+  void fill(const SequencedMessage& like, std::int64_t after, std::int64_t before,
+            std::function<void(std::vector<SequencedMessage>)> done);
+
+  boost::asio::any_io_executor ex_;
+  hub::Hub& hub_;
+  MessageRepository& messages_;
+  std::string node_;
+  NatsBus* bus_ = nullptr;
+  Sequencer sequencer_;
+  std::atomic<std::uint64_t> malformed_{0};
+};
+
+}  // namespace chatd::cluster

@@ -1,0 +1,135 @@
+#include "cluster/nats_bus.hpp"
+
+#include <nats/nats.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace chatd::cluster {
+
+struct NatsBus::Impl {
+  NatsOptions options;
+  natsOptions* opts = nullptr;
+  natsConnection* conn = nullptr;
+  natsSubscription* sub = nullptr;
+  std::mutex close_mutex;
+  bool closed = false;
+  std::atomic<std::uint64_t> published{0}, publish_failed{0}, received{0}, reconnects{0},
+      disconnects{0};
+  std::atomic<bool> was_connected{false};
+
+  static void on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    ++self->received;
+    const std::string_view bytes(natsMsg_GetData(msg),
+                                 static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    try {
+      if (self->options.on_message) self->options.on_message(bytes);
+    } catch (const std::exception& e) {
+      spdlog::error("cluster event not handled: {}", e.what());
+    }
+    natsMsg_Destroy(msg);
+  }
+  static void on_connected(natsConnection*, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    spdlog::info("NATS connected ({})", self->options.url);
+    // Connected late (NATS was down at start): events of others may have been missed.
+    if (self->was_connected.exchange(true) == false && self->options.on_reconnected)
+      self->options.on_reconnected();
+  }
+  static void on_disconnected(natsConnection*, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    ++self->disconnects;
+    spdlog::warn("NATS disconnected: serving this node's connections, reconnecting");
+  }
+  static void on_reconnected_cb(natsConnection*, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    ++self->reconnects;
+    spdlog::info("NATS reconnected: catching up from the database");
+    if (self->options.on_reconnected) self->options.on_reconnected();
+  }
+  static void on_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
+    spdlog::warn("NATS: {}", natsStatus_GetText(err));
+  }
+};
+
+namespace {
+void check(natsStatus s, const char* what) {
+  if (s != NATS_OK) throw std::runtime_error(std::string(what) + ": " + natsStatus_GetText(s));
+}
+}  // namespace
+
+NatsBus::NatsBus(NatsOptions options) : impl_(std::make_unique<Impl>()) {
+  auto& i = *impl_;
+  i.options = std::move(options);
+  check(natsOptions_Create(&i.opts), "NATS options");
+  check(natsOptions_SetURL(i.opts, i.options.url.c_str()), "NATS URL");
+  check(natsOptions_SetName(i.opts, ("chatd " + i.options.node).c_str()), "NATS name");
+  check(natsOptions_SetNoEcho(i.opts, true), "NATS no-echo");
+  check(natsOptions_SetMaxReconnect(i.opts, -1), "NATS reconnects");
+  check(natsOptions_SetReconnectWait(i.opts, 500), "NATS reconnect wait");
+  check(natsOptions_SetReconnectBufSize(i.opts, 32 * 1024 * 1024), "NATS reconnect buffer");
+  check(natsOptions_SetPingInterval(i.opts, 2000), "NATS ping interval");
+  check(natsOptions_SetMaxPingsOut(i.opts, 2), "NATS pings out");
+  check(natsOptions_SetRetryOnFailedConnect(i.opts, true, &Impl::on_connected, &i),
+        "NATS retry on failed connect");
+  check(natsOptions_SetDisconnectedCB(i.opts, &Impl::on_disconnected, &i), "NATS callback");
+  check(natsOptions_SetReconnectedCB(i.opts, &Impl::on_reconnected_cb, &i), "NATS callback");
+  check(natsOptions_SetErrorHandler(i.opts, &Impl::on_error, &i), "NATS callback");
+  const auto s = natsConnection_Connect(&i.conn, i.opts);
+  if (s == NATS_NOT_YET_CONNECTED) {
+    spdlog::error("NATS at {} unreachable: serving this node's connections alone, retrying "
+                  "every 0.5 s",
+                  i.options.url);
+  } else {
+    check(s, "NATS connect");
+    i.was_connected = true;
+    spdlog::info("NATS connected ({})", i.options.url);
+  }
+  check(natsConnection_Subscribe(&i.sub, i.conn, i.options.subject.c_str(), &Impl::on_msg, &i),
+        "NATS subscribe");
+  // A node that falls behind must not have events dropped by its client: the limits are
+  // generous, and what is dropped anyway is filled from the database by the sequencer.
+  natsSubscription_SetPendingLimits(i.sub, 1'000'000, 512 * 1024 * 1024);
+}
+
+NatsBus::~NatsBus() {
+  close();
+  auto& i = *impl_;
+  if (i.sub) natsSubscription_Destroy(i.sub);
+  if (i.conn) natsConnection_Destroy(i.conn);
+  if (i.opts) natsOptions_Destroy(i.opts);
+}
+
+bool NatsBus::publish(std::string_view bytes) {
+  auto& i = *impl_;
+  const auto s = natsConnection_Publish(i.conn, i.options.subject.c_str(), bytes.data(),
+                                        static_cast<int>(bytes.size()));
+  if (s != NATS_OK) {
+    ++i.publish_failed;
+    return false;
+  }
+  ++i.published;
+  return true;
+}
+
+bool NatsBus::connected() const {
+  return natsConnection_Status(impl_->conn) == NATS_CONN_STATUS_CONNECTED;
+}
+
+void NatsBus::close() {
+  auto& i = *impl_;
+  std::lock_guard l(i.close_mutex);
+  if (i.closed || i.conn == nullptr) return;
+  i.closed = true;
+  if (connected()) natsConnection_FlushTimeout(i.conn, 1000);
+  natsConnection_Close(i.conn);
+}
+
+NatsBus::Stats NatsBus::stats() const {
+  const auto& i = *impl_;
+  return Stats{i.published, i.publish_failed, i.received, i.reconnects, i.disconnects};
+}
+
+}  // namespace chatd::cluster

@@ -1,0 +1,101 @@
+#include "storage/pg/node_repository.hpp"
+
+namespace chatd::pg {
+
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr Statement kHeartbeat{
+    "node_heartbeat",
+    "INSERT INTO cluster_nodes (name) VALUES ($1)"
+    " ON CONFLICT (name) DO UPDATE SET heartbeat_at = now()"};
+constexpr Statement kSilent{
+    "node_silent",
+    "SELECT name FROM cluster_nodes"
+    " WHERE name <> $1 AND heartbeat_at < now() - make_interval(secs => $2::int)"};
+// Removed only while still silent (a node restarted under the same name meanwhile stays); its
+// per-user rows go with it, after the callers have turned them offline.
+constexpr Statement kForget{
+    "node_forget",
+    "WITH gone AS (DELETE FROM cluster_nodes WHERE name = $1"
+    "                AND ($2::int = 0 OR heartbeat_at < now() - make_interval(secs => $2::int))"
+    "              RETURNING name)"
+    " SELECT count(*) FROM gone"};
+constexpr Statement kForgetRows{"node_forget_rows",
+                                "DELETE FROM node_presence WHERE node = $1 AND NOT online"};
+constexpr Statement kUsersOn{"node_users_on",
+                             "SELECT user_id FROM node_presence WHERE node = $1 AND online"};
+
+// A user's transitions are serialised by an advisory lock on the user (two-key space, apart
+// from the conversations' one-key locks), so two nodes deciding at once see each other.
+constexpr Statement kLockUser{"node_lock_user",
+                              "SELECT pg_advisory_xact_lock(1886680433, hashtext($1::text))"};
+constexpr Statement kSetNode{
+    "node_set_presence",
+    "INSERT INTO node_presence AS p (user_id, node, online, at)"
+    " VALUES ($1, $2, $3, $4::timestamptz)"
+    " ON CONFLICT (user_id, node) DO UPDATE SET online = EXCLUDED.online, at = EXCLUDED.at"
+    " WHERE p.at <= EXCLUDED.at"};
+// The user's presence across nodes, written only when it changes.
+constexpr Statement kSetGlobal{
+    "node_set_global_presence",
+    "UPDATE users u SET is_online = x.any,"
+    "                  last_seen = CASE WHEN x.any THEN u.last_seen ELSE $2::timestamptz END,"
+    "                  presence_at = $2::timestamptz"
+    "  FROM (SELECT EXISTS (SELECT 1 FROM node_presence WHERE user_id = $1 AND online) AS any) x"
+    " WHERE u.id = $1 AND u.is_online IS DISTINCT FROM x.any"
+    " RETURNING u.is_online, chatd_ts(u.last_seen)"};
+
+}  // namespace
+
+awaitable<Status> PgNodeRepository::heartbeat(std::string node) {
+  auto rs = co_await pool_.exec(kHeartbeat, params(std::move(node)));
+  if (!rs) co_return to_domain_error(rs.error());
+  co_return Status{};
+}
+
+awaitable<Result<std::vector<std::string>>> PgNodeRepository::silent_nodes(std::string self,
+                                                                           int timeout_seconds) {
+  auto rs = co_await pool_.exec(kSilent, params(std::move(self), std::to_string(timeout_seconds)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<std::string> out;
+  for (int r = 0; r < rs->rows(); ++r) out.emplace_back(rs->text(r, 0));
+  co_return out;
+}
+
+awaitable<Result<bool>> PgNodeRepository::forget(std::string node, int only_if_silent) {
+  std::vector<Query> queries;
+  queries.push_back(Query{&kForget, params(node, std::to_string(only_if_silent))});
+  queries.push_back(Query{&kForgetRows, params(node)});
+  auto rs = co_await pool_.run(std::move(queries));
+  if (!rs) co_return to_domain_error(rs.error());
+  co_return (*rs)[0].int64(0, 0) > 0;
+}
+
+awaitable<Result<std::vector<UserId>>> PgNodeRepository::users_on(std::string node) {
+  auto rs = co_await pool_.exec(kUsersOn, params(std::move(node)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<UserId> out;
+  for (int r = 0; r < rs->rows(); ++r) out.push_back(rs->int64(r, 0));
+  co_return out;
+}
+
+awaitable<Result<std::optional<GlobalPresence>>> PgNodeRepository::set_node_presence(
+    std::string node, UserId user, bool online, std::string at) {
+  const auto id = std::to_string(user);
+  std::vector<Query> queries;  // one round trip, one transaction
+  queries.push_back(Query{&kLockUser, params(id)});
+  queries.push_back(Query{&kSetNode, params(id, std::move(node), online ? "true" : "false", at)});
+  queries.push_back(Query{&kSetGlobal, params(id, std::move(at))});
+  auto rs = co_await pool_.run(std::move(queries));
+  if (!rs) co_return to_domain_error(rs.error());
+  const auto& changed = (*rs)[2];
+  if (changed.empty()) co_return std::optional<GlobalPresence>{};
+  GlobalPresence p;
+  p.online = changed.boolean(0, 0);
+  if (!p.online) p.last_seen = changed.opt_str(0, 1);
+  co_return std::optional<GlobalPresence>{p};
+}
+
+}  // namespace chatd::pg

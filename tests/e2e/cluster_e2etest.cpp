@@ -1,0 +1,252 @@
+// Several chatd nodes (PROTOCOL §8): real chatd processes on one database, a real nats-server
+// between them, clients connected to different nodes.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <set>
+#include <thread>
+
+#include "e2e/e2e_fixture.hpp"
+#include "support/nats_process.hpp"
+#include "support/ws_client.hpp"
+
+namespace chatd::test {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+json::value dm(std::int64_t to, const std::string& content, const std::string& cid = "") {
+  json::object e{{"type", "send_message"}, {"to", to}, {"content", content}};
+  if (!cid.empty()) e["client_id"] = cid;
+  return e;
+}
+
+json::value group_msg(std::int64_t group, const std::string& content) {
+  return json::object{{"type", "send_message"}, {"group_id", group}, {"content", content}};
+}
+
+class ClusterE2E : public ::testing::Test {
+ protected:
+  static constexpr int kTimeoutSeconds = 3;
+
+  void SetUp() override {
+    nats_.start();
+    db_ = std::make_unique<TestDatabase>("cluster");
+    for (int i = 0; i < 3; ++i) nodes_.push_back(make_node(i));
+    for (auto& n : nodes_) n->start();
+  }
+
+  std::unique_ptr<ChatdProcess> make_node(int i) {
+    return std::make_unique<ChatdProcess>(
+        db_->conninfo(), std::map<std::string, std::string>{
+                             {"CHATD_NATS_URL", nats_.url()},
+                             {"CHATD_NODE_NAME", numbered("node-", i)},
+                             {"CHATD_NODE_TIMEOUT_SECONDS", std::to_string(kTimeoutSeconds)}});
+  }
+
+  std::uint16_t port(int node) const { return nodes_[static_cast<std::size_t>(node)]->port(); }
+
+  NatsProcess nats_;
+  std::unique_ptr<TestDatabase> db_;
+  std::vector<std::unique_ptr<ChatdProcess>> nodes_;
+};
+
+TEST_F(ClusterE2E, ADirectMessageReceiptsAndTypingCrossNodes) {
+  auto a = must_register(port(0), "x_alice");
+  auto b = must_register(port(1), "x_bob");
+  WsClient ca(port(0), a.token), cb(port(1), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  ca.send(dm(b.id, "hello across nodes", "x1"));
+  const auto m = ca.next_of("ack").at("message");
+  auto got = cb.next_of("message", 5s);
+  EXPECT_EQ(got.at("message"), m);
+  auto delivered = ca.next_of("receipt", 5s);
+  EXPECT_EQ(delivered.at("status").as_string(), "delivered");
+  EXPECT_EQ(delivered.at("user_id").as_int64(), b.id);
+
+  cb.send(json::value{{"type", "mark_read"}, {"conversation_id", m.at("conversation_id")}, {"seq", 1}});
+  auto read = ca.next_of("receipt", 5s);
+  EXPECT_EQ(read.at("status").as_string(), "read");
+
+  cb.send(json::value{{"type", "typing"}, {"conversation_id", m.at("conversation_id")}});
+  auto typing = ca.next_of("typing", 5s);
+  EXPECT_EQ(typing.at("user_id").as_int64(), b.id);
+  EXPECT_EQ(ca.count_received("message"), 0u) << "the sending connection gets only its ack";
+}
+
+TEST_F(ClusterE2E, AGroupWhoseMembersSitOnThreeNodesGetsEveryMessageInOrder) {
+  auto u0 = must_register(port(0), "g3_a");
+  auto u1 = must_register(port(1), "g3_b");
+  auto u2 = must_register(port(2), "g3_c");
+  auto created = http_request(port(0), "POST", "/groups",
+                              json_body(json::object{{"name", "spread"},
+                                                     {"members", json::array{u1.id, u2.id}}}),
+                              u0.token);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto group = created.json.at("group").at("id").as_int64();
+  WsClient c0(port(0), u0.token), c1(port(1), u1.token), c2(port(2), u2.token);
+  for (auto* c : {&c0, &c1, &c2}) c->next_of("ready");
+  // Everyone writes at once, each from its own node: seqs come from three committers.
+  std::vector<std::thread> writers;
+  int w = 0;
+  for (auto* c : {&c0, &c1, &c2}) {
+    writers.emplace_back([c, group, w] {
+      for (int k = 0; k < 40; ++k) c->send(group_msg(group, numbered(numbered("w", w) + "-", k)));
+    });
+    ++w;
+  }
+  for (auto& t : writers) t.join();
+  for (auto* c : {&c0, &c1, &c2}) {
+    EXPECT_EQ(c->collect("ack", 40, 30s).size(), 40u);
+    auto got = c->collect("message", 80, 30s);
+    ASSERT_EQ(got.size(), 80u) << "every message of the two others";
+    for (std::size_t i = 1; i < got.size(); ++i)
+      EXPECT_LT(got[i - 1].at("message").at("seq").as_int64(),
+                got[i].at("message").at("seq").as_int64())
+          << "seq order on every node";
+  }
+}
+
+TEST_F(ClusterE2E, DevicesOfOneUserOnTwoNodesBothGetEverything) {
+  auto a = must_register(port(0), "dev_a");
+  auto b = must_register(port(2), "dev_b");
+  WsClient phone(port(0), a.token), laptop(port(1), a.token), cb(port(2), b.token);
+  for (auto* c : {&phone, &laptop, &cb}) c->next_of("ready");
+  cb.send(dm(a.id, "to both devices"));
+  EXPECT_EQ(phone.next_of("message", 5s).at("message").at("content").as_string(),
+            "to both devices");
+  EXPECT_EQ(laptop.next_of("message", 5s).at("message").at("content").as_string(),
+            "to both devices");
+  phone.send(dm(b.id, "from my phone"));
+  phone.next_of("ack");
+  EXPECT_EQ(cb.next_of("message", 5s).at("message").at("content").as_string(), "from my phone");
+  EXPECT_EQ(laptop.next_of("message", 5s).at("message").at("content").as_string(),
+            "from my phone")
+      << "the sender's other device, on another node";
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(phone.count_received("message"), 0u) << "each once";
+  EXPECT_EQ(laptop.count_received("message"), 0u);
+}
+
+TEST_F(ClusterE2E, PresenceIsPerUserAcrossNodes) {
+  auto a = must_register(port(0), "p_a");
+  auto b = must_register(port(1), "p_b");
+  WsClient ca(port(0), a.token);
+  ca.next_of("ready");
+  ca.send(dm(b.id, "now we are contacts"));
+  ca.next_of("ack");
+  auto b1 = std::make_unique<WsClient>(port(1), b.token);
+  b1->next_of("ready");
+  auto online = ca.next_of("presence", 5s);
+  EXPECT_EQ(online.at("user_id").as_int64(), b.id);
+  EXPECT_TRUE(online.at("online").as_bool());
+  auto b2 = std::make_unique<WsClient>(port(2), b.token);
+  b2->next_of("ready");
+  b1.reset();  // still connected on node 2
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(ca.count_received("presence"), 0u) << "online while any node holds a connection";
+  EXPECT_EQ(db_->scalar("SELECT is_online FROM users WHERE id = " + std::to_string(b.id)), "t");
+  b2.reset();
+  auto offline = ca.next_of("presence", 5s);
+  EXPECT_FALSE(offline.at("online").as_bool());
+  EXPECT_TRUE(offline.at("last_seen").is_string());
+}
+
+TEST_F(ClusterE2E, AKilledNodesUsersGoOfflineWithinTheTimeoutUnlessConnectedElsewhere) {
+  auto a = must_register(port(0), "k_a");
+  auto b = must_register(port(1), "k_b");
+  auto c = must_register(port(1), "k_c");
+  WsClient ca(port(0), a.token);
+  ca.next_of("ready");
+  for (auto id : {b.id, c.id}) {
+    ca.send(dm(id, "contacts"));
+    ca.next_of("ack");
+  }
+  WsClient cb(port(1), b.token), cc1(port(1), c.token), cc2(port(2), c.token);
+  for (auto* cl : {&cb, &cc1, &cc2}) cl->next_of("ready");
+  ca.collect("presence", 2, 5s);  // b and c came online
+  const auto killed = std::chrono::steady_clock::now();
+  nodes_[1]->kill9();
+  auto offline = ca.next_of("presence", std::chrono::seconds(kTimeoutSeconds + 5));
+  const auto took = std::chrono::steady_clock::now() - killed;
+  EXPECT_EQ(offline.at("user_id").as_int64(), b.id);
+  EXPECT_FALSE(offline.at("online").as_bool());
+  EXPECT_TRUE(offline.at("last_seen").is_string());
+  EXPECT_LT(took, std::chrono::seconds(kTimeoutSeconds + 3));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(ca.count_received("presence"), 0u) << "c is still connected to node 2";
+  EXPECT_EQ(db_->scalar("SELECT is_online FROM users WHERE id = " + std::to_string(c.id)), "t");
+  EXPECT_EQ(db_->scalar("SELECT is_online FROM users WHERE id = " + std::to_string(b.id)), "f");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM cluster_nodes WHERE name = 'node-1'"), "0");
+}
+
+TEST_F(ClusterE2E, ANodeRestartedUnderItsNameLeavesNoGhosts) {
+  auto a = must_register(port(0), "r_a");
+  auto b = must_register(port(1), "r_b");
+  WsClient ca(port(0), a.token);
+  ca.next_of("ready");
+  ca.send(dm(b.id, "contacts"));
+  ca.next_of("ack");
+  {
+    WsClient cb(port(1), b.token);
+    cb.next_of("ready");
+    ca.next_of("presence", 5s);
+    nodes_[1]->kill9();
+  }
+  nodes_[1] = make_node(1);
+  nodes_[1]->start();  // sooner than the timeout: the node itself clears its past sessions
+  auto offline = ca.next_of("presence", 5s);
+  EXPECT_EQ(offline.at("user_id").as_int64(), b.id);
+  EXPECT_FALSE(offline.at("online").as_bool());
+  EXPECT_EQ(db_->scalar("SELECT is_online FROM users WHERE id = " + std::to_string(b.id)), "f");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM node_presence WHERE online"), "1") << "only a";
+}
+
+TEST_F(ClusterE2E, NatsStoppedMidBurstLosesNothingAndShowsNothingTwice) {
+  auto a = must_register(port(0), "n_a");
+  auto b = must_register(port(1), "n_b");
+  WsClient ca(port(0), a.token), cb(port(1), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  constexpr int kMessages = 150;
+  for (int i = 0; i < kMessages; ++i) {
+    if (i == 50) nats_.stop();
+    if (i == 100) nats_.start();
+    ca.send(dm(b.id, numbered("burst ", i)));
+    if (i % 10 == 0) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(ca.collect("ack", kMessages, 30s).size(), static_cast<std::size_t>(kMessages));
+  auto got = cb.collect("message", kMessages, 30s);
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kMessages)) << "every acked message arrives";
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(got[i].at("message").at("seq").as_int64(), static_cast<std::int64_t>(i + 1))
+        << "in order, once";
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(cb.count_received("message"), 0u) << "nothing shown twice";
+}
+
+TEST(ClusterStartE2E, AnUnreachableNatsIsRetriedNotFatal) {
+  TestDatabase db("cluster_nonats");
+  NatsProcess nats;  // its port, not started yet
+  ChatdProcess node(db.conninfo(), {{"CHATD_NATS_URL", nats.url()}, {"CHATD_NODE_NAME", "lonely"}});
+  node.start();
+  auto h = http_request(node.port(), "GET", "/healthz");
+  EXPECT_EQ(h.status, 200) << "the node serves its own connections";
+  EXPECT_EQ(h.json.at("nats").as_string(), "disconnected");
+  EXPECT_NE(node.log().find("unreachable"), std::string::npos) << node.log();
+  nats.start();
+  std::string state;
+  for (int i = 0; i < 100 && state != "connected"; ++i) {
+    std::this_thread::sleep_for(100ms);
+    state = http_request(node.port(), "GET", "/healthz").json.at("nats").as_string();
+  }
+  EXPECT_EQ(state, "connected");
+  auto metrics = http_request(node.port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("chatd_nats_connected 1"), std::string::npos) << metrics;
+}
+
+}  // namespace
+}  // namespace chatd::test
