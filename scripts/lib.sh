@@ -113,3 +113,49 @@ free_port() {
   done
   die "no free port found"
 }
+
+# What scripts/run and scripts/cluster share: a JWT secret generated once under .data/ and, unless
+# CHATD_DATABASE_URL is set, a private PostgreSQL under .data/postgres (CHATD_DATABASE_URL is then
+# exported for chatd). serve_cleanup stops that PostgreSQL.
+serve_prepare() {
+  DATA="$ROOT/.data"
+  mkdir -p "$DATA"
+  chmod 755 "$DATA"
+
+  # A signing secret generated once and kept, so tokens survive restarts.
+  if [ -z "${CHATD_JWT_SECRET:-}" ]; then
+    if [ ! -s "$DATA/jwt_secret" ]; then
+      (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n=' >"$DATA/jwt_secret")
+    fi
+    chmod 600 "$DATA/jwt_secret"
+    CHATD_JWT_SECRET="$(cat "$DATA/jwt_secret")"
+    export CHATD_JWT_SECRET
+  fi
+
+  PG_DATA="$DATA/postgres"
+  PG_SOCK="$DATA/pgsocket"
+  started_pg=0
+  if [ -z "${CHATD_DATABASE_URL:-}" ]; then
+    if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+      log "creating a PostgreSQL cluster in $PG_DATA"
+      pg_init "$PG_DATA"
+    fi
+    pg_stop "$PG_DATA"  # a cluster left running by an earlier run that was killed
+    PG_PORT="${CHATD_PG_PORT:-$(free_port)}"
+    log "starting PostgreSQL (socket in $PG_SOCK)"
+    # shellcheck disable=SC2046  # the settings are words
+    pg_start "$PG_DATA" "$PG_SOCK" "$PG_PORT" "$DATA/postgres.log" $(pg_serving_settings)
+    started_pg=1
+    pg_as_owner "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc \
+      "SELECT 1 FROM pg_database WHERE datname = 'chatd'" | grep -q 1 ||
+      pg_as_owner "$PG_BIN/createdb" -h "$PG_SOCK" -p "$PG_PORT" -U postgres chatd
+    export CHATD_DATABASE_URL="host=$PG_SOCK port=$PG_PORT dbname=chatd user=postgres"
+  fi
+}
+
+serve_cleanup() {
+  if [ "${started_pg:-0}" = 1 ]; then
+    log "stopping PostgreSQL"
+    pg_stop "$PG_DATA"
+  fi
+}
