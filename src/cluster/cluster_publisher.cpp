@@ -5,8 +5,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
-#include <algorithm>
-
 #include "cluster/nats_bus.hpp"
 #include "ws/event_codec.hpp"
 

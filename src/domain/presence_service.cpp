@@ -13,29 +13,33 @@ void PresenceService::tell(UserId user, const std::vector<UserId>& contacts,
   publisher_.presence(contacts, PresenceChange{user, p.online, p.online ? std::nullopt : p.last_seen});
 }
 
+awaitable<bool> PresenceService::node_transition(const std::string& node, UserId user, bool online,
+                                                 std::string at) {
+  auto changed = co_await cluster_->nodes.set_node_presence(node, user, online, std::move(at));
+  if (!changed) {
+    spdlog::warn("presence of user {} on node {} not stored: {}", user, node,
+                 changed.error().message);
+    co_return false;
+  }
+  if (!*changed) co_return false;  // still online on another node, or already offline
+  if (auto contacts = co_await users_.contacts(user)) tell(user, *contacts, **changed);
+  co_return true;
+}
+
 awaitable<void> PresenceService::changed(UserId user, bool online,
                                          std::chrono::system_clock::time_point at) {
-  GlobalPresence now;
   if (cluster_) {
-    auto changed = co_await cluster_->nodes.set_node_presence(cluster_->node, user, online,
-                                                               to_rfc3339(at));
-    if (!changed) {
-      spdlog::warn("presence of user {} not stored: {}", user, changed.error().message);
-      co_return;
-    }
-    if (!*changed) co_return;  // still online on another node, or already offline
-    now = **changed;
-  } else {
-    auto last_seen = co_await users_.set_presence(user, online, to_rfc3339(at));
-    if (!last_seen) {
-      spdlog::warn("presence of user {} not stored: {}", user, last_seen.error().message);
-      co_return;
-    }
-    now = GlobalPresence{online, *last_seen};
+    co_await node_transition(cluster_->node, user, online, to_rfc3339(at));
+    co_return;
+  }
+  auto last_seen = co_await users_.set_presence(user, online, to_rfc3339(at));
+  if (!last_seen) {
+    spdlog::warn("presence of user {} not stored: {}", user, last_seen.error().message);
+    co_return;
   }
   auto contacts = co_await users_.contacts(user);
   if (!contacts) co_return;
-  tell(user, *contacts, now);
+  tell(user, *contacts, GlobalPresence{online, *last_seen});
 }
 
 awaitable<std::size_t> PresenceService::node_gone(const std::string& node) {
@@ -46,12 +50,8 @@ awaitable<std::size_t> PresenceService::node_gone(const std::string& node) {
   }
   std::size_t offline = 0;
   const auto at = to_rfc3339(std::chrono::system_clock::now());
-  for (const auto user : *users) {
-    auto changed = co_await cluster_->nodes.set_node_presence(node, user, false, at);
-    if (!changed || !*changed) continue;
-    ++offline;
-    if (auto contacts = co_await users_.contacts(user)) tell(user, *contacts, **changed);
-  }
+  for (const auto user : *users)
+    if (co_await node_transition(node, user, false, at)) ++offline;
   co_return offline;
 }
 

@@ -43,6 +43,10 @@ class PresenceService {
   boost::asio::awaitable<void> goodbye();
 
  private:
+  // Several nodes: records `node`'s transition for `user` and tells the contacts when the
+  // user's presence across nodes changed (then true).
+  boost::asio::awaitable<bool> node_transition(const std::string& node, UserId user, bool online,
+                                               std::string at);
   boost::asio::awaitable<std::size_t> node_gone(const std::string& node);
   void tell(UserId user, const std::vector<UserId>& contacts, const GlobalPresence& p);
 
