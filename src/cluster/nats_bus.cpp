@@ -3,8 +3,11 @@
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace chatd::cluster {
 
@@ -18,9 +21,28 @@ struct NatsBus::Impl {
   std::atomic<std::uint64_t> published{0}, publish_failed{0}, received{0}, reconnects{0},
       disconnects{0};
   std::atomic<bool> was_connected{false};
+  // Callbacks run on the client's threads; close() stops new ones and waits for those running,
+  // so nothing they touch is destroyed under them.
+  std::atomic<bool> stopped{false};
+  std::atomic<int> in_callback{0};
+
+  struct Guard {  // enter(): counted first, then the flag checked (seq_cst on both sides)
+    Impl& i;
+    bool ok;
+    explicit Guard(Impl& impl) : i(impl) {
+      ++i.in_callback;
+      ok = !i.stopped;
+    }
+    ~Guard() { --i.in_callback; }
+  };
 
   static void on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
     auto* self = static_cast<Impl*>(closure);
+    Guard g(*self);
+    if (!g.ok) {
+      natsMsg_Destroy(msg);
+      return;
+    }
     ++self->received;
     const std::string_view bytes(natsMsg_GetData(msg),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
@@ -33,6 +55,8 @@ struct NatsBus::Impl {
   }
   static void on_connected(natsConnection*, void* closure) {
     auto* self = static_cast<Impl*>(closure);
+    Guard g(*self);
+    if (!g.ok) return;
     spdlog::info("NATS connected ({})", self->options.url);
     // Connected late (NATS was down at start): events of others may have been missed.
     if (self->was_connected.exchange(true) == false && self->options.on_reconnected)
@@ -40,14 +64,28 @@ struct NatsBus::Impl {
   }
   static void on_disconnected(natsConnection*, void* closure) {
     auto* self = static_cast<Impl*>(closure);
+    Guard g(*self);
+    if (!g.ok) return;
     ++self->disconnects;
     spdlog::warn("NATS disconnected: serving this node's connections, reconnecting");
   }
   static void on_reconnected_cb(natsConnection*, void* closure) {
     auto* self = static_cast<Impl*>(closure);
+    Guard g(*self);
+    if (!g.ok) return;
     ++self->reconnects;
     spdlog::info("NATS reconnected: catching up from the database");
     if (self->options.on_reconnected) self->options.on_reconnected();
+  }
+  // The client's last callback for a connection: after it, nothing refers to this Impl.
+  std::mutex closed_mutex;
+  std::condition_variable closed_cv;
+  bool closed_done = false;
+  static void on_closed(natsConnection*, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    std::lock_guard l(self->closed_mutex);
+    self->closed_done = true;
+    self->closed_cv.notify_all();
   }
   static void on_error(natsConnection*, natsSubscription*, natsStatus err, void*) {
     spdlog::warn("NATS: {}", natsStatus_GetText(err));
@@ -77,6 +115,7 @@ NatsBus::NatsBus(NatsOptions options) : impl_(std::make_unique<Impl>()) {
   check(natsOptions_SetDisconnectedCB(i.opts, &Impl::on_disconnected, &i), "NATS callback");
   check(natsOptions_SetReconnectedCB(i.opts, &Impl::on_reconnected_cb, &i), "NATS callback");
   check(natsOptions_SetErrorHandler(i.opts, &Impl::on_error, &i), "NATS callback");
+  check(natsOptions_SetClosedCB(i.opts, &Impl::on_closed, &i), "NATS callback");
   const auto s = natsConnection_Connect(&i.conn, i.opts);
   if (s == NATS_NOT_YET_CONNECTED) {
     spdlog::error("NATS at {} unreachable: serving this node's connections alone, retrying "
@@ -124,7 +163,14 @@ void NatsBus::close() {
   if (i.closed || i.conn == nullptr) return;
   i.closed = true;
   if (connected()) natsConnection_FlushTimeout(i.conn, 1000);
+  i.stopped = true;
+  while (i.in_callback > 0) std::this_thread::yield();
   natsConnection_Close(i.conn);
+  // Callbacks (the disconnect, then the close) are delivered from the client's own thread after
+  // Close returns; this object must outlive them.
+  std::unique_lock closed_lock(i.closed_mutex);
+  if (!i.closed_cv.wait_for(closed_lock, std::chrono::seconds(5), [&] { return i.closed_done; }))
+    spdlog::warn("NATS connection did not report closing within 5 s");
 }
 
 NatsBus::Stats NatsBus::stats() const {
