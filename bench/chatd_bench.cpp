@@ -12,6 +12,10 @@
 //   chatd-bench login-storm ... [--users 1000 --rate 2000 --logins 50 --seconds 10]
 //   chatd-bench connections ... --pid CHATD_PID [--connections 10000]
 //
+// Several nodes: `--spread P2,P3` deals the WebSocket connections of dm, group and login-storm
+// round-robin over --port and these ports (set-up requests go to --port; the deliveries a group
+// run waits for are summed over all of them).
+//
 // Load is open-loop in `dm`: messages leave on schedule whether or not earlier ones were
 // answered, so a slow server shows up as latency instead of hiding behind a slower sender.
 // Bench users are written straight into the database with a bcrypt cost-4 hash and get tokens
@@ -44,6 +48,7 @@
 #include <optional>
 #include <random>
 #include <stdexcept>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -64,6 +69,7 @@ namespace {
 struct Options {
   std::string scenario;
   std::uint16_t port = 8080;
+  std::vector<std::uint16_t> spread;  // more nodes for the WebSocket connections
   std::string db;
   std::string secret;
   int conversations = 10000;
@@ -82,6 +88,13 @@ struct Options {
   bool find_max = false;
 };
 
+// --port and the --spread ports: the nodes the WebSocket connections are dealt over.
+std::vector<std::uint16_t> node_ports(const Options& o) {
+  std::vector<std::uint16_t> ports{o.port};
+  ports.insert(ports.end(), o.spread.begin(), o.spread.end());
+  return ports;
+}
+
 Options parse(int argc, char** argv) {
   if (argc < 2) throw std::invalid_argument("usage: chatd-bench SCENARIO [--flag value]...");
   Options o;
@@ -96,6 +109,11 @@ Options parse(int argc, char** argv) {
     if (i + 1 >= argc) throw std::invalid_argument(k + " needs a value");
     const std::string v = argv[i + 1];
     if (k == "--port") o.port = static_cast<std::uint16_t>(std::stoi(v));
+    else if (k == "--spread") {
+      std::stringstream list(v);
+      for (std::string p; std::getline(list, p, ',');)
+        o.spread.push_back(static_cast<std::uint16_t>(std::stoi(p)));
+    }
     else if (k == "--db") o.db = v;
     else if (k == "--secret") o.secret = v;
     else if (k == "--conversations") o.conversations = std::stoi(v);
@@ -412,12 +430,15 @@ struct Fleet {
     });
   }
 
-  void connect(std::uint16_t port, const std::string& secret, const std::vector<std::int64_t>& ids) {
+  // Connection i goes to ports[i % ports.size()].
+  void connect(const std::vector<std::uint16_t>& ports, const std::string& secret,
+               const std::vector<std::int64_t>& ids) {
     const auto c0 = Clock::now();
-    for (auto id : ids) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const auto id = ids[i];
       auto c = std::make_shared<WsConn>(ioc);
       beast::get_lowest_layer(c->ws).connect(
-          tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+          tcp::endpoint(asio::ip::make_address("127.0.0.1"), ports[i % ports.size()]));
       c->ws.handshake("127.0.0.1", "/ws?token=" + mint(secret, id));
       c->open = true;
       conns.push_back(c);
@@ -558,7 +579,7 @@ int dm(const Options& o) {
   auto ids = seed_users(db, prefix, o.users);
   const int n = static_cast<int>(ids.size());
   Fleet f;
-  f.connect(o.port, o.secret, ids);
+  f.connect(node_ports(o), o.secret, ids);
   std::printf("dm: %d users online (connected in %.1f s), %s, target %.0f msg/s for %.0f s\n", n,
               f.connect_secs,
               o.contacts > 0 ? (std::to_string(o.contacts) + " fixed contacts each").c_str()
@@ -615,6 +636,13 @@ long long recorded_deliveries(std::uint16_t port) {
   return std::stoll(std::string(body.substr(at + key.size(), 24)));
 }
 
+// Summed over every node the connections are spread over: each records its own writes.
+long long recorded_deliveries_all(const Options& o) {
+  long long n = 0;
+  for (auto port : node_ports(o)) n += recorded_deliveries(port);
+  return n;
+}
+
 // G groups of S members, all online; a random member writes to its group.
 int group(const Options& o) {
   Db db(o.db);
@@ -642,11 +670,11 @@ int group(const Options& o) {
     group_ids.push_back(std::stoll(found[0]));
   }
   Fleet f;
-  f.connect(o.port, o.secret, ids);
+  f.connect(node_ports(o), o.secret, ids);
   std::printf("group: %d groups of %d members online (connected in %.1f s), target %.0f msg/s"
               " = %.0f deliveries/s for %.0f s\n",
               groups, size, f.connect_secs, o.rate, o.rate * (size - 1), o.seconds);
-  const long long recorded_before = recorded_deliveries(o.port);
+  const long long recorded_before = recorded_deliveries_all(o);
   const auto t0 = Clock::now();
   const double secs = f.run(o.rate, o.seconds, size - 1, [&](std::mt19937& rng) {
     const int from = static_cast<int>(rng() % ids.size());
@@ -655,7 +683,7 @@ int group(const Options& o) {
   auto r = f.report("group", secs, size - 1);
   // chatd records deliveries (receipts) after writing them: if it falls behind, the backlog is
   // work this run left for later, and the rate above overstates what it sustains.
-  const long long recorded = recorded_deliveries(o.port) - recorded_before;
+  const long long recorded = recorded_deliveries_all(o) - recorded_before;
   std::printf("  deliveries recorded by chatd when the run ended: %lld of %lld (%.0f %%)\n",
               recorded, f.delivered, f.delivered ? 100.0 * recorded / f.delivered : 0.0);
   r["deliveries_recorded"] = recorded;
@@ -664,7 +692,7 @@ int group(const Options& o) {
   auto caught_up = recorded;
   for (int i = 0; i < 300 && caught_up < f.delivered; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    caught_up = recorded_deliveries(o.port) - recorded_before;
+    caught_up = recorded_deliveries_all(o) - recorded_before;
   }
   const double all_secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::printf("  all %lld recorded %.1f s after the start: %.0f deliveries/s sustained\n",
@@ -691,7 +719,7 @@ int login_storm(const Options& o) {
             " 'storm' || g || '@bench.local', '" + hash + "' FROM generate_series(1, " +
             std::to_string(o.logins) + ") g ON CONFLICT DO NOTHING");
   Fleet f;
-  f.connect(o.port, o.secret, ids);
+  f.connect(node_ports(o), o.secret, ids);
   const auto contacts = pick_contacts(n, kStormContacts);
   warm_up(f, ids, contacts);
   const auto pick = contact_picker(ids, contacts);
