@@ -15,14 +15,19 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 
+Lease::Lease(Pool* pool, std::unique_ptr<Connection> conn)
+    : pool_(pool), pool_alive_(pool->alive_), conn_(std::move(conn)) {}
+
 Lease::~Lease() {
-  if (conn_) pool_->release(std::move(conn_));
+  if (conn_ && *pool_alive_) pool_->release(std::move(conn_));
 }
 
 Pool::Pool(asio::any_io_executor io, PoolOptions options)
     : io_(io), strand_(asio::make_strand(io)), options_(std::move(options)) {}
 
-Pool::~Pool() = default;
+// Runs after every thread has left the io_context (App joins them first), so no lease is
+// being released concurrently.
+Pool::~Pool() { *alive_ = false; }
 
 awaitable<PgResult<Lease>> Pool::acquire() {
   // The bookkeeping runs on the pool's strand; the caller resumes on its own executor.

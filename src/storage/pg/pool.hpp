@@ -24,7 +24,7 @@ class Pool;
 // Exclusive use of one connection; gives it back when destroyed.
 class Lease {
  public:
-  Lease(Pool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+  Lease(Pool* pool, std::unique_ptr<Connection> conn);
   Lease(Lease&&) noexcept = default;
   Lease& operator=(Lease&&) = delete;
   ~Lease();
@@ -33,6 +33,9 @@ class Lease {
 
  private:
   Pool* pool_;
+  // False once the pool is gone: a coroutine frame destroyed with the io_context at exit, after
+  // the pool, may still hold a lease; its connection is then closed, not handed back.
+  std::shared_ptr<const bool> pool_alive_;
   std::unique_ptr<Connection> conn_;
 };
 
@@ -68,6 +71,7 @@ class Pool {
   void release(std::unique_ptr<Connection> conn);
   void wake_one(std::unique_ptr<Connection> conn);
 
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // set false by ~Pool
   boost::asio::any_io_executor io_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   PoolOptions options_;
