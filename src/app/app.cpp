@@ -171,9 +171,10 @@ int App::run() {
   }
   if (clustered)
     asio::co_spawn(ioc, sweep_nodes(presence, config_.node_timeout_seconds), asio::detached);
-  MessagingService messaging(ioc.get_executor(), messages, publisher,
-                             MessagingOptions{static_cast<std::size_t>(config_.send_shards),
-                                              static_cast<std::size_t>(config_.send_batch)});
+  MessagingOptions messaging_options{static_cast<std::size_t>(config_.send_shards),
+                                     static_cast<std::size_t>(config_.send_batch)};
+  messaging_options.edit_window_seconds = config_.edit_window_seconds;
+  MessagingService messaging(ioc.get_executor(), messages, publisher, messaging_options);
   GroupService groups(group_store,
                       GroupOptions{static_cast<std::size_t>(config_.max_group_members)});
 

@@ -64,6 +64,10 @@ void ClusterPublisher::frame(std::span<const UserId> to, std::string text) {
   hub_.deliver(to, hub::Frame{shared, {}});
 }
 
+void ClusterPublisher::message_updated(const Message& m, std::span<const UserId> members) {
+  frame(members, ws::encode_message_updated(m));
+}
+
 void ClusterPublisher::receipt(UserId to, const Receipt& r) {
   const UserId one[] = {to};
   frame(one, ws::encode_receipt(r));

@@ -29,6 +29,7 @@ class ClusterPublisher final : public EventPublisher {
   void attach(NatsBus& bus) { bus_ = &bus; }
 
   void message(const Message& m, std::span<const UserId> recipients, SessionId origin) override;
+  void message_updated(const Message& m, std::span<const UserId> members) override;
   void receipt(UserId to, const Receipt& r) override;
   void presence(std::span<const UserId> to, const PresenceChange& p) override;
   void typing(std::span<const UserId> to, ConversationId c, UserId who) override;

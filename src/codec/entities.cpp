@@ -24,6 +24,10 @@ boost::json::object to_json(const Message& m) {
   o["content"] = m.content;
   o["client_id"] = nullable(m.client_id);
   o["created_at"] = m.created_at;
+  o["reply_to"] = nullable(m.reply_to);
+  o["attachments"] = boost::json::array{};
+  o["edited_at"] = nullable(m.edited_at);
+  o["deleted"] = m.deleted;
   return o;
 }
 

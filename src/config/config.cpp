@@ -142,6 +142,9 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("send-batch", "CHATD_SEND_BATCH",
                           "messages stored in one transaction at most", &Config::send_batch, 1,
                           10000));
+    f.push_back(int_field("edit-window-seconds", "CHATD_EDIT_WINDOW_SECONDS",
+                          "how long after sending a message may be edited",
+                          &Config::edit_window_seconds, 0, 100000000));
     f.push_back(string_field("nats-url", "CHATD_NATS_URL",
                              "NATS server(s) linking several chatd nodes (unset: one node)",
                              &Config::nats_url));

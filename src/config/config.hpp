@@ -38,6 +38,7 @@ struct Config {
   int max_group_members = 256;
   int send_shards = 4;
   int send_batch = 256;
+  int edit_window_seconds = 900;
   // Several nodes (PROTOCOL §8): unset NATS URL = one node, nothing but PostgreSQL.
   std::string nats_url;
   std::string node_name;  // default: host name and port

@@ -24,6 +24,8 @@ class EventPublisher {
   // `message` to every connection of `recipients` and the sender's connections but `origin`.
   virtual void message(const Message& m, std::span<const UserId> recipients,
                        SessionId origin) = 0;
+  // `message_updated` (an edit or a delete) to every connection of every member.
+  virtual void message_updated(const Message& m, std::span<const UserId> members) = 0;
   virtual void receipt(UserId to, const Receipt& r) = 0;
   virtual void presence(std::span<const UserId> to, const PresenceChange& p) = 0;
   virtual void typing(std::span<const UserId> to, ConversationId c, UserId who) = 0;

@@ -30,6 +30,9 @@ struct HistoryQuery {
   HistoryDirection direction = HistoryDirection::newest;
   Seq cursor = 0;
   int limit = 50;
+  // Only messages edited or deleted after this time (RFC 3339), ascending seq from `after`
+  // (direction after, or newest = from the start).
+  std::optional<std::string> changed_since;
 };
 
 struct HistoryPage {

@@ -68,6 +68,8 @@ awaitable<Result<HistoryPage>> InboxService::history(UserId user, ConversationRe
     co_return make_error(errc::invalid_input, "limit must be 1-200");
   if (q.direction != HistoryDirection::newest && q.cursor < 0)
     co_return make_error(errc::invalid_input, "before and after must be sequence numbers");
+  if (q.changed_since && !is_rfc3339(*q.changed_since))
+    co_return make_error(errc::invalid_input, "changed_since must be an RFC 3339 timestamp");
 
   ConversationId c = 0;
   if (ref.conversation_id) {

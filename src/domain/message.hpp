@@ -27,6 +27,9 @@ struct Message {
   std::string content;
   std::optional<std::string> client_id;
   std::string created_at;
+  std::optional<MessageId> reply_to;
+  std::optional<std::string> edited_at;  // null unless edited
+  bool deleted = false;                  // deleted for everyone: content (and attachments) gone
 };
 
 // What the sender asked for, after validation: exactly one of `to` and `group_id`. Storage
@@ -37,6 +40,7 @@ struct NewMessage {
   std::optional<GroupId> group_id;
   std::string content;
   std::optional<std::string> client_id;
+  std::optional<MessageId> reply_to;  // a message of the same conversation
 };
 
 // A number for the conversation a message goes to, known before that conversation exists: its
@@ -59,8 +63,8 @@ inline std::uint64_t conversation_key(const NewMessage& m) {
 
 struct AppendOutcome {
   // not_found: `to` names no user, or `group_id` no group; not_member: the sender is not in
-  // the group.
-  enum class Kind { stored, duplicate, not_member, not_found };
+  // the group; bad_reply: `reply_to` is no message of the conversation.
+  enum class Kind { stored, duplicate, not_member, not_found, bad_reply };
   Kind kind = Kind::stored;
   Message message;                 // the stored one, or the original for a duplicate
   std::vector<UserId> recipients;  // every member but the sender (stored only)

@@ -11,6 +11,17 @@
 
 namespace chatd {
 
+// The result of an edit or a delete for everyone.
+struct ChangeOutcome {
+  // not_found: no such message, or the caller is not a member of its conversation;
+  // not_allowed: an edit of someone else's message, or a delete by neither its sender nor a
+  // group admin; too_late: an edit after the edit window; deleted: an edit of a deleted one.
+  enum class Kind { changed, not_found, not_allowed, too_late, deleted };
+  Kind kind = Kind::changed;
+  Message message;             // as it is now (changed only)
+  std::vector<UserId> members;  // everyone in its conversation (changed only)
+};
+
 class MessageRepository {
  public:
   virtual ~MessageRepository() = default;
@@ -36,6 +47,12 @@ class MessageRepository {
   virtual boost::asio::awaitable<Result<std::vector<Message>>> range(ConversationId c,
                                                                      std::int64_t after_seq,
                                                                      std::int64_t before_seq) = 0;
+  // Edits (`content` set) or deletes for everyone (`content` unset: content cleared, the row
+  // and its seq stay) message `id` on behalf of `user`, under the rules of PROTOCOL §3; an
+  // edit is allowed for `edit_window_seconds` after sending.
+  virtual boost::asio::awaitable<Result<ChangeOutcome>> change(UserId user, MessageId id,
+                                                               std::optional<std::string> content,
+                                                               int edit_window_seconds) = 0;
   // Moves delivered positions forward (never back); returns a receipt for each sender whose
   // messages a moved position newly covers, carrying the new position.
   virtual boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(

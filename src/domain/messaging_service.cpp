@@ -63,7 +63,7 @@ Status MessagingService::submit(UserId sender, SessionId origin, SendRequest req
   const auto key = conversation_key(sender, request.to, request.group_id);
   auto& shard = *shards_[key % shards_.size()];
   shard.push(Pending{NewMessage{sender, request.to, request.group_id, std::move(request.content),
-                                std::move(request.client_id)},
+                                std::move(request.client_id), request.reply_to},
                      origin, std::move(done)});
   return Status{};
 }
@@ -88,7 +88,42 @@ void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
     case AppendOutcome::Kind::not_found:
       p.done(make_error(errc::not_found, p.message.to ? "no such user" : "no such group"));
       return;
+    case AppendOutcome::Kind::bad_reply:
+      p.done(make_error(errc::invalid_input, "reply_to is not a message of this conversation"));
+      return;
   }
+}
+
+awaitable<Status> MessagingService::edit(UserId editor, MessageId id, std::string content) {
+  if (auto e = check_content(content, options_.max_content_chars)) co_return *e;
+  co_return co_await change(editor, id, std::move(content));
+}
+
+awaitable<Status> MessagingService::remove(UserId user, MessageId id) {
+  co_return co_await change(user, id, std::nullopt);
+}
+
+awaitable<Status> MessagingService::change(UserId user, MessageId id,
+                                           std::optional<std::string> content) {
+  const bool is_edit = content.has_value();
+  auto r = co_await repo_.change(user, id, std::move(content), options_.edit_window_seconds);
+  if (!r) co_return r.error();
+  switch (r->kind) {
+    case ChangeOutcome::Kind::changed:
+      publisher_.message_updated(r->message, r->members);
+      co_return Status{};
+    case ChangeOutcome::Kind::not_found:
+      co_return make_error(errc::not_found, "no such message");
+    case ChangeOutcome::Kind::not_allowed:
+      co_return make_error(errc::forbidden, is_edit ? "only its sender may edit a message"
+                                                    : "only its sender or a group admin may "
+                                                      "delete a message");
+    case ChangeOutcome::Kind::too_late:
+      co_return make_error(errc::forbidden, "the edit window of this message is over");
+    case ChangeOutcome::Kind::deleted:
+      co_return make_error(errc::forbidden, "a deleted message cannot be edited");
+  }
+  co_return Status{};
 }
 
 awaitable<void> MessagingService::commit(std::vector<Pending>& batch) {

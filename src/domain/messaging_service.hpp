@@ -24,6 +24,7 @@ struct SendRequest {
   std::optional<GroupId> group_id;
   std::string content;
   std::optional<std::string> client_id;
+  std::optional<MessageId> reply_to;
 };
 
 struct MessagingOptions {
@@ -35,6 +36,7 @@ struct MessagingOptions {
   std::size_t max_delivery_batch = 2000;
   std::size_t max_content_chars = 4096;
   std::size_t max_client_id_chars = 64;
+  int edit_window_seconds = 900;  // a message may be edited this long after it was sent
 };
 
 // Called once with the stored message (or the original one for a repeated client_id).
@@ -52,6 +54,9 @@ class MessagingService {
   // that order.
   Status submit(UserId sender, SessionId origin, SendRequest request, SendCallback done);
 
+  // Edit and delete for everyone (PROTOCOL §3): stored, then `message_updated` to every member.
+  boost::asio::awaitable<Status> edit(UserId editor, MessageId id, std::string content);
+  boost::asio::awaitable<Status> remove(UserId user, MessageId id);
   boost::asio::awaitable<Status> mark_read(UserId reader, ConversationId c, Seq seq);
   boost::asio::awaitable<Status> typing(UserId who, ConversationId c);
 
@@ -69,6 +74,8 @@ class MessagingService {
     SendCallback done;
   };
   boost::asio::awaitable<void> commit(std::vector<Pending>& batch);
+  boost::asio::awaitable<Status> change(UserId user, MessageId id,
+                                        std::optional<std::string> content);
   boost::asio::awaitable<void> commit_deliveries(std::vector<DeliveryPosition>& batch);
   void finish(Pending& p, Result<AppendOutcome> outcome);
 

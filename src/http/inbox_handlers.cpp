@@ -64,6 +64,11 @@ Result<HistoryRequest> parse_history(const Request& req) {
   if (*before && *after)
     return make_error(errc::invalid_input, "before and after cannot be combined");
   out.query.limit = *limit;
+  if (const auto* since = req.query_param("changed_since")) {
+    if (*before)
+      return make_error(errc::invalid_input, "changed_since pages with after, not before");
+    out.query.changed_since = *since;
+  }
   if (*before) {
     out.query.direction = HistoryDirection::before;
     out.query.cursor = **before;

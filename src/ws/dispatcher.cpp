@@ -31,9 +31,16 @@ awaitable<void> Dispatcher::on_text(std::shared_ptr<hub::Subscriber> conn, std::
       else
         conn->send(hub::make_frame(encode_error(stored.error(), client_id, true)));
     };
-    SendRequest request{send->to, send->group_id, std::move(send->content), send->client_id};
+    SendRequest request{send->to, send->group_id, std::move(send->content), send->client_id,
+                        send->reply_to};
     auto queued = messaging_.submit(user, conn->session_id(), std::move(request), std::move(done));
     if (!queued) conn->send(hub::make_frame(encode_error(queued.error(), client_id, true)));
+  } else if (auto* edit = std::get_if<EditMessageEvent>(&event)) {
+    auto r = co_await messaging_.edit(user, edit->message_id, std::move(edit->content));
+    if (!r) reply_error(*conn, r.error());
+  } else if (auto* del = std::get_if<DeleteMessageEvent>(&event)) {
+    auto r = co_await messaging_.remove(user, del->message_id);
+    if (!r) reply_error(*conn, r.error());
   } else if (auto* read = std::get_if<MarkReadEvent>(&event)) {
     auto r = co_await messaging_.mark_read(user, read->conversation_id, read->seq);
     if (!r) reply_error(*conn, r.error());

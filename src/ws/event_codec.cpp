@@ -79,6 +79,9 @@ std::variant<ClientEvent, DecodeError> decode(std::string_view text) {
     if (auto* err = std::get_if<std::string>(&group)) return bad(*err, e.client_id);
     e.to = std::get<0>(to);
     e.group_id = std::get<0>(group);
+    auto reply = id_member(o, "reply_to");
+    if (auto* err = std::get_if<std::string>(&reply)) return bad(*err, e.client_id);
+    e.reply_to = std::get<0>(reply);
     if (e.to.has_value() == e.group_id.has_value())
       return bad("exactly one of to and group_id is required", e.client_id);
     const auto* content = o.if_contains("content");
@@ -86,6 +89,16 @@ std::variant<ClientEvent, DecodeError> decode(std::string_view text) {
       return bad("content is required and must be a string", e.client_id);
     e.content = std::string(content->get_string());
     return ClientEvent{std::move(e)};
+  }
+  if (t == "edit_message" || t == "delete_message") {
+    auto id = id_member(o, "message_id");
+    if (auto* err = std::get_if<std::string>(&id)) return bad(*err);
+    if (!std::get<0>(id)) return bad("message_id is required");
+    if (t == "delete_message") return ClientEvent{DeleteMessageEvent{*std::get<0>(id)}};
+    const auto* content = o.if_contains("content");
+    if (content == nullptr || !content->is_string())
+      return bad("content is required and must be a string");
+    return ClientEvent{EditMessageEvent{*std::get<0>(id), std::string(content->get_string())}};
   }
   if (t == "mark_read") {
     auto c = id_member(o, "conversation_id");
@@ -123,6 +136,13 @@ std::string encode_ack(const std::optional<std::string>& client_id, const Messag
 std::string encode_message(const Message& m) {
   json::object o;
   o["type"] = "message";
+  o["message"] = codec::to_json(m);
+  return dump(o);
+}
+
+std::string encode_message_updated(const Message& m) {
+  json::object o;
+  o["type"] = "message_updated";
   o["message"] = codec::to_json(m);
   return dump(o);
 }

@@ -18,6 +18,14 @@ struct SendMessageEvent {
   std::optional<GroupId> group_id;
   std::string content;
   std::optional<std::string> client_id;
+  std::optional<MessageId> reply_to;
+};
+struct EditMessageEvent {
+  MessageId message_id = 0;
+  std::string content;
+};
+struct DeleteMessageEvent {
+  MessageId message_id = 0;
 };
 struct MarkReadEvent {
   ConversationId conversation_id = 0;
@@ -28,7 +36,8 @@ struct TypingEvent {
 };
 struct PingEvent {};
 
-using ClientEvent = std::variant<SendMessageEvent, MarkReadEvent, TypingEvent, PingEvent>;
+using ClientEvent = std::variant<SendMessageEvent, EditMessageEvent, DeleteMessageEvent,
+                                 MarkReadEvent, TypingEvent, PingEvent>;
 
 // A client event that could not be understood: the error to answer, with the client_id of a
 // send_message when one could be read.
@@ -47,6 +56,7 @@ std::optional<std::optional<std::string>> send_client_id(std::string_view text);
 std::string encode_ready(const User& self);
 std::string encode_ack(const std::optional<std::string>& client_id, const Message& m);
 std::string encode_message(const Message& m);
+std::string encode_message_updated(const Message& m);
 std::string encode_receipt(const Receipt& r);
 std::string encode_presence(const PresenceChange& p);
 std::string encode_typing(ConversationId c, UserId who);

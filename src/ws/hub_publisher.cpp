@@ -13,6 +13,10 @@ void HubPublisher::message(const Message& m, std::span<const UserId> recipients,
   hub_.deliver(m.sender_id, f, origin);
 }
 
+void HubPublisher::message_updated(const Message& m, std::span<const UserId> members) {
+  hub_.deliver(members, hub::make_frame(encode_message_updated(m)));
+}
+
 void HubPublisher::receipt(UserId to, const Receipt& r) {
   hub_.deliver(to, hub::make_frame(encode_receipt(r)));
 }

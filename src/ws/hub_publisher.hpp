@@ -17,6 +17,7 @@ class HubPublisher final : public EventPublisher {
   explicit HubPublisher(hub::Hub& hub) : hub_(hub) {}
 
   void message(const Message& m, std::span<const UserId> recipients, SessionId origin) override;
+  void message_updated(const Message& m, std::span<const UserId> members) override;
   void receipt(UserId to, const Receipt& r) override;
   void presence(std::span<const UserId> to, const PresenceChange& p) override;
   void typing(std::span<const UserId> to, ConversationId c, UserId who) override;

@@ -74,6 +74,11 @@ TEST_F(ClusterE2E, ADirectMessageReceiptsAndTypingCrossNodes) {
   cb.send(json::value{{"type", "typing"}, {"conversation_id", m.at("conversation_id")}});
   auto typing = ca.next_of("typing", 5s);
   EXPECT_EQ(typing.at("user_id").as_int64(), b.id);
+
+  ca.send(json::value{{"type", "edit_message"}, {"message_id", m.at("id")}, {"content", "edited"}});
+  EXPECT_EQ(cb.next_of("message_updated", 5s).at("message").at("content").as_string(), "edited");
+  ca.send(json::value{{"type", "delete_message"}, {"message_id", m.at("id")}});
+  EXPECT_TRUE(cb.next_of("message_updated", 5s).at("message").at("deleted").as_bool());
   EXPECT_EQ(ca.count_received("message"), 0u) << "the sending connection gets only its ack";
 }
 

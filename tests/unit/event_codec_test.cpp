@@ -24,6 +24,27 @@ TEST(EventCodec, DecodesEveryClientEvent) {
   EXPECT_EQ(*g->group_id, 3);
   EXPECT_FALSE(g->client_id);
 
+  auto reply = decode(R"({"type":"send_message","to":5,"content":"re","reply_to":41})");
+  EXPECT_EQ(*std::get<SendMessageEvent>(std::get<ClientEvent>(reply)).reply_to, 41);
+  auto edited = decode(R"({"type":"edit_message","message_id":41,"content":"fixed"})");
+  const auto& e = std::get<EditMessageEvent>(std::get<ClientEvent>(edited));
+  EXPECT_EQ(e.message_id, 41);
+  EXPECT_EQ(e.content, "fixed");
+  auto deleted = decode(R"({"type":"delete_message","message_id":42})");
+  EXPECT_EQ(std::get<DeleteMessageEvent>(std::get<ClientEvent>(deleted)).message_id, 42);
+  for (const char* bad : {R"({"type":"edit_message","content":"x"})",
+                          R"({"type":"edit_message","message_id":0,"content":"x"})",
+                          R"({"type":"edit_message","message_id":4})",
+                          R"({"type":"edit_message","message_id":4,"content":7})",
+                          R"({"type":"delete_message","message_id":-1})",
+                          R"({"type":"delete_message","message_id":"4"})",
+                          R"({"type":"send_message","to":5,"content":"re","reply_to":0,"client_id":"c"})"}) {
+    auto d = decode(bad);
+    auto* err = std::get_if<DecodeError>(&d);
+    ASSERT_NE(err, nullptr) << bad;
+    EXPECT_EQ(err->error.code, errc::invalid_input) << bad;
+  }
+
   auto read = decode(R"({"type":"mark_read","conversation_id":7,"seq":12})");
   auto* r = std::get_if<MarkReadEvent>(&std::get<ClientEvent>(read));
   ASSERT_NE(r, nullptr);

@@ -49,6 +49,10 @@ class ScriptedRepository : public MessageRepository {
                                                 std::int64_t) override {
     co_return std::vector<Message>{};
   }
+  awaitable<Result<ChangeOutcome>> change(UserId, MessageId, std::optional<std::string>,
+                                          int) override {
+    co_return ChangeOutcome{};
+  }
   awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(
       std::vector<DeliveryPosition>) override {
     co_return std::vector<ReceiptChange>{};
@@ -67,6 +71,7 @@ class ScriptedRepository : public MessageRepository {
 class CountingPublisher : public EventPublisher {
  public:
   void message(const Message&, std::span<const UserId>, SessionId) override { ++messages; }
+  void message_updated(const Message&, std::span<const UserId>) override {}
   void receipt(UserId, const Receipt&) override {}
   void presence(std::span<const UserId>, const PresenceChange&) override {}
   void typing(std::span<const UserId>, ConversationId, UserId) override {}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "storage/pg/message_columns.hpp"
 #include "storage/pg/message_repository.hpp"
 #include "storage/pg/user_repository.hpp"
 
@@ -18,10 +19,7 @@ const Statement kInboxStatement{
     "       pu.id, pu.username, pu.email, pu.is_online, chatd_ts(pu.last_seen),"
     "       chatd_ts(pu.created_at),"
     "       g.id, g.name,"
-    "       lm.id, lm.conversation_id, lm.seq, lm.sender_id,"
-    "       CASE WHEN c.type = 'direct' THEN CASE WHEN c.user_lo = lm.sender_id THEN c.user_hi"
-    "            ELSE c.user_lo END END,"
-    "       c.group_id, lm.content, lm.client_id, chatd_ts(lm.created_at),"
+    "       " CHATD_MESSAGE_COLUMNS("lm", "c") ","
     "       (SELECT count(*) FROM messages um WHERE um.conversation_id = c.id"
     "          AND um.seq > cm.last_read_seq AND um.sender_id <> $1)"
     " FROM conversation_members cm"
@@ -37,24 +35,25 @@ const Statement kInboxStatement{
     " ORDER BY coalesce(c.last_message_at, c.created_at) DESC, c.id DESC"
     " LIMIT $3"};
 
-#define CHATD_HISTORY_COLUMNS                                                           \
-  "m.id, m.conversation_id, m.seq, m.sender_id,"                                        \
-  " CASE WHEN c.type = 'direct' THEN CASE WHEN c.user_lo = m.sender_id THEN c.user_hi" \
-  " ELSE c.user_lo END END, c.group_id, m.content, m.client_id, chatd_ts(m.created_at)"
-
 // One more row than asked for tells whether there is more.
 const Statement kHistoryBeforeStatement{
     "history_before",
-    "SELECT " CHATD_HISTORY_COLUMNS
+    "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
     " WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"};
+// Edits and deletes after a time (at the millisecond clients see), for a client that was away.
+const Statement kHistoryChangedStatement{
+    "history_changed",
+    "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
+    " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+    " WHERE m.conversation_id = $1 AND m.changed_at IS NOT NULL AND m.seq > $2"
+    "   AND date_trunc('milliseconds', m.changed_at) > $4::timestamptz"
+    " ORDER BY m.seq ASC LIMIT $3"};
 const Statement kHistoryAfterStatement{
     "history_after",
-    "SELECT " CHATD_HISTORY_COLUMNS
+    "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
     " WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3"};
-
-#undef CHATD_HISTORY_COLUMNS
 
 namespace {
 
@@ -96,7 +95,7 @@ awaitable<Result<std::vector<ConversationSummary>>> PgInboxRepository::conversat
       s.group_name = rs->str(r, 11);
     }
     if (!rs->is_null(r, 12)) s.last_message = read_message(*rs, r, 12);
-    s.unread_count = rs->int64(r, 21);
+    s.unread_count = rs->int64(r, 12 + kMessageColumns);
     out.push_back(std::move(s));
   }
   co_return out;
@@ -116,14 +115,21 @@ awaitable<Result<std::optional<ConversationId>>> PgInboxRepository::find_group(G
 awaitable<Result<std::optional<HistoryPage>>> PgInboxRepository::history(UserId user,
                                                                          ConversationId c,
                                                                          HistoryQuery q) {
-  const bool after = q.direction == HistoryDirection::after;
-  const std::string cursor = q.direction == HistoryDirection::newest ? "9223372036854775807"
-                                                                     : std::to_string(q.cursor);
+  const bool changed = q.changed_since.has_value();
+  const bool after = q.direction == HistoryDirection::after || changed;
+  const std::string cursor = q.direction == HistoryDirection::newest
+                                 ? (changed ? "0" : "9223372036854775807")
+                                 : std::to_string(q.cursor);
   // Membership and the page in one round trip.
   std::vector<Query> queries;
   queries.push_back(Query{&kIsMember, params(std::to_string(c), std::to_string(user))});
-  queries.push_back(Query{after ? &kHistoryAfterStatement : &kHistoryBeforeStatement,
-                          params(std::to_string(c), cursor, std::to_string(q.limit + 1))});
+  if (changed)
+    queries.push_back(Query{&kHistoryChangedStatement,
+                            params(std::to_string(c), cursor, std::to_string(q.limit + 1),
+                                   *q.changed_since)});
+  else
+    queries.push_back(Query{after ? &kHistoryAfterStatement : &kHistoryBeforeStatement,
+                            params(std::to_string(c), cursor, std::to_string(q.limit + 1))});
   auto rs = co_await pool_.run(std::move(queries));
   if (!rs) co_return to_domain_error(rs.error());
   if ((*rs)[0].empty()) co_return std::optional<HistoryPage>{};

@@ -5,19 +5,11 @@
 #include <unordered_map>
 
 #include "storage/pg/arrays.hpp"
+#include "storage/pg/message_columns.hpp"
 
 namespace chatd::pg {
 
 using boost::asio::awaitable;
-
-namespace {
-
-// The peer of a direct conversation as seen from the sender; null for a group.
-#define CHATD_TO(conv, sender)                                                                  \
-  "CASE WHEN " conv ".group_id IS NULL THEN CASE WHEN " conv ".user_lo = " sender " THEN " conv \
-  ".user_hi ELSE " conv ".user_lo END END"
-
-}  // namespace
 
 // The locks of a batch's conversations, taken first, in key order (so two batches cannot
 // deadlock), by conversation_key(): a direct conversation's key is its pair, so it can be
@@ -40,15 +32,17 @@ const Statement kLockConversationsStatement{
 // Accepted rows get their message id (nextval, so the inserted rows need not be joined back)
 // and the next seqs of their conversation, read under the lock taken before. Outcomes: 's'
 // stored, 'd' stored before (the original), 'n' no such conversation (unknown user or group),
-// 'f' not a member. A repeat of a client_id inside the batch gets no row: it answers as its
-// first occurrence. Columns: ord, kind, then read_message's nine (only id, conversation, seq
-// and created_at for 's'), then the members of a group conversation (on its first stored row).
+// 'f' not a member, 'r' a reply_to that is no message of the conversation. A repeat of a
+// client_id inside the batch gets no row: it answers as its first occurrence. Columns: ord,
+// kind, then read_message's columns (only id, conversation, seq and created_at for 's'), then
+// the members of a group conversation (on its first stored row).
 const Statement kAppendBatchStatement{
     "message_append_batch",
     "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
-    "                                    $5::text[])"
-    "               WITH ORDINALITY AS i(sender_id, peer_id, group_id, content, client_id, ord)),"
-    " r0 AS MATERIALIZED (SELECT i.ord, i.sender_id, i.content, i.client_id,"
+    "                                    $5::text[], $6::bigint[])"
+    "               WITH ORDINALITY AS i(sender_id, peer_id, group_id, content, client_id,"
+    "                                    reply_to, ord)),"
+    " r0 AS MATERIALIZED (SELECT i.ord, i.sender_id, i.content, i.client_id, i.reply_to,"
     "     i.group_id IS NOT NULL AS is_group,"
     "     least(i.sender_id, i.peer_id) AS lo, greatest(i.sender_id, i.peer_id) AS hi,"
     "     CASE WHEN i.client_id IS NULL THEN i.ord"
@@ -68,16 +62,19 @@ const Statement kAppendBatchStatement{
     "             WHERE cm.conversation_id = r0.found AND cm.user_id = r0.sender_id)"
     "          WHEN NOT r0.is_group THEN"
     "            (SELECT true FROM users u WHERE u.id = r0.lo)"
-    "            AND (SELECT true FROM users u WHERE u.id = r0.hi) END, false) AS is_member"
+    "            AND (SELECT true FROM users u WHERE u.id = r0.hi) END, false) AS is_member,"
+    "     r0.reply_to IS NULL OR coalesce((SELECT true FROM messages x WHERE x.id = r0.reply_to"
+    "                                      AND x.conversation_id = r0.found), false) AS reply_ok"
     "   FROM r0),"
     " a AS MATERIALIZED (SELECT r.*,"
     "     CASE WHEN r.found IS NULL"
     "          AND row_number() OVER (PARTITION BY r.lo, r.hi ORDER BY r.ord) = 1"
     "          THEN nextval('conversations_id_seq') END AS new_id"
-    "   FROM r WHERE r.is_first AND r.is_member),"
+    "   FROM r WHERE r.is_first AND r.is_member AND r.reply_ok),"
     " b AS MATERIALIZED (SELECT a.*,"
     "     coalesce(a.found, max(a.new_id) OVER (PARTITION BY a.lo, a.hi)) AS cid FROM a),"
-    " n AS MATERIALIZED (SELECT b.ord, b.sender_id, b.content, b.client_id, b.cid, b.is_group,"
+    " n AS MATERIALIZED (SELECT b.ord, b.sender_id, b.content, b.client_id, b.reply_to, b.cid,"
+    "     b.is_group,"
     "     b.found, b.lo, b.hi, nextval('messages_id_seq') AS id,"
     "     coalesce((SELECT c.last_seq FROM conversations c WHERE c.id = b.found), 0)"
     "       + row_number() OVER w AS seq,"
@@ -95,22 +92,23 @@ const Statement kAppendBatchStatement{
     "                GROUP BY n.cid) m"
     "          WHERE c.id = m.cid),"
     " ins AS (INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_id,"
-    "                               created_at) OVERRIDING SYSTEM VALUE"
-    "         SELECT n.id, n.cid, n.seq, n.sender_id, n.content, n.client_id, statement_timestamp()"
+    "                               reply_to, created_at) OVERRIDING SYSTEM VALUE"
+    "         SELECT n.id, n.cid, n.seq, n.sender_id, n.content, n.client_id, n.reply_to,"
+    "                statement_timestamp()"
     "         FROM n)"
     " SELECT n.ord, 's', n.id, n.cid, n.seq, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text,"
-    "        NULL::text, chatd_ts(statement_timestamp()),"
+    "        NULL::text, chatd_ts(statement_timestamp()), NULL::bigint, NULL::text, false,"
     "        CASE WHEN n.first_of_conv AND n.is_group THEN"
     "          ARRAY(SELECT cm.user_id FROM conversation_members cm"
     "                WHERE cm.conversation_id = n.cid)::text END"
     " FROM n"
     " UNION ALL"
-    " SELECT r.ord, CASE WHEN r.found IS NULL THEN 'n' ELSE 'f' END, NULL, NULL, NULL, NULL, NULL,"
-    "        NULL, NULL, NULL, NULL, NULL"
-    " FROM r WHERE r.is_first AND NOT r.is_member"
+    " SELECT r.ord, CASE WHEN NOT r.is_member AND r.found IS NULL THEN 'n'"
+    "                    WHEN NOT r.is_member THEN 'f' ELSE 'r' END,"
+    "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    " FROM r WHERE r.is_first AND NOT (r.is_member AND r.reply_ok)"
     " UNION ALL"
-    " SELECT r.ord, 'd', m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("c", "m.sender_id")
-    ",       c.group_id, m.content, m.client_id, chatd_ts(m.created_at), NULL"
+    " SELECT r.ord, 'd', " CHATD_MESSAGE_COLUMNS("m", "c") ", NULL"
     " FROM r JOIN messages m ON m.id = r.old_id JOIN conversations c ON c.id = m.conversation_id"};
 
 // Delivered positions move forward only; `prev` (the same row as of the statement's snapshot)
@@ -132,8 +130,7 @@ const Statement kMarkDeliveredStatement{
 // seq index, at most a page each), ordered by conversation and seq from the cursor on.
 const Statement kUndeliveredStatement{
     "messages_undelivered",
-    "SELECT m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("c", "m.sender_id")
-    ", c.group_id, m.content, m.client_id, chatd_ts(m.created_at)"
+    "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id"
     " CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = cm.conversation_id"
     "     AND m.seq > CASE WHEN cm.conversation_id = $2 THEN GREATEST(cm.delivered_seq, $3)"
@@ -146,10 +143,42 @@ namespace {
 
 constexpr Statement kRange{
     "messages_range",
-    "SELECT m.id, m.conversation_id, m.seq, m.sender_id, " CHATD_TO("c", "m.sender_id")
-    ", c.group_id, m.content, m.client_id, chatd_ts(m.created_at)"
+    "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM conversations c JOIN messages m ON m.conversation_id = c.id"
     " WHERE c.id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq LIMIT 1000"};
+
+// An edit ($3 set) or a delete ($3 null) of message $1 by user $2: the row locked, the verdict
+// ('ok', 'n' not found or not a member, 'f' not allowed, 'x' deleted, 'w' edit window over),
+// then, when 'ok', the message as it is now and its conversation's members.
+constexpr Statement kChange{
+    "message_change",
+    "WITH t AS (SELECT m.id, m.sender_id, m.created_at, m.deleted_at, m.conversation_id,"
+    "             (SELECT true FROM conversation_members cm"
+    "              WHERE cm.conversation_id = m.conversation_id AND cm.user_id = $2) AS member,"
+    "             (SELECT true FROM conversations c JOIN group_members gm"
+    "                ON gm.group_id = c.group_id AND gm.user_id = $2 AND gm.role = 'admin'"
+    "              WHERE c.id = m.conversation_id) AS admin"
+    "           FROM messages m WHERE m.id = $1 FOR UPDATE OF m),"
+    " v AS (SELECT t.*, CASE WHEN t.member IS NOT TRUE THEN 'n'"
+    "         WHEN $3::text IS NOT NULL AND t.sender_id <> $2 THEN 'f'"
+    "         WHEN $3::text IS NOT NULL AND t.deleted_at IS NOT NULL THEN 'x'"
+    "         WHEN $3::text IS NOT NULL"
+    "              AND t.created_at < statement_timestamp() - make_interval(secs => $4::int)"
+    "           THEN 'w'"
+    "         WHEN $3::text IS NULL AND t.sender_id <> $2 AND t.admin IS NOT TRUE THEN 'f'"
+    "         ELSE 'ok' END AS verdict FROM t),"
+    " u AS (UPDATE messages m SET content = coalesce($3::text, ''),"
+    "         edited_at = CASE WHEN $3::text IS NOT NULL THEN statement_timestamp()"
+    "                          ELSE m.edited_at END,"
+    "         deleted_at = CASE WHEN $3::text IS NULL"
+    "                           THEN coalesce(m.deleted_at, statement_timestamp())"
+    "                           ELSE m.deleted_at END,"
+    "         changed_at = statement_timestamp()"
+    "       FROM v WHERE m.id = v.id AND v.verdict = 'ok' RETURNING m.*)"
+    " SELECT v.verdict, " CHATD_MESSAGE_COLUMNS("u", "c") ","
+    "        ARRAY(SELECT cm.user_id FROM conversation_members cm"
+    "              WHERE cm.conversation_id = v.conversation_id)::text"
+    " FROM v LEFT JOIN u ON true LEFT JOIN conversations c ON c.id = u.conversation_id"};
 
 constexpr Statement kMembers{
     "conversation_members",
@@ -177,7 +206,6 @@ constexpr Statement kMarkRead{
     " FROM cur JOIN messages m ON m.conversation_id = $2 AND m.seq > cur.old AND m.seq <= cur.upto"
     " WHERE m.sender_id <> $1 GROUP BY m.sender_id"};
 
-#undef CHATD_TO
 
 struct ClientKeyHash {
   std::size_t operator()(const std::pair<UserId, std::string_view>& k) const noexcept {
@@ -204,16 +232,20 @@ Message read_message(const ResultSet& rs, int row, int col) {
   m.content = rs.str(row, col + 6);
   m.client_id = rs.opt_str(row, col + 7);
   m.created_at = rs.str(row, col + 8);
+  m.reply_to = opt_int(rs, row, col + 9);
+  m.edited_at = rs.opt_str(row, col + 10);
+  m.deleted = rs.boolean(row, col + 11);
   return m;
 }
 
 awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     std::vector<NewMessage> batch) {
   std::vector<std::int64_t> senders, keys;
-  std::vector<std::optional<std::int64_t>> peers, groups;
+  std::vector<std::optional<std::int64_t>> peers, groups, replies;
   std::vector<std::optional<std::string>> contents, client_ids;
   for (const auto& m : batch) {
     senders.push_back(m.sender_id);
+    replies.push_back(m.reply_to);
     peers.push_back(m.to);
     groups.push_back(m.group_id);
     contents.emplace_back(m.content);
@@ -228,7 +260,8 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
   queries.push_back(Query{&kLockConversationsStatement, params(to_array(keys))});
   queries.push_back(Query{&kAppendBatchStatement,
                           params(to_array(senders), to_array(peers), to_array(groups),
-                                 to_text_array(contents), to_text_array(client_ids))});
+                                 to_text_array(contents), to_text_array(client_ids),
+                                 to_array(replies))});
   auto results = co_await pool_.run(std::move(queries));
   if (!results) co_return to_domain_error(results.error());
   const auto& rs = results->back();
@@ -243,8 +276,10 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     auto& o = out[i];
     answered[i] = true;
     const auto kind = rs.text(r, 1);
-    if (kind == "n" || kind == "f") {
-      o.kind = kind == "n" ? AppendOutcome::Kind::not_found : AppendOutcome::Kind::not_member;
+    if (kind == "n" || kind == "f" || kind == "r") {
+      o.kind = kind == "n"   ? AppendOutcome::Kind::not_found
+               : kind == "f" ? AppendOutcome::Kind::not_member
+                             : AppendOutcome::Kind::bad_reply;
       continue;
     }
     if (kind == "d") {
@@ -263,10 +298,12 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     o.message.content = std::move(m.content);
     o.message.client_id = m.client_id;
     o.message.created_at = rs.str(r, 10);
+    o.message.reply_to = m.reply_to;
+    constexpr int kMembersColumn = 2 + kMessageColumns;
     if (m.to)
       o.recipients = {*m.to};
-    else if (!rs.is_null(r, 11))
-      group_members[o.message.conversation_id] = parse_int_array(rs.text(r, 11));
+    else if (!rs.is_null(r, kMembersColumn))
+      group_members[o.message.conversation_id] = parse_int_array(rs.text(r, kMembersColumn));
   }
   // Recipients of a group message: its members but the sender, listed once per conversation.
   // A repeat of a client_id inside the batch answers as its first occurrence did.
@@ -306,6 +343,26 @@ awaitable<Result<std::vector<Message>>> PgMessageRepository::undelivered(UserId 
   std::vector<Message> out;
   out.reserve(static_cast<std::size_t>(rs->rows()));
   for (int r = 0; r < rs->rows(); ++r) out.push_back(read_message(*rs, r, 0));
+  co_return out;
+}
+
+awaitable<Result<ChangeOutcome>> PgMessageRepository::change(UserId user, MessageId id,
+                                                              std::optional<std::string> content,
+                                                              int edit_window_seconds) {
+  auto rs = co_await pool_.exec(kChange, params(std::to_string(id), std::to_string(user),
+                                                std::move(content),
+                                                std::to_string(edit_window_seconds)));
+  if (!rs) co_return to_domain_error(rs.error());
+  ChangeOutcome out;
+  const auto verdict = rs->empty() ? std::string_view("n") : rs->text(0, 0);
+  if (verdict == "n") out.kind = ChangeOutcome::Kind::not_found;
+  else if (verdict == "f") out.kind = ChangeOutcome::Kind::not_allowed;
+  else if (verdict == "x") out.kind = ChangeOutcome::Kind::deleted;
+  else if (verdict == "w") out.kind = ChangeOutcome::Kind::too_late;
+  else {
+    out.message = read_message(*rs, 0, 1);
+    out.members = parse_int_array(rs->text(0, 1 + kMessageColumns));
+  }
   co_return out;
 }
 

@@ -16,6 +16,9 @@ class PgMessageRepository final : public MessageRepository {
       std::vector<NewMessage> batch) override;
   boost::asio::awaitable<Result<std::optional<std::vector<UserId>>>> members(
       ConversationId c) override;
+  boost::asio::awaitable<Result<ChangeOutcome>> change(UserId user, MessageId id,
+                                                       std::optional<std::string> content,
+                                                       int edit_window_seconds) override;
   boost::asio::awaitable<Result<std::vector<Message>>> range(ConversationId c,
                                                              std::int64_t after_seq,
                                                              std::int64_t before_seq) override;
