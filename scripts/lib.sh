@@ -11,7 +11,7 @@ CHATD_PACKAGES=(
   libpq-dev postgresql-15 postgresql-client-15
   libjwt-dev libcrypt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libnats-dev nats-server haproxy
+  libnats-dev nats-server haproxy libmagic-dev libssl-dev
   util-linux procps iproute2 curl
 )
 
@@ -131,6 +131,9 @@ serve_prepare() {
     CHATD_JWT_SECRET="$(cat "$DATA/jwt_secret")"
     export CHATD_JWT_SECRET
   fi
+
+  # Attachments (PROTOCOL §4) under .data/ as well, unless set.
+  export CHATD_DATA_DIR="${CHATD_DATA_DIR:-$DATA/files}"
 
   PG_DATA="$DATA/postgres"
   PG_SOCK="$DATA/pgsocket"

@@ -39,6 +39,8 @@
 #include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/node_repository.hpp"
+#include "storage/pg/attachment_repository.hpp"
+#include "storage/files/file_store.hpp"
 #include "storage/pg/pool.hpp"
 #include "storage/pg/user_repository.hpp"
 #include "ws/dispatcher.hpp"
@@ -95,6 +97,19 @@ awaitable<void> sweep_nodes(PresenceService& presence, int timeout_seconds) {
     if (ec) co_return;
     if (auto r = co_await presence.sweep(); !r)
       spdlog::warn("cluster heartbeat failed: {}", r.error().message);
+  }
+}
+
+// Uploads never sent in a message are removed a day after upload (PROTOCOL §4), checked hourly.
+awaitable<void> sweep_attachments(AttachmentService& attachments) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer t(ex);
+  for (;;) {
+    co_await attachments.sweep(std::chrono::hours(24));
+    t.expires_after(std::chrono::hours(1));
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
   }
 }
 
@@ -192,9 +207,14 @@ int App::run() {
 
   pg::PgInboxRepository inbox_store(pool);
   InboxService inbox(inbox_store);
+  files::LocalFileStore file_store(config_.data_dir);
+  pg::PgAttachmentRepository attachment_store(pool);
+  AttachmentService attachments(attachment_store, file_store);
+  asio::co_spawn(ioc, sweep_attachments(attachments), asio::detached);
 
   http::Router router(tokens);
-  http::add_all_routes(router, http::Services{accounts, groups, inbox, [&pool]() -> awaitable<bool> {
+  http::add_all_routes(router, http::Services{accounts, groups, inbox, attachments,
+                                              [&pool]() -> awaitable<bool> {
                                                 auto r = co_await pool.exec(kPing, pg::params());
                                                 co_return r.has_value();
                                               },
@@ -219,7 +239,9 @@ int App::run() {
                      net::ServerOptions{config_.address, config_.port,
                                         static_cast<std::size_t>(config_.max_body_bytes), 16 * 1024,
                                         std::chrono::milliseconds(config_.header_timeout_ms),
-                                        std::chrono::milliseconds(config_.idle_timeout_ms)},
+                                        std::chrono::milliseconds(config_.idle_timeout_ms),
+                                        file_store.temp_dir(),
+                                        static_cast<std::uint64_t>(config_.max_attachment_bytes)},
                      router, tokens, &ws_deps);
   server.start();
   spdlog::info("chatd listening on {}:{} with {} I/O thread(s)", config_.address, server.port(),

@@ -13,6 +13,17 @@ boost::json::object to_json(const User& u, bool with_email) {
   return o;
 }
 
+boost::json::object to_json(const Attachment& a) {
+  boost::json::object o;
+  o["id"] = a.id;
+  o["filename"] = a.filename;
+  o["content_type"] = a.content_type;
+  o["size"] = a.size;
+  o["sha256"] = a.sha256;
+  o["url"] = "/attachments/" + std::to_string(a.id);
+  return o;
+}
+
 boost::json::object to_json(const Message& m) {
   boost::json::object o;
   o["id"] = m.id;
@@ -25,7 +36,9 @@ boost::json::object to_json(const Message& m) {
   o["client_id"] = nullable(m.client_id);
   o["created_at"] = m.created_at;
   o["reply_to"] = nullable(m.reply_to);
-  o["attachments"] = boost::json::array{};
+  boost::json::array attachments;
+  for (const auto& a : m.attachments) attachments.push_back(to_json(a));
+  o["attachments"] = std::move(attachments);
   o["edited_at"] = nullable(m.edited_at);
   o["deleted"] = m.deleted;
   return o;

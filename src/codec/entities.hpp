@@ -22,6 +22,7 @@ boost::json::value nullable(const std::optional<T>& v) {
 
 // `with_email` only for the caller's own record (PROTOCOL §2).
 boost::json::object to_json(const User& u, bool with_email);
+boost::json::object to_json(const Attachment& a);
 boost::json::object to_json(const Message& m);
 boost::json::object to_json(const Group& g);
 

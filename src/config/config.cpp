@@ -145,6 +145,12 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("edit-window-seconds", "CHATD_EDIT_WINDOW_SECONDS",
                           "how long after sending a message may be edited",
                           &Config::edit_window_seconds, 0, 100000000));
+    f.push_back(string_field("data-dir", "CHATD_DATA_DIR",
+                             "where attachments are stored (created when missing)",
+                             &Config::data_dir));
+    f.push_back(int_field("max-attachment-bytes", "CHATD_MAX_ATTACHMENT_BYTES",
+                          "largest attachment accepted (413 above)", &Config::max_attachment_bytes,
+                          1, 1LL << 40));
     f.push_back(string_field("nats-url", "CHATD_NATS_URL",
                              "NATS server(s) linking several chatd nodes (unset: one node)",
                              &Config::nats_url));

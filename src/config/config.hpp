@@ -39,6 +39,8 @@ struct Config {
   int send_shards = 4;
   int send_batch = 256;
   int edit_window_seconds = 900;
+  std::string data_dir = "./data";  // attachments
+  long long max_attachment_bytes = 25LL * 1024 * 1024;
   // Several nodes (PROTOCOL §8): unset NATS URL = one node, nothing but PostgreSQL.
   std::string nats_url;
   std::string node_name;  // default: host name and port

@@ -17,6 +17,15 @@ using ConversationId = std::int64_t;
 using GroupId = std::int64_t;
 using Seq = std::int64_t;
 
+// An uploaded file (PROTOCOL §4); its url is /attachments/{id}.
+struct Attachment {
+  std::int64_t id = 0;
+  std::string filename;
+  std::string content_type;
+  std::int64_t size = 0;
+  std::string sha256;
+};
+
 struct Message {
   MessageId id = 0;
   ConversationId conversation_id = 0;
@@ -30,6 +39,7 @@ struct Message {
   std::optional<MessageId> reply_to;
   std::optional<std::string> edited_at;  // null unless edited
   bool deleted = false;                  // deleted for everyone: content (and attachments) gone
+  std::vector<Attachment> attachments;
 };
 
 // What the sender asked for, after validation: exactly one of `to` and `group_id`. Storage
@@ -41,6 +51,7 @@ struct NewMessage {
   std::string content;
   std::optional<std::string> client_id;
   std::optional<MessageId> reply_to;  // a message of the same conversation
+  std::vector<std::int64_t> attachment_ids;  // uploaded by the sender
 };
 
 // A number for the conversation a message goes to, known before that conversation exists: its
@@ -63,8 +74,9 @@ inline std::uint64_t conversation_key(const NewMessage& m) {
 
 struct AppendOutcome {
   // not_found: `to` names no user, or `group_id` no group; not_member: the sender is not in
-  // the group; bad_reply: `reply_to` is no message of the conversation.
-  enum class Kind { stored, duplicate, not_member, not_found, bad_reply };
+  // the group; bad_reply: `reply_to` is no message of the conversation; bad_attachment: an
+  // attachment id the sender did not upload.
+  enum class Kind { stored, duplicate, not_member, not_found, bad_reply, bad_attachment };
   Kind kind = Kind::stored;
   Message message;                 // the stored one, or the original for a duplicate
   std::vector<UserId> recipients;  // every member but the sender (stored only)

@@ -52,7 +52,18 @@ Status MessagingService::submit(UserId sender, SessionId origin, SendRequest req
     return make_error(errc::invalid_input, "exactly one of to and group_id is required");
   if (request.to && *request.to == sender)
     return make_error(errc::invalid_input, "cannot send a message to oneself");
-  if (auto e = check_content(request.content, options_.max_content_chars)) return *e;
+  if (request.attachment_ids.size() > options_.max_attachments)
+    return make_error(errc::invalid_input, "at most " + std::to_string(options_.max_attachments) +
+                                               " attachments per message");
+  {
+    auto ids = request.attachment_ids;
+    std::sort(ids.begin(), ids.end());
+    if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())
+      return make_error(errc::invalid_input, "an attachment may be sent once per message");
+  }
+  // Content may be empty when there are attachments (PROTOCOL §3), never blank otherwise.
+  if (!(request.content.empty() && !request.attachment_ids.empty()))
+    if (auto e = check_content(request.content, options_.max_content_chars)) return *e;
   if (request.client_id &&
       (count_code_points(*request.client_id) > options_.max_client_id_chars ||
        !validation::is_valid_utf8(*request.client_id)))
@@ -63,7 +74,8 @@ Status MessagingService::submit(UserId sender, SessionId origin, SendRequest req
   const auto key = conversation_key(sender, request.to, request.group_id);
   auto& shard = *shards_[key % shards_.size()];
   shard.push(Pending{NewMessage{sender, request.to, request.group_id, std::move(request.content),
-                                std::move(request.client_id), request.reply_to},
+                                std::move(request.client_id), request.reply_to,
+                                std::move(request.attachment_ids)},
                      origin, std::move(done)});
   return Status{};
 }
@@ -87,6 +99,9 @@ void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
       return;
     case AppendOutcome::Kind::not_found:
       p.done(make_error(errc::not_found, p.message.to ? "no such user" : "no such group"));
+      return;
+    case AppendOutcome::Kind::bad_attachment:
+      p.done(make_error(errc::invalid_input, "attachment_ids must name attachments you uploaded"));
       return;
     case AppendOutcome::Kind::bad_reply:
       p.done(make_error(errc::invalid_input, "reply_to is not a message of this conversation"));

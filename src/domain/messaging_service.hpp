@@ -25,6 +25,7 @@ struct SendRequest {
   std::string content;
   std::optional<std::string> client_id;
   std::optional<MessageId> reply_to;
+  std::vector<std::int64_t> attachment_ids;
 };
 
 struct MessagingOptions {
@@ -36,6 +37,7 @@ struct MessagingOptions {
   std::size_t max_delivery_batch = 2000;
   std::size_t max_content_chars = 4096;
   std::size_t max_client_id_chars = 64;
+  std::size_t max_attachments = 10;  // per message
   int edit_window_seconds = 900;  // a message may be edited this long after it was sent
 };
 

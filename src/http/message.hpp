@@ -2,12 +2,29 @@
 // the router compile without Beast and are testable without sockets.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace chatd::http {
+
+// A request body the transport streamed to a temporary file (POST /attachments).
+struct UploadedBody {
+  std::string temp_path;
+  std::int64_t size = 0;
+  std::string sha256;  // hex
+  std::string head;    // the first bytes
+};
+
+// A response body the transport streams from a file: `length` bytes from `offset`.
+struct FileBody {
+  std::string path;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
 
 enum class Method { get, head, post, put, patch, del, options, other };
 
@@ -18,6 +35,9 @@ struct Request {
   std::string body;
   std::string content_type;
   std::string authorization;
+  std::string if_none_match;
+  std::string range;
+  std::optional<UploadedBody> upload;
   std::string remote_address;
 
   // The first value of a query parameter, or nullptr.
@@ -29,6 +49,7 @@ struct Response {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<FileBody> file;  // instead of `body`
 };
 
 }  // namespace chatd::http

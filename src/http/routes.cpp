@@ -1,5 +1,6 @@
 #include "http/routes.hpp"
 
+#include "http/attachment_handlers.hpp"
 #include "http/group_handlers.hpp"
 #include "http/inbox_handlers.hpp"
 #include "http/user_handlers.hpp"
@@ -12,6 +13,7 @@ void add_all_routes(Router& router, Services services) {
   add_user_routes(router, services.accounts);
   add_group_routes(router, services.groups);
   add_inbox_routes(router, services.inbox);
+  add_attachment_routes(router, services.attachments);
 }
 
 }  // namespace chatd::http

@@ -6,6 +6,7 @@
 #include "domain/inbox.hpp"
 #include "http/health_handlers.hpp"
 #include "http/metrics_handlers.hpp"
+#include "domain/attachment_service.hpp"
 #include "http/router.hpp"
 
 namespace chatd::http {
@@ -14,6 +15,7 @@ struct Services {
   auth::AccountService& accounts;
   GroupService& groups;
   InboxService& inbox;
+  AttachmentService& attachments;
   DatabaseProbe probe;
   Gauges gauges;
   NatsProbe nats = {};

@@ -14,6 +14,13 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/url/parse.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include "auth/token_service.hpp"
 #include "domain/metrics.hpp"
 #include "http/errors.hpp"
@@ -80,6 +87,118 @@ bhttp::response<bhttp::string_body> to_beast(http::Response r, unsigned version,
   return res;
 }
 
+constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kHeadBytes = 8 * 1024;  // what libmagic looks at
+
+// The temporary file of an upload, removed unless the handler moved it away.
+// (Only while it is still the file made here: once kept, its name may be taken by another.)
+struct TempFile {
+  std::string path;
+  int fd = -1;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  ~TempFile() {
+    if (fd >= 0) ::close(fd);
+    struct stat st {};
+    if (!path.empty() && ::stat(path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+      ::unlink(path.c_str());
+  }
+};
+
+std::string hex(const unsigned char* p, unsigned n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < n; ++i) {
+    s += kHex[p[i] >> 4];
+    s += kHex[p[i] & 15];
+  }
+  return s;
+}
+
+enum class UploadEnd { done, too_large, broken };
+
+// Streams the body of `header` (read so far: the header) to a new file in `dir`, a chunk at a
+// time, hashing it on the way: memory stays at one chunk whatever the size. Each chunk must
+// arrive within `chunk_timeout` (a slow sender is cut, not waited for).
+awaitable<UploadEnd> receive_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    bhttp::request_parser<bhttp::string_body>& header,
+                                    std::uint64_t limit, std::chrono::milliseconds chunk_timeout,
+                                    TempFile& file, http::UploadedBody& out) {
+  bhttp::request_parser<bhttp::buffer_body> parser{std::move(header)};
+  parser.body_limit(limit);
+  std::vector<char> chunk(kChunk);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!sha || EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) != 1) co_return UploadEnd::broken;
+  boost::system::error_code ec;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    stream.expires_after(chunk_timeout);
+    co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec == bhttp::error::body_limit) co_return UploadEnd::too_large;
+    if (ec) co_return UploadEnd::broken;
+    const auto n = chunk.size() - parser.get().body().size;
+    if (n == 0) continue;
+    for (std::size_t done = 0; done < n;) {
+      const auto w = ::write(file.fd, chunk.data() + done, n - done);
+      if (w <= 0) co_return UploadEnd::broken;  // disk full, ...
+      done += static_cast<std::size_t>(w);
+    }
+    EVP_DigestUpdate(sha.get(), chunk.data(), n);
+    if (out.head.size() < kHeadBytes)
+      out.head.append(chunk.data(), std::min(n, kHeadBytes - out.head.size()));
+    out.size += static_cast<std::int64_t>(n);
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(sha.get(), digest, &len);
+  out.sha256 = hex(digest, len);
+  ::close(file.fd);
+  file.fd = -1;
+  co_return UploadEnd::done;
+}
+
+// Writes `length` bytes of a file from `offset` as the body of `res` (its headers set), a
+// chunk at a time.
+awaitable<boost::system::error_code> send_file(beast::tcp_stream& stream,
+                                               bhttp::response<bhttp::buffer_body>& res,
+                                               const http::FileBody& body,
+                                               std::chrono::milliseconds chunk_timeout) {
+  boost::system::error_code ec;
+  const int fd = ::open(body.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) co_return make_error_code(boost::system::errc::no_such_file_or_directory);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::vector<char> chunk(kChunk);
+  res.body().data = nullptr;
+  res.body().more = true;
+  bhttp::response_serializer<bhttp::buffer_body> sr{res};
+  stream.expires_after(chunk_timeout);
+  co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return ec;
+  std::uint64_t sent = 0;
+  while (sent < body.length) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, body.length - sent));
+    const auto got = ::pread(fd, chunk.data(), want, static_cast<off_t>(body.offset + sent));
+    if (got <= 0) co_return make_error_code(boost::system::errc::io_error);
+    res.body().data = chunk.data();
+    res.body().size = static_cast<std::size_t>(got);
+    res.body().more = true;
+    stream.expires_after(chunk_timeout);
+    co_await bhttp::async_write(stream, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return ec;
+    sent += static_cast<std::uint64_t>(got);
+  }
+  res.body().data = nullptr;
+  res.body().more = false;
+  co_await bhttp::async_write(stream, sr, asio::redirect_error(use_awaitable, ec));
+  co_return ec;
+}
+
 // A reply to a request that could not be parsed; the connection is closed after it.
 // `r` by reference: it is a temporary of the caller's co_await expression, alive until resumed.
 awaitable<void> reply_and_close(beast::tcp_stream& stream, const http::Response& r) {
@@ -103,14 +222,68 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
   while (!state->stopping) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-    parser.body_limit(opts.max_body_bytes);
+    // The larger of the two limits while the header is read (an upload's Content-Length is
+    // checked against its own limit below), then the one that applies.
+    parser.body_limit(std::max<std::uint64_t>(opts.max_body_bytes, opts.max_upload_bytes));
 
     // Waiting for the next request on a kept-alive connection may take the idle timeout; once
     // it starts, the whole request must arrive within the request timeout (slow-loris guard).
     stream.expires_after(first ? opts.request_timeout : opts.idle_timeout);
     co_await bhttp::async_read_header(stream, buffer, parser,
                                       asio::redirect_error(use_awaitable, ec));
-    if (!ec && !parser.is_done()) {
+    http::Request request;
+    std::optional<TempFile> upload_file;  // removed at the end of this request unless kept
+    bool upload = false;
+    bhttp::request_header<> head;  // what the handler needs of the header (an upload's parser
+                                   // goes away with its body)
+    bool client_keep_alive = false;
+    if (!ec) {
+      head = parser.get().base();
+      client_keep_alive = parser.keep_alive();
+      upload = !opts.upload_dir.empty() && head.method() == bhttp::verb::post &&
+               parse_target(head.target(), request) && request.path == "/attachments";
+      const auto limit = upload ? opts.max_upload_bytes : opts.max_body_bytes;
+      if (parser.content_length() && *parser.content_length() > limit) {
+        // Refused before a byte of the body is read (PROTOCOL §1, §4).
+        co_await reply_and_close(stream, http::error_response(make_error(
+                                             errc::too_large, "request body over the limit")));
+        break;
+      }
+      if (!upload) parser.body_limit(opts.max_body_bytes);
+    }
+    if (!ec && upload && !parser.is_done()) {
+      // Only an authenticated caller may make chatd write a file.
+      if (!state->tokens.verify(auth::bearer_token(parser.get()[bhttp::field::authorization]))) {
+        co_await reply_and_close(stream, http::error_response(make_error(
+                                             errc::unauthorized, "missing or invalid token")));
+        break;
+      }
+      auto& file = upload_file.emplace();
+      std::string tmpl = opts.upload_dir + "/upload-XXXXXX";
+      file.fd = ::mkstemp(tmpl.data());
+      if (file.fd < 0) {
+        file.path.clear();
+        co_await reply_and_close(stream, http::error_response(make_error(
+                                             errc::unavailable, "cannot store uploads now")));
+        break;
+      }
+      file.path = tmpl;
+      struct stat st {};
+      if (::fstat(file.fd, &st) == 0) {
+        file.dev = st.st_dev;
+        file.ino = st.st_ino;
+      }
+      http::UploadedBody body{file.path, 0, {}, {}};
+      const auto end = co_await receive_upload(stream, buffer, parser, opts.max_upload_bytes,
+                                               opts.request_timeout, file, body);
+      if (end == UploadEnd::too_large) {
+        co_await reply_and_close(stream, http::error_response(make_error(
+                                             errc::too_large, "attachment over the limit")));
+        break;
+      }
+      if (end == UploadEnd::broken) break;  // truncated or unwritable: the file goes with it
+      request.upload = std::move(body);
+    } else if (!ec && !parser.is_done()) {
       stream.expires_after(opts.request_timeout);
       co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     }
@@ -135,7 +308,7 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       break;
     }
 
-    if (beast::websocket::is_upgrade(parser.get())) {
+    if (!upload && beast::websocket::is_upgrade(parser.get())) {
       auto req = parser.release();
       http::Request target;
       if (!parse_target(req.target(), target) || target.path != "/ws" || state->ws == nullptr) {
@@ -173,30 +346,43 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       explicit InFlight(std::atomic<std::size_t>& c) : n(c) { ++n; }
       ~InFlight() { --n; }
     } in_flight(state->in_flight);
-    auto req = parser.release();
-    http::Request request;
-    request.method = to_method(req.method());
-    request.body = std::move(req.body());
-    request.content_type = std::string(req[bhttp::field::content_type]);
-    request.authorization = std::string(req[bhttp::field::authorization]);
+    if (!upload) request.body = std::move(parser.get().body());
+    request.method = to_method(head.method());
+    request.content_type = std::string(head[bhttp::field::content_type]);
+    request.authorization = std::string(head[bhttp::field::authorization]);
+    request.if_none_match = std::string(head[bhttp::field::if_none_match]);
+    request.range = std::string(head[bhttp::field::range]);
     request.remote_address = remote_address;
     http::Response response;
-    if (!parse_target(req.target(), request))
+    request.query.clear();
+    if (!parse_target(head.target(), request))
       response = http::error_response(make_error(errc::invalid_input, "malformed request target"));
     else
       response = co_await state->router.dispatch(request);
 
     const int status = response.status;
     metrics().count_http(status);  // before the write, so a client that saw it also sees it counted
-    const bool keep_alive = req.keep_alive() && !state->stopping;
-    auto res = to_beast(std::move(response), req.version(), keep_alive);
-    if (req.method() == bhttp::verb::head) res.body().clear();
-    stream.expires_after(opts.request_timeout);
-    co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    const bool keep_alive = client_keep_alive && !state->stopping;
+    if (response.file && head.method() != bhttp::verb::head) {
+      auto file = std::move(*response.file);
+      response.file.reset();
+      bhttp::response<bhttp::buffer_body> res{static_cast<bhttp::status>(status), head.version()};
+      res.set(bhttp::field::server, "chatd");
+      res.set(bhttp::field::content_type, response.content_type);
+      for (auto& [k, v] : response.headers) res.set(k, v);
+      res.content_length(file.length);
+      res.keep_alive(keep_alive);
+      ec = co_await send_file(stream, res, file, opts.request_timeout);
+    } else {
+      auto res = to_beast(std::move(response), head.version(), keep_alive);
+      if (head.method() == bhttp::verb::head) res.body().clear();
+      stream.expires_after(opts.request_timeout);
+      co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    }
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                               started)
                         .count();
-    spdlog::info("{} {} {} {:.1f}ms", req.method_string(), request.path, status, ms);
+    spdlog::info("{} {} {} {:.1f}ms", head.method_string(), request.path, status, ms);
     if (ec || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);

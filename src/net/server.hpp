@@ -28,6 +28,10 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds request_timeout{10000};  // to send one whole request
   std::chrono::milliseconds idle_timeout{60000};     // between keep-alive requests
+  // POST /attachments: its body is streamed to a file in `upload_dir` (none: not served),
+  // at most `max_upload_bytes`.
+  std::string upload_dir;
+  std::uint64_t max_upload_bytes = 25 * 1024 * 1024;
 };
 
 class Server {

@@ -82,6 +82,15 @@ std::variant<ClientEvent, DecodeError> decode(std::string_view text) {
     auto reply = id_member(o, "reply_to");
     if (auto* err = std::get_if<std::string>(&reply)) return bad(*err, e.client_id);
     e.reply_to = std::get<0>(reply);
+    if (const auto* ids = o.if_contains("attachment_ids"); ids != nullptr && !ids->is_null()) {
+      if (!ids->is_array() || ids->as_array().size() > 100)
+        return bad("attachment_ids must be an array of attachment ids", e.client_id);
+      for (const auto& v : ids->as_array()) {
+        if (!v.is_int64() || v.get_int64() <= 0)
+          return bad("attachment_ids must be positive integers", e.client_id);
+        e.attachment_ids.push_back(v.get_int64());
+      }
+    }
     if (e.to.has_value() == e.group_id.has_value())
       return bad("exactly one of to and group_id is required", e.client_id);
     const auto* content = o.if_contains("content");

@@ -19,6 +19,7 @@ struct SendMessageEvent {
   std::string content;
   std::optional<std::string> client_id;
   std::optional<MessageId> reply_to;
+  std::vector<std::int64_t> attachment_ids;
 };
 struct EditMessageEvent {
   MessageId message_id = 0;

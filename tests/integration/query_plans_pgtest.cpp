@@ -97,8 +97,9 @@ TEST_F(QueryPlans, BatchAppendProbesIndexesPerMessage) {
   // would read all of them for every batch.
   db_->scalar("UPDATE messages SET client_id = 'c' || id");
   db_->scalar("ANALYZE messages");
-  const auto p = plan(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[], bigint[])",
-                      "'{1,2}', '{2,NULL}', '{NULL,5}', '{a,b}', '{x,NULL}', '{NULL,3}'");
+  const auto p = plan(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[], bigint[], text[])",
+                      "'{1,2}', '{2,NULL}', '{NULL,5}', '{a,b}', '{x,NULL}', '{NULL,3}', "
+                      "'{\"4,5\",NULL}'");
   expect_no_seq_scan(p);
   std::istringstream lines(p);
   std::string line, previous;
@@ -146,9 +147,9 @@ TEST_F(QueryPlans, BatchAppendWorkGrowsLinearlyWithTheBatch) {
     db_->scalar("DEALLOCATE ALL");
     const auto json = db_->lines(
         "SET plan_cache_mode = force_generic_plan; PREPARE lin(bigint[], bigint[], bigint[], "
-        "text[], text[], bigint[]) AS " + std::string(kAppendBatchStatement.sql) +
+        "text[], text[], bigint[], text[]) AS " + std::string(kAppendBatchStatement.sql) +
         "; EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE lin('" + senders + "','" + peers + "','" +
-        groups + "','" + contents + "','" + cids + "','" + groups + "')");
+        groups + "','" + contents + "','" + cids + "','" + groups + "','" + groups + "')");
     return rows_touched(boost::json::parse(json).as_array().at(0).as_object().at("Plan"));
   };
   const auto small = work(64, 100), large = work(256, 1000);
@@ -234,8 +235,9 @@ TEST(QueryPlansOnANewDatabase, APlanMadeWhileTablesAreSmallStillProbesAsTheyGrow
   };
   for (const auto& p :
        {explain(kMarkDeliveredStatement, "(bigint[], bigint[], bigint[])", "'{1}', '{1}', '{3}'"),
-        explain(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[], bigint[])",
-                "'{1,2}', '{2,NULL}', '{NULL,5}', '{a,b}', '{x,NULL}', '{NULL,3}'")}) {
+        explain(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[], bigint[], text[])",
+                "'{1,2}', '{2,NULL}', '{NULL,5}', '{a,b}', '{x,NULL}', '{NULL,3}', "
+                "'{\"4,5\",NULL}'")}) {
     EXPECT_EQ(p.find("Seq Scan on conversation_members"), std::string::npos) << p;
     EXPECT_EQ(p.find("Seq Scan on users"), std::string::npos) << p;
     EXPECT_EQ(p.find("Hash Join"), std::string::npos) << p;

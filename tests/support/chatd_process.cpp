@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -88,7 +89,14 @@ std::uint16_t free_port() {
 }
 
 ChatdProcess::ChatdProcess(std::string database_url, std::map<std::string, std::string> env)
-    : database_url_(std::move(database_url)), env_(std::move(env)), log_path_(temp_log_path()) {}
+    : database_url_(std::move(database_url)), env_(std::move(env)), log_path_(temp_log_path()) {
+  if (auto it = env_.find("CHATD_DATA_DIR"); it != env_.end()) {
+    data_dir_ = it->second;
+  } else {
+    data_dir_ = log_path_ + ".data";
+    env_["CHATD_DATA_DIR"] = data_dir_;
+  }
+}
 
 ChatdProcess::~ChatdProcess() {
   if (pid_ > 0) {
@@ -97,6 +105,10 @@ ChatdProcess::~ChatdProcess() {
     waitpid(pid_, &st, 0);
   }
   if (std::getenv("CHATD_KEEP_LOGS") == nullptr) unlink(log_path_.c_str());
+  if (data_dir_ == log_path_ + ".data") {
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir_, ec);
+  }
 }
 
 void ChatdProcess::start() {

@@ -26,6 +26,9 @@ class ChatdProcess {
   bool running();
 
   std::uint16_t port() const noexcept { return port_; }
+  pid_t pid() const noexcept { return pid_; }
+  // CHATD_DATA_DIR: a directory of this process's own unless the environment names one.
+  const std::string& data_dir() const noexcept { return data_dir_; }
   std::string log() const;
   static std::string secret() { return "test-secret-0123456789abcdef0123456789"; }
 
@@ -33,6 +36,7 @@ class ChatdProcess {
   std::string database_url_;
   std::map<std::string, std::string> env_;
   std::string log_path_;
+  std::string data_dir_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
 };

@@ -59,6 +59,25 @@ struct NoInbox final : InboxRepository {
   }
 };
 
+struct NoAttachments final : AttachmentRepository {
+  awaitable<Result<Attachment>> create(UserId, std::string, std::string, std::int64_t,
+                                       std::string) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::optional<Attachment>>> visible(UserId, std::int64_t) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<std::string>>> sweep_unsent(std::chrono::seconds) override {
+    co_return make_error(errc::internal, "");
+  }
+};
+struct NoFiles final : FileStore {
+  Status keep(const std::string&, const std::string&) override { return Status{}; }
+  std::string path(const std::string&) const override { return {}; }
+  void remove(const std::string&, std::chrono::seconds) override {}
+  std::string content_type(std::string_view) override { return {}; }
+};
+
 // "METHOD /path" for every operation under `paths:` in the OpenAPI document.
 std::set<std::string> documented_routes() {
   std::ifstream in(CHATD_SOURCE_DIR "/docs/openapi.yaml");
@@ -100,8 +119,12 @@ TEST(OpenApi, EveryRouteIsDocumentedAndEveryDocumentedRouteIsServed) {
   auth::AccountService accounts(users, hasher, tokens, throttle, "");
   GroupService groups(group_store, {});
   InboxService inbox(inbox_store);
+  NoAttachments attachment_store;
+  NoFiles files;
+  AttachmentService attachments(attachment_store, files);
   http::Router router(tokens);
-  http::add_all_routes(router, {accounts, groups, inbox, []() -> awaitable<bool> { co_return true; }});
+  http::add_all_routes(router, {accounts, groups, inbox, attachments,
+                                []() -> awaitable<bool> { co_return true; }});
 
   std::set<std::string> served = {"GET /ws"};  // the upgrade is served by net/, not the router
   for (const auto& r : router.routes())

@@ -7,7 +7,15 @@
   m ".id, " m ".conversation_id, " m ".seq, " m ".sender_id, CASE WHEN " c                     \
   ".group_id IS NULL THEN CASE WHEN " c ".user_lo = " m ".sender_id THEN " c ".user_hi ELSE " c \
   ".user_lo END END, " c ".group_id, " m ".content, " m ".client_id, chatd_ts(" m              \
-  ".created_at), " m ".reply_to, chatd_ts(" m ".edited_at), " m ".deleted_at IS NOT NULL"
+  ".created_at), " m ".reply_to, chatd_ts(" m ".edited_at), " m ".deleted_at IS NOT NULL, "   \
+  "CASE WHEN " m ".attachment_count > 0 THEN (SELECT " CHATD_ATTACHMENTS_JSON("a", "ma.position") \
+  " FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id"                \
+  " WHERE ma.message_id = " m ".id) END"
+
+// A JSON array (text) of attachment rows `a`, in `order`: what read_message() parses.
+#define CHATD_ATTACHMENTS_JSON(a, order)                                                     \
+  "json_agg(json_build_object('id', " a ".id, 'filename', " a ".filename, 'content_type', " a \
+  ".content_type, 'size', " a ".size, 'sha256', " a ".sha256) ORDER BY " order ")::text"
 
 // How many columns CHATD_MESSAGE_COLUMNS is.
-inline constexpr int kMessageColumns = 12;
+inline constexpr int kMessageColumns = 13;

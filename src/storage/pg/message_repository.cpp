@@ -1,5 +1,7 @@
 #include "storage/pg/message_repository.hpp"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <string_view>
 #include <unordered_map>
@@ -32,17 +34,19 @@ const Statement kLockConversationsStatement{
 // Accepted rows get their message id (nextval, so the inserted rows need not be joined back)
 // and the next seqs of their conversation, read under the lock taken before. Outcomes: 's'
 // stored, 'd' stored before (the original), 'n' no such conversation (unknown user or group),
-// 'f' not a member, 'r' a reply_to that is no message of the conversation. A repeat of a
+// 'f' not a member, 'r' a reply_to that is no message of the conversation, 'a' an
+// attachment the sender did not upload. A repeat of a
 // client_id inside the batch gets no row: it answers as its first occurrence. Columns: ord,
 // kind, then read_message's columns (only id, conversation, seq and created_at for 's'), then
 // the members of a group conversation (on its first stored row).
 const Statement kAppendBatchStatement{
     "message_append_batch",
     "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
-    "                                    $5::text[], $6::bigint[])"
+    "                                    $5::text[], $6::bigint[], $7::text[])"
     "               WITH ORDINALITY AS i(sender_id, peer_id, group_id, content, client_id,"
-    "                                    reply_to, ord)),"
+    "                                    reply_to, attachments, ord)),"
     " r0 AS MATERIALIZED (SELECT i.ord, i.sender_id, i.content, i.client_id, i.reply_to,"
+    "     string_to_array(i.attachments, ',')::bigint[] AS att,"
     "     i.group_id IS NOT NULL AS is_group,"
     "     least(i.sender_id, i.peer_id) AS lo, greatest(i.sender_id, i.peer_id) AS hi,"
     "     CASE WHEN i.client_id IS NULL THEN i.ord"
@@ -64,17 +68,19 @@ const Statement kAppendBatchStatement{
     "            (SELECT true FROM users u WHERE u.id = r0.lo)"
     "            AND (SELECT true FROM users u WHERE u.id = r0.hi) END, false) AS is_member,"
     "     r0.reply_to IS NULL OR coalesce((SELECT true FROM messages x WHERE x.id = r0.reply_to"
-    "                                      AND x.conversation_id = r0.found), false) AS reply_ok"
+    "                                      AND x.conversation_id = r0.found), false) AS reply_ok,"
+    "     r0.att IS NULL OR (SELECT count(*) FROM attachments at WHERE at.id = ANY (r0.att)"
+    "                        AND at.uploader_id = r0.sender_id) = cardinality(r0.att) AS att_ok"
     "   FROM r0),"
     " a AS MATERIALIZED (SELECT r.*,"
     "     CASE WHEN r.found IS NULL"
     "          AND row_number() OVER (PARTITION BY r.lo, r.hi ORDER BY r.ord) = 1"
     "          THEN nextval('conversations_id_seq') END AS new_id"
-    "   FROM r WHERE r.is_first AND r.is_member AND r.reply_ok),"
+    "   FROM r WHERE r.is_first AND r.is_member AND r.reply_ok AND r.att_ok),"
     " b AS MATERIALIZED (SELECT a.*,"
     "     coalesce(a.found, max(a.new_id) OVER (PARTITION BY a.lo, a.hi)) AS cid FROM a),"
-    " n AS MATERIALIZED (SELECT b.ord, b.sender_id, b.content, b.client_id, b.reply_to, b.cid,"
-    "     b.is_group,"
+    " n AS MATERIALIZED (SELECT b.ord, b.sender_id, b.content, b.client_id, b.reply_to, b.att,"
+    "     b.cid, b.is_group,"
     "     b.found, b.lo, b.hi, nextval('messages_id_seq') AS id,"
     "     coalesce((SELECT c.last_seq FROM conversations c WHERE c.id = b.found), 0)"
     "       + row_number() OVER w AS seq,"
@@ -92,21 +98,29 @@ const Statement kAppendBatchStatement{
     "                GROUP BY n.cid) m"
     "          WHERE c.id = m.cid),"
     " ins AS (INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_id,"
-    "                               reply_to, created_at) OVERRIDING SYSTEM VALUE"
+    "                               reply_to, attachment_count, created_at)"
+    "         OVERRIDING SYSTEM VALUE"
     "         SELECT n.id, n.cid, n.seq, n.sender_id, n.content, n.client_id, n.reply_to,"
-    "                statement_timestamp()"
-    "         FROM n)"
+    "                coalesce(cardinality(n.att), 0), statement_timestamp()"
+    "         FROM n),"
+    " ins_att AS (INSERT INTO message_attachments (message_id, position, attachment_id)"
+    "         SELECT n.id, x.pos, x.aid FROM n"
+    "         CROSS JOIN LATERAL unnest(n.att) WITH ORDINALITY AS x(aid, pos))"
     " SELECT n.ord, 's', n.id, n.cid, n.seq, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text,"
     "        NULL::text, chatd_ts(statement_timestamp()), NULL::bigint, NULL::text, false,"
+    "        CASE WHEN n.att IS NOT NULL THEN"
+    "          (SELECT " CHATD_ATTACHMENTS_JSON("a", "x.pos")
+    "           FROM unnest(n.att) WITH ORDINALITY AS x(aid, pos) JOIN attachments a"
+    "             ON a.id = x.aid) END,"
     "        CASE WHEN n.first_of_conv AND n.is_group THEN"
     "          ARRAY(SELECT cm.user_id FROM conversation_members cm"
     "                WHERE cm.conversation_id = n.cid)::text END"
     " FROM n"
     " UNION ALL"
     " SELECT r.ord, CASE WHEN NOT r.is_member AND r.found IS NULL THEN 'n'"
-    "                    WHEN NOT r.is_member THEN 'f' ELSE 'r' END,"
-    "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-    " FROM r WHERE r.is_first AND NOT (r.is_member AND r.reply_ok)"
+    "                    WHEN NOT r.is_member THEN 'f' WHEN NOT r.reply_ok THEN 'r' ELSE 'a' END,"
+    "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    " FROM r WHERE r.is_first AND NOT (r.is_member AND r.reply_ok AND r.att_ok)"
     " UNION ALL"
     " SELECT r.ord, 'd', " CHATD_MESSAGE_COLUMNS("m", "c") ", NULL"
     " FROM r JOIN messages m ON m.id = r.old_id JOIN conversations c ON c.id = m.conversation_id"};
@@ -173,8 +187,11 @@ constexpr Statement kChange{
     "         deleted_at = CASE WHEN $3::text IS NULL"
     "                           THEN coalesce(m.deleted_at, statement_timestamp())"
     "                           ELSE m.deleted_at END,"
-    "         changed_at = statement_timestamp()"
-    "       FROM v WHERE m.id = v.id AND v.verdict = 'ok' RETURNING m.*)"
+    "         changed_at = statement_timestamp(),"
+    "         attachment_count = CASE WHEN $3::text IS NULL THEN 0 ELSE m.attachment_count END"
+    "       FROM v WHERE m.id = v.id AND v.verdict = 'ok' RETURNING m.*),"
+    " unlink AS (DELETE FROM message_attachments ma USING v"
+    "            WHERE $3::text IS NULL AND v.verdict = 'ok' AND ma.message_id = v.id)"
     " SELECT v.verdict, " CHATD_MESSAGE_COLUMNS("u", "c") ","
     "        ARRAY(SELECT cm.user_id FROM conversation_members cm"
     "              WHERE cm.conversation_id = v.conversation_id)::text"
@@ -221,6 +238,23 @@ std::optional<std::int64_t> opt_int(const ResultSet& rs, int row, int col) {
 
 }  // namespace
 
+std::vector<Attachment> read_attachments(const ResultSet& rs, int row, int col) {
+  std::vector<Attachment> out;
+  if (rs.is_null(row, col)) return out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(rs.text(row, col), ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& e : v.as_array()) {
+    const auto& o = e.as_object();
+    out.push_back(Attachment{o.at("id").to_number<std::int64_t>(),
+                             std::string(o.at("filename").as_string()),
+                             std::string(o.at("content_type").as_string()),
+                             o.at("size").to_number<std::int64_t>(),
+                             std::string(o.at("sha256").as_string())});
+  }
+  return out;
+}
+
 Message read_message(const ResultSet& rs, int row, int col) {
   Message m;
   m.id = rs.int64(row, col);
@@ -235,6 +269,7 @@ Message read_message(const ResultSet& rs, int row, int col) {
   m.reply_to = opt_int(rs, row, col + 9);
   m.edited_at = rs.opt_str(row, col + 10);
   m.deleted = rs.boolean(row, col + 11);
+  m.attachments = read_attachments(rs, row, col + 12);
   return m;
 }
 
@@ -242,10 +277,20 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     std::vector<NewMessage> batch) {
   std::vector<std::int64_t> senders, keys;
   std::vector<std::optional<std::int64_t>> peers, groups, replies;
-  std::vector<std::optional<std::string>> contents, client_ids;
+  std::vector<std::optional<std::string>> contents, client_ids, attachments;
   for (const auto& m : batch) {
     senders.push_back(m.sender_id);
     replies.push_back(m.reply_to);
+    if (m.attachment_ids.empty()) {
+      attachments.emplace_back();
+    } else {
+      std::string ids;
+      for (auto id : m.attachment_ids) {
+        if (!ids.empty()) ids += ',';
+        ids += std::to_string(id);
+      }
+      attachments.emplace_back(std::move(ids));
+    }
     peers.push_back(m.to);
     groups.push_back(m.group_id);
     contents.emplace_back(m.content);
@@ -261,7 +306,7 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
   queries.push_back(Query{&kAppendBatchStatement,
                           params(to_array(senders), to_array(peers), to_array(groups),
                                  to_text_array(contents), to_text_array(client_ids),
-                                 to_array(replies))});
+                                 to_array(replies), to_text_array(attachments))});
   auto results = co_await pool_.run(std::move(queries));
   if (!results) co_return to_domain_error(results.error());
   const auto& rs = results->back();
@@ -276,10 +321,11 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     auto& o = out[i];
     answered[i] = true;
     const auto kind = rs.text(r, 1);
-    if (kind == "n" || kind == "f" || kind == "r") {
+    if (kind == "n" || kind == "f" || kind == "r" || kind == "a") {
       o.kind = kind == "n"   ? AppendOutcome::Kind::not_found
                : kind == "f" ? AppendOutcome::Kind::not_member
-                             : AppendOutcome::Kind::bad_reply;
+               : kind == "r" ? AppendOutcome::Kind::bad_reply
+                             : AppendOutcome::Kind::bad_attachment;
       continue;
     }
     if (kind == "d") {
@@ -299,6 +345,7 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     o.message.client_id = m.client_id;
     o.message.created_at = rs.str(r, 10);
     o.message.reply_to = m.reply_to;
+    o.message.attachments = read_attachments(rs, r, 2 + kMessageColumns - 1);
     constexpr int kMembersColumn = 2 + kMessageColumns;
     if (m.to)
       o.recipients = {*m.to};
