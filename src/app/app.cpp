@@ -40,6 +40,8 @@
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/node_repository.hpp"
 #include "storage/pg/attachment_repository.hpp"
+#include "storage/pg/device_repository.hpp"
+#include "push/webhook_transport.hpp"
 #include "storage/files/file_store.hpp"
 #include "storage/pg/pool.hpp"
 #include "storage/pg/user_repository.hpp"
@@ -207,13 +209,25 @@ int App::run() {
 
   pg::PgInboxRepository inbox_store(pool);
   InboxService inbox(inbox_store);
+  pg::PgDeviceRepository device_store(pool);
+  std::optional<push::WebhookTransport> webhook;
+  if (!config_.push_webhook_url.empty()) {
+    webhook.emplace(ioc.get_executor(), config_.push_webhook_url, config_.push_secret);
+    spdlog::info("pushing offline recipients to {}", config_.push_webhook_url);
+  }
+  PushOptions push_options;
+  push_options.retries = config_.push_retries;
+  PushService push_service(device_store, webhook ? &*webhook : nullptr,
+                           [&hub](UserId u) { return hub.online(u); }, push_options);
+  messaging.set_push(&push_service);
+  asio::co_spawn(ioc, push_service.run(), asio::detached);
   files::LocalFileStore file_store(config_.data_dir);
   pg::PgAttachmentRepository attachment_store(pool);
   AttachmentService attachments(attachment_store, file_store);
   asio::co_spawn(ioc, sweep_attachments(attachments), asio::detached);
 
   http::Router router(tokens);
-  http::add_all_routes(router, http::Services{accounts, groups, inbox, attachments,
+  http::add_all_routes(router, http::Services{accounts, groups, inbox, attachments, push_service,
                                               [&pool]() -> awaitable<bool> {
                                                 auto r = co_await pool.exec(kPing, pg::params());
                                                 co_return r.has_value();
@@ -266,6 +280,7 @@ int App::run() {
             t.expires_after(20ms);
             co_await t.async_wait(asio::use_awaitable);
           }
+          push_service.stop();
           co_await presence.goodbye();
           if (bus) bus->close();
           pool.close();

@@ -151,6 +151,16 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("max-attachment-bytes", "CHATD_MAX_ATTACHMENT_BYTES",
                           "largest attachment accepted (413 above)", &Config::max_attachment_bytes,
                           1, 1LL << 40));
+    f.push_back(string_field("push-webhook-url", "CHATD_PUSH_WEBHOOK_URL",
+                             "http:// URL receiving signed batches of push notifications (unset: "
+                             "no push)",
+                             &Config::push_webhook_url));
+    f.push_back(string_field("push-secret", "CHATD_PUSH_SECRET",
+                             "HMAC-SHA256 key of X-Chatd-Signature on push batches",
+                             &Config::push_secret, true));
+    f.push_back(int_field("push-retries", "CHATD_PUSH_RETRIES",
+                          "attempts after a failed push webhook call, with doubling backoff",
+                          &Config::push_retries, 0, 100));
     f.push_back(string_field("nats-url", "CHATD_NATS_URL",
                              "NATS server(s) linking several chatd nodes (unset: one node)",
                              &Config::nats_url));

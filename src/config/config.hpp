@@ -40,6 +40,9 @@ struct Config {
   int send_batch = 256;
   int edit_window_seconds = 900;
   std::string data_dir = "./data";  // attachments
+  std::string push_webhook_url;     // unset: no push
+  std::string push_secret;
+  int push_retries = 5;
   long long max_attachment_bytes = 25LL * 1024 * 1024;
   // Several nodes (PROTOCOL §8): unset NATS URL = one node, nothing but PostgreSQL.
   std::string nats_url;

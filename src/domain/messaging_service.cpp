@@ -89,6 +89,7 @@ void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
     case AppendOutcome::Kind::stored:
       Metrics::add(metrics().messages_stored);
       publisher_.message(outcome->message, outcome->recipients, p.origin);
+      if (push_ != nullptr) push_->message_stored(outcome->message, outcome->recipients);
       p.done(std::move(outcome->message));
       return;
     case AppendOutcome::Kind::duplicate:

@@ -16,6 +16,7 @@
 #include "domain/delivery_queue.hpp"
 #include "domain/event_publisher.hpp"
 #include "domain/message_repository.hpp"
+#include "domain/push_service.hpp"
 
 namespace chatd {
 
@@ -56,6 +57,8 @@ class MessagingService {
   // that order.
   Status submit(UserId sender, SessionId origin, SendRequest request, SendCallback done);
 
+  // Offline recipients of stored messages are pushed through `push` (optional).
+  void set_push(PushService* push) { push_ = push; }
   // Edit and delete for everyone (PROTOCOL §3): stored, then `message_updated` to every member.
   boost::asio::awaitable<Status> edit(UserId editor, MessageId id, std::string content);
   boost::asio::awaitable<Status> remove(UserId user, MessageId id);
@@ -81,6 +84,7 @@ class MessagingService {
   boost::asio::awaitable<void> commit_deliveries(std::vector<DeliveryPosition>& batch);
   void finish(Pending& p, Result<AppendOutcome> outcome);
 
+  PushService* push_ = nullptr;
   MessageRepository& repo_;
   EventPublisher& publisher_;
   MessagingOptions options_;

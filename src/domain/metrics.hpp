@@ -19,6 +19,10 @@ struct Metrics {
   std::atomic<std::uint64_t> messages_delivered{0};
   std::atomic<std::uint64_t> logins_failed{0};
   std::atomic<std::uint64_t> logins_throttled{0};
+  std::atomic<std::uint64_t> push_sent{0};     // notifications the webhook accepted
+  std::atomic<std::uint64_t> push_failed{0};   // webhook calls that failed
+  std::atomic<std::uint64_t> push_retried{0};  // webhook calls repeated after a failure
+  std::atomic<std::uint64_t> push_dropped{0};  // notifications given up (queue full, retries out)
 
   void count_http(int status) noexcept {
     const int cls = status / 100;

@@ -46,6 +46,11 @@ std::string render_metrics(const Gauges& gauges) {
   counter(out, "chatd_logins_failed_total", "Failed logins.", m.logins_failed);
   counter(out, "chatd_logins_throttled_total", "Logins refused by the throttle (429).",
           m.logins_throttled);
+  counter(out, "chatd_push_sent_total", "Push notifications the webhook accepted.", m.push_sent);
+  counter(out, "chatd_push_failed_total", "Push webhook calls that failed.", m.push_failed);
+  counter(out, "chatd_push_retried_total", "Push webhook calls repeated after a failure.",
+          m.push_retried);
+  counter(out, "chatd_push_dropped_total", "Push notifications given up.", m.push_dropped);
   if (gauges.cluster)
     for (const auto& [name, value] : gauges.cluster())
       out << "# TYPE " << name << (name.ends_with("_total") ? " counter\n" : " gauge\n") << name

@@ -1,6 +1,7 @@
 #include "http/routes.hpp"
 
 #include "http/attachment_handlers.hpp"
+#include "http/device_handlers.hpp"
 #include "http/group_handlers.hpp"
 #include "http/inbox_handlers.hpp"
 #include "http/user_handlers.hpp"
@@ -14,6 +15,7 @@ void add_all_routes(Router& router, Services services) {
   add_group_routes(router, services.groups);
   add_inbox_routes(router, services.inbox);
   add_attachment_routes(router, services.attachments);
+  add_device_routes(router, services.push);
 }
 
 }  // namespace chatd::http

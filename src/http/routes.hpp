@@ -7,6 +7,7 @@
 #include "http/health_handlers.hpp"
 #include "http/metrics_handlers.hpp"
 #include "domain/attachment_service.hpp"
+#include "domain/push_service.hpp"
 #include "http/router.hpp"
 
 namespace chatd::http {
@@ -16,6 +17,7 @@ struct Services {
   GroupService& groups;
   InboxService& inbox;
   AttachmentService& attachments;
+  PushService& push;
   DatabaseProbe probe;
   Gauges gauges;
   NatsProbe nats = {};

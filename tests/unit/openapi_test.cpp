@@ -78,6 +78,18 @@ struct NoFiles final : FileStore {
   std::string content_type(std::string_view) override { return {}; }
 };
 
+struct NoDevices final : DeviceRepository {
+  awaitable<Status> save(UserId, Device) override { co_return make_error(errc::internal, ""); }
+  awaitable<Status> remove(UserId, std::string) override { co_return make_error(errc::internal, ""); }
+  awaitable<Result<std::vector<OfflineRecipient>>> offline_devices(std::vector<UserId>) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<std::pair<UserId, std::string>>>> usernames(
+      std::vector<UserId>) override {
+    co_return make_error(errc::internal, "");
+  }
+};
+
 // "METHOD /path" for every operation under `paths:` in the OpenAPI document.
 std::set<std::string> documented_routes() {
   std::ifstream in(CHATD_SOURCE_DIR "/docs/openapi.yaml");
@@ -122,8 +134,10 @@ TEST(OpenApi, EveryRouteIsDocumentedAndEveryDocumentedRouteIsServed) {
   NoAttachments attachment_store;
   NoFiles files;
   AttachmentService attachments(attachment_store, files);
+  NoDevices device_store;
+  PushService push(device_store, nullptr, [](UserId) { return false; }, {});
   http::Router router(tokens);
-  http::add_all_routes(router, {accounts, groups, inbox, attachments,
+  http::add_all_routes(router, {accounts, groups, inbox, attachments, push,
                                 []() -> awaitable<bool> { co_return true; }});
 
   std::set<std::string> served = {"GET /ws"};  // the upgrade is served by net/, not the router
