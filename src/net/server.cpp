@@ -22,6 +22,7 @@
 #include <cstdlib>
 
 #include "auth/token_service.hpp"
+#include "codec/hex.hpp"
 #include "domain/metrics.hpp"
 #include "http/errors.hpp"
 #include "http/router.hpp"
@@ -105,16 +106,6 @@ struct TempFile {
   }
 };
 
-std::string hex(const unsigned char* p, unsigned n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < n; ++i) {
-    s += kHex[p[i] >> 4];
-    s += kHex[p[i] & 15];
-  }
-  return s;
-}
-
 enum class UploadEnd { done, too_large, broken };
 
 // Streams the body of `header` (read so far: the header) to a new file in `dir`, a chunk at a
@@ -153,7 +144,7 @@ awaitable<UploadEnd> receive_upload(beast::tcp_stream& stream, beast::flat_buffe
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   EVP_DigestFinal_ex(sha.get(), digest, &len);
-  out.sha256 = hex(digest, len);
+  out.sha256 = codec::to_hex(digest, len);
   ::close(file.fd);
   file.fd = -1;
   co_return UploadEnd::done;

@@ -12,6 +12,8 @@
 
 #include <stdexcept>
 
+#include "codec/hex.hpp"
+
 namespace chatd::push {
 
 namespace asio = boost::asio;
@@ -27,13 +29,7 @@ std::string signature(std::string_view secret, std::string_view body) {
                 reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, sizeof mac,
                 &len) == nullptr)
     return {};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256=";
-  for (std::size_t i = 0; i < len; ++i) {
-    out += kHex[mac[i] >> 4];
-    out += kHex[mac[i] & 15];
-  }
-  return out;
+  return "sha256=" + codec::to_hex(mac, len);
 }
 
 WebhookTransport::WebhookTransport(asio::any_io_executor ex, const std::string& url,
