@@ -118,6 +118,8 @@ awaitable<UploadEnd> receive_upload(beast::tcp_stream& stream, beast::flat_buffe
   bhttp::request_parser<bhttp::buffer_body> parser{std::move(header)};
   parser.body_limit(limit);
   std::vector<char> chunk(kChunk);
+  // Socket reads as large as a chunk (Beast reads what the buffer has room for).
+  buffer.reserve(kChunk);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!sha || EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) != 1) co_return UploadEnd::broken;
   boost::system::error_code ec;
