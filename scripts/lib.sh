@@ -15,6 +15,30 @@ CHATD_PACKAGES=(
   util-linux procps iproute2 curl
 )
 
+# Node.js and npm for the API document linters and the browser tests (Debian's packages when
+# missing; an installed Node.js of another origin is used as it is).
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  log "installing nodejs npm"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    nodejs npm >/dev/null
+}
+
+# Lints docs/openapi.yaml (Redocly) and validates docs/asyncapi.yaml (the AsyncAPI parser), with
+# the versions pinned in tools/apilint/package-lock.json.
+lint_api_documents() {
+  ensure_node
+  local dir="$ROOT/tools/apilint"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    log "installing the API linters (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    touch "$dir/node_modules"
+  fi
+  (cd "$dir" && npx --no-install redocly lint ../../docs/openapi.yaml --format=stylish &&
+    node validate-asyncapi.mjs ../../docs/asyncapi.yaml)
+}
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
