@@ -159,8 +159,20 @@ serve_prepare() {
   # Attachments (PROTOCOL §4) under .data/ as well, unless set.
   export CHATD_DATA_DIR="${CHATD_DATA_DIR:-$DATA/files}"
 
-  PG_DATA="$DATA/postgres"
-  PG_SOCK="$DATA/pgsocket"
+  # PostgreSQL runs as the postgres user when we are root; where that user cannot enter the
+  # checkout (a clone under /root, any mode-0700 directory), its files live under
+  # /var/lib/chatd-run/<hash of the checkout path> instead.
+  local pg_home="$DATA"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$DATA" 2>/dev/null; then
+    pg_home="/var/lib/chatd-run/$(printf '%s' "$ROOT" | sha256sum | cut -c1-16)"
+    mkdir -p "$pg_home"
+    chown postgres:postgres "$pg_home"
+    chmod 700 "$pg_home"
+    log "the postgres user cannot enter $ROOT: PostgreSQL's files are in $pg_home"
+  fi
+  PG_DATA="$pg_home/postgres"
+  PG_SOCK="$pg_home/pgsocket"
+  PG_LOG="$pg_home/postgres.log"
   started_pg=0
   if [ -z "${CHATD_DATABASE_URL:-}" ]; then
     if [ ! -f "$PG_DATA/PG_VERSION" ]; then
@@ -171,7 +183,7 @@ serve_prepare() {
     PG_PORT="${CHATD_PG_PORT:-$(free_port)}"
     log "starting PostgreSQL (socket in $PG_SOCK)"
     # shellcheck disable=SC2046  # the settings are words
-    pg_start "$PG_DATA" "$PG_SOCK" "$PG_PORT" "$DATA/postgres.log" $(pg_serving_settings)
+    pg_start "$PG_DATA" "$PG_SOCK" "$PG_PORT" "$PG_LOG" $(pg_serving_settings)
     started_pg=1
     pg_as_owner "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc \
       "SELECT 1 FROM pg_database WHERE datname = 'chatd'" | grep -q 1 ||
