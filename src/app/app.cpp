@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <optional>
 #include <random>
 #include <thread>
@@ -31,6 +32,7 @@
 #include "domain/presence_service.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
+#include "http/web_handlers.hpp"
 #include "hub/hub.hpp"
 #include "net/server.hpp"
 #include "net/ws_session.hpp"
@@ -235,6 +237,23 @@ int App::run() {
                                               http::Gauges{[&hub] { return hub.connections(); },
                                                            cluster_metrics(bus, cluster_publisher)},
                                               nats_probe(bus)});
+
+  // The web client, when its files are found.
+  std::vector<std::string> web_roots;
+  if (!config_.web_root.empty()) {
+    web_roots.push_back(config_.web_root);
+  } else {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    web_roots = {(exe / "web").string(), (exe.parent_path() / "web").string()};
+  }
+  for (const auto& dir : web_roots) {
+    if (auto assets = http::WebAssets::load(dir)) {
+      spdlog::info("web client from {} (version {})", dir, assets->version());
+      http::add_web_routes(router, std::make_shared<const http::WebAssets>(std::move(*assets)));
+      break;
+    }
+  }
 
   ws::Dispatcher dispatcher(messaging);
   net::WsDeps ws_deps{hub,

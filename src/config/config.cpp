@@ -145,6 +145,10 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("edit-window-seconds", "CHATD_EDIT_WINDOW_SECONDS",
                           "how long after sending a message may be edited",
                           &Config::edit_window_seconds, 0, 100000000));
+    f.push_back(string_field("web-root", "CHATD_WEB_ROOT",
+                             "folder of the web client served at / (default: web/ beside or "
+                             "above the binary)",
+                             &Config::web_root));
     f.push_back(string_field("data-dir", "CHATD_DATA_DIR",
                              "where attachments are stored (created when missing)",
                              &Config::data_dir));

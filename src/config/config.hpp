@@ -40,6 +40,7 @@ struct Config {
   int send_batch = 256;
   int edit_window_seconds = 900;
   std::string data_dir = "./data";  // attachments
+  std::string web_root;             // the web client; default: web/ next to the binary or above it
   std::string push_webhook_url;     // unset: no push
   std::string push_secret;
   int push_retries = 5;

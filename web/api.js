@@ -1,0 +1,117 @@
+// chatd's public contract from a browser: REST with the bearer token, and one WebSocket that
+// reconnects by itself with backoff. Nothing here touches the page.
+
+export class Api {
+  constructor() {
+    this.token = localStorage.getItem("chatd.token") || "";
+  }
+
+  setToken(token) {
+    this.token = token;
+    if (token) localStorage.setItem("chatd.token", token);
+    else localStorage.removeItem("chatd.token");
+  }
+
+  async request(method, path, body, raw = false) {
+    const headers = {};
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    let payload;
+    if (body instanceof Blob) {
+      payload = body;
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    const res = await fetch(path, { method, headers, body: payload });
+    if (raw) return res;
+    const text = await res.text();
+    const json = text ? JSON.parse(text) : {};
+    if (!res.ok) {
+      const err = new Error(json.error?.message || `HTTP ${res.status}`);
+      err.status = res.status;
+      err.code = json.error?.code;
+      throw err;
+    }
+    return json;
+  }
+
+  register(username, email, password) {
+    return this.request("POST", "/auth/register", { username, email, password });
+  }
+  login(email, password) {
+    return this.request("POST", "/auth/login", { email, password });
+  }
+  me() { return this.request("GET", "/users/me"); }
+  findUser(username) {
+    return this.request("GET", `/users?username=${encodeURIComponent(username)}`);
+  }
+  conversations() { return this.request("GET", "/conversations?limit=100"); }
+  history(conversationId, { before, after, limit = 50 } = {}) {
+    let q = `/messages?conversation_id=${conversationId}&limit=${limit}`;
+    if (before) q += `&before=${before}`;
+    if (after !== undefined) q += `&after=${after}`;
+    return this.request("GET", q);
+  }
+  historyWith(peerId) { return this.request("GET", `/messages?peer_id=${peerId}&limit=50`); }
+  createGroup(name, members) { return this.request("POST", "/groups", { name, members }); }
+  group(id) { return this.request("GET", `/groups/${id}`); }
+  addMember(groupId, userId) {
+    return this.request("POST", `/groups/${groupId}/members`, { user_id: userId });
+  }
+  removeMember(groupId, userId) {
+    return this.request("DELETE", `/groups/${groupId}/members/${userId}`);
+  }
+  upload(file) {
+    return this.request("POST", `/attachments?filename=${encodeURIComponent(file.name)}`, file);
+  }
+  async attachmentUrl(url) {
+    const res = await this.request("GET", url, undefined, true);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return URL.createObjectURL(await res.blob());
+  }
+}
+
+// The WebSocket: `onEvent(event)` for every frame, `onState(up)` when it opens or drops.
+// Reconnects after 0.5 s, doubling up to 10 s, until close() is called.
+export class Socket {
+  constructor(api, onEvent, onState) {
+    this.api = api;
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.delay = 500;
+    this.closed = false;
+    this.ws = null;
+    this.connect();
+  }
+
+  connect() {
+    if (this.closed) return;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const ws = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(this.api.token)}`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.delay = 500;
+      this.onState(true);
+    };
+    ws.onmessage = (e) => this.onEvent(JSON.parse(e.data));
+    ws.onclose = () => {
+      this.onState(false);
+      if (this.closed) return;
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 10000);
+    };
+  }
+
+  send(event) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(event));
+      return true;
+    }
+    return false;
+  }
+
+  close() {
+    this.closed = true;
+    if (this.ws) this.ws.close();
+  }
+}
