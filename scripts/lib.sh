@@ -11,7 +11,7 @@ CHATD_PACKAGES=(
   libpq-dev postgresql-15 postgresql-client-15
   libjwt-dev libcrypt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libnats-dev nats-server haproxy libmagic-dev libssl-dev
+  libnats-dev nats-server haproxy libmagic-dev libssl-dev chromium
   util-linux procps iproute2 curl
 )
 
@@ -25,16 +25,33 @@ ensure_node() {
     nodejs npm >/dev/null
 }
 
-# Lints docs/openapi.yaml (Redocly) and validates docs/asyncapi.yaml (the AsyncAPI parser), with
-# the versions pinned in tools/apilint/package-lock.json.
-lint_api_documents() {
+# npm ci in DIR when its node_modules is missing or older than its package-lock.json.
+npm_ci() {
+  local dir="$1"
   ensure_node
-  local dir="$ROOT/tools/apilint"
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
-    log "installing the API linters (npm ci)"
+    log "npm ci in ${dir#"$ROOT"/}"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
     touch "$dir/node_modules"
   fi
+}
+
+# The web client in Debian's chromium (tests/web): WEB_BINARY against a new database in the
+# cluster CONNINFO_BASE (host/port/user). SCREENSHOTS=<dir> also saves the main screens.
+web_tests() {
+  local binary="$1" pg_port="$2" db="web_$RANDOM$RANDOM"
+  npm_ci "$ROOT/tests/web"
+  pg_as_owner "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$db"
+  CHATD_BINARY="$binary" CHATD_WEB_ROOT="$ROOT/web" \
+    CHATD_DATABASE_URL="host=127.0.0.1 port=$pg_port user=postgres dbname=$db" \
+    node "$ROOT/tests/web/chat.test.mjs"
+}
+
+# Lints docs/openapi.yaml (Redocly) and validates docs/asyncapi.yaml (the AsyncAPI parser), with
+# the versions pinned in tools/apilint/package-lock.json.
+lint_api_documents() {
+  local dir="$ROOT/tools/apilint"
+  npm_ci "$dir"
   (cd "$dir" && npx --no-install redocly lint ../../docs/openapi.yaml --format=stylish &&
     node validate-asyncapi.mjs ../../docs/asyncapi.yaml)
 }

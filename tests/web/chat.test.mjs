@@ -1,0 +1,215 @@
+// The web client in Debian's Chromium (puppeteer-core, no browser download) against a real
+// chatd it starts and restarts itself. Run by scripts/test with CHATD_BINARY, CHATD_DATABASE_URL
+// and CHATD_WEB_ROOT set; SCREENSHOTS=<dir> also saves the main screens there.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import puppeteer from "puppeteer-core";
+
+const failures = [];
+function check(cond, what) {
+  if (cond) console.log(`  ok  ${what}`);
+  else { console.log(`  FAIL ${what}`); failures.push(what); }
+}
+
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const dataDir = mkdtempSync(join(tmpdir(), "chatd-web-"));
+let server = null;
+async function startServer() {
+  server = spawn(process.env.CHATD_BINARY, [], {
+    env: { ...process.env, CHATD_PORT: String(port), CHATD_ADDRESS: "127.0.0.1",
+           CHATD_JWT_SECRET: "web-test-secret-0123456789abcdef0123456789",
+           CHATD_BCRYPT_COST: "4", CHATD_DATA_DIR: dataDir, CHATD_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(`${base}/healthz`)).ok) return; } catch {}
+    await sleep(50);
+  }
+  throw new Error("chatd did not start");
+}
+async function stopServer() {
+  const done = new Promise((r) => server.once("exit", r));
+  server.kill("SIGTERM");
+  await done;
+}
+
+await startServer();
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: "new",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-quic"],
+});
+const shots = process.env.SCREENSHOTS;
+async function shot(page, name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+const suffix = Date.now().toString(36);
+async function user(name) {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.setViewport({ width: 1000, height: 700 });
+  page.on("dialog", async (d) => { failures.push(`unexpected dialog: ${d.message()}`); await d.dismiss(); });
+  page.on("pageerror", (e) => failures.push(`page error (${name}): ${e.message}`));
+  await page.goto(base);
+  await page.waitForSelector("#auth:not([hidden])");
+  if (name === "alice") await shot(page, "login");
+  await page.click("#tab-register");
+  await page.type("#auth-username", `${name}_${suffix}`);
+  await page.type("#auth-email", `${name}_${suffix}@example.com`);
+  await page.type("#auth-password", "correct-horse-battery");
+  await page.click("#auth-submit");
+  await page.waitForSelector("#app:not([hidden])");
+  await page.waitForSelector("#connection.up");
+  return { page, name: `${name}_${suffix}` };
+}
+const texts = (page) => page.$$eval("#messages .msg .text", (els) => els.map((e) => e.textContent));
+async function openChatWith(u, other) {
+  await u.page.type("#new-chat-username", other.name);
+  await u.page.click("#new-chat button");
+  await u.page.waitForFunction((n) => document.getElementById("chat-title").textContent === n, {}, other.name);
+}
+async function openFromInbox(u, title) {
+  const li = await u.page.waitForFunction((t) => [...document.querySelectorAll("#inbox li")]
+    .find((li) => li.querySelector(".name").textContent === t), { timeout: 10000 }, title);
+  await li.click();
+  await u.page.waitForFunction((t) => document.getElementById("chat-title").textContent === t, {}, title);
+}
+async function sendText(u, text) {
+  await u.page.type("#text", text);
+  await u.page.keyboard.press("Enter");
+}
+const waitText = (u, text, timeout = 10000) => u.page.waitForFunction(
+  (t) => [...document.querySelectorAll("#messages .msg .text")].some((e) => e.textContent === t),
+  { timeout }, text);
+
+try {
+  console.log("direct chat");
+  const alice = await user("alice");
+  const bob = await user("bob");
+  await openChatWith(alice, bob);
+  await sendText(alice, "hello bob");
+  await waitText(alice, "hello bob");
+  await alice.page.waitForSelector("#messages .msg.mine:not(.pending)");
+  check(true, "alice's message turns from pending to stored on ack");
+  await openFromInbox(bob, alice.name);
+  await waitText(bob, "hello bob");
+  check(true, "bob sees alice's message");
+  await alice.page.waitForSelector('#messages .msg.mine .tick[data-state="read"]', { timeout: 10000 });
+  check(true, "alice sees the read ticks once bob opened the chat");
+  await bob.page.type("#text", "typing…");
+  await alice.page.waitForFunction(() => document.getElementById("typing").textContent.includes("is typing"));
+  check(true, "alice sees bob typing");
+  await bob.page.keyboard.press("Enter");
+  await waitText(alice, "typing…");
+  check(true, "bob's reply reaches alice");
+  const xss = "<img src=x onerror=alert(1)>";
+  await sendText(alice, xss);
+  await waitText(bob, xss);
+  check(await bob.page.$$eval("#messages img", (imgs) => imgs.length) === 0,
+        "the XSS string stays text (no element made of it)");
+  await shot(alice.page, "chat");
+
+  console.log("presence");
+  check(await alice.page.$$eval("#inbox li .dot.online", (d) => d.length) === 1, "bob shown online");
+  await bob.page.close();
+  await alice.page.waitForFunction(() => document.querySelectorAll("#inbox li .dot.online").length === 0);
+  check(true, "bob shown offline once his page closed");
+  await alice.page.waitForFunction(() => document.getElementById("chat-subtitle").textContent.startsWith("last seen"));
+  check(true, "alice sees when bob was last seen");
+
+  console.log("history paging");
+  const carol = await user("carol");
+  await openChatWith(carol, alice);
+  const aliceId = await carol.page.evaluate(async (name) => {
+    const r = await fetch(`/users?username=${name}`,
+      { headers: { Authorization: `Bearer ${localStorage.getItem("chatd.token")}` } });
+    return (await r.json()).users[0].id;
+  }, alice.name);
+  await carol.page.evaluate(async (to) => {  // 120 messages straight over a WebSocket
+    const ws = new WebSocket(`ws://${location.host}/ws?token=${localStorage.getItem("chatd.token")}`);
+    await new Promise((r) => { ws.onopen = r; });
+    let acks = 0;
+    const done = new Promise((r) => {
+      ws.onmessage = (e) => { if (JSON.parse(e.data).type === "ack" && ++acks === 120) r(); };
+    });
+    for (let i = 1; i <= 120; i++) ws.send(JSON.stringify({ type: "send_message", to, content: `old ${i}` }));
+    await done;
+    ws.close();
+  }, aliceId);
+  await openFromInbox(alice, carol.name);
+  await waitText(alice, "old 120");
+  const first = (await texts(alice.page)).length;
+  for (let i = 0; i < 10 && (await texts(alice.page)).length < 120; i++) {
+    await alice.page.$eval("#messages", (m) => { m.scrollTop = 0; m.dispatchEvent(new Event("scroll")); });
+    await sleep(300);
+  }
+  const all = await texts(alice.page);
+  check(first <= 60 && all.length === 120 && all[0] === "old 1",
+        `scrolling up loads older history (${first} first, ${all.length} after)`);
+
+  console.log("a group of three");
+  const bob2 = { page: await (await browser.createBrowserContext()).newPage(), name: bob.name };
+  await bob2.page.setViewport({ width: 1000, height: 700 });
+  await bob2.page.goto(base);
+  await bob2.page.click("#auth-email");
+  await bob2.page.type("#auth-email", `bob_${suffix}@example.com`);
+  await bob2.page.type("#auth-password", "correct-horse-battery");
+  await bob2.page.click("#auth-submit");
+  await bob2.page.waitForSelector("#connection.up");
+  await alice.page.type("#new-group-name", "trio");
+  await alice.page.type("#new-group-members", `${bob.name}, ${carol.name}`);
+  await alice.page.click("#new-group button");
+  await alice.page.waitForFunction(() => document.getElementById("chat-title").textContent === "trio");
+  await sendText(alice, "hi both");
+  await openFromInbox(bob2, "trio");
+  await waitText(bob2, "hi both");
+  await openFromInbox(carol, "trio");
+  await waitText(carol, "hi both");
+  await sendText(carol, "hi from carol");
+  await waitText(alice, "hi from carol");
+  await waitText(bob2, "hi from carol");
+  check(true, "three members of a group exchange messages");
+  await shot(alice.page, "group");
+
+  console.log("a reconnect after the server restarts");
+  await stopServer();
+  await alice.page.waitForSelector("#connection:not(.up)");
+  await sendText(alice, "sent while the server was down");
+  await startServer();
+  await alice.page.waitForSelector("#connection.up", { timeout: 20000 });
+  await waitText(carol, "sent while the server was down", 20000);
+  await alice.page.waitForFunction(() => !document.querySelector("#messages .msg.pending"), { timeout: 20000 });
+  await sleep(1000);
+  const copies = (await texts(carol.page)).filter((t) => t === "sent while the server was down").length;
+  check(copies === 1, `the message queued while down arrives once after the reconnect (${copies})`);
+  const mine = (await texts(alice.page)).filter((t) => t === "sent while the server was down").length;
+  check(mine === 1, "and shows once on the sender's side");
+  await shot(alice.page, "inbox");
+} catch (err) {
+  failures.push(String(err.stack || err));
+} finally {
+  await browser.close();
+  if (server) server.kill("SIGKILL");
+}
+
+if (failures.length) {
+  console.log(`web client: ${failures.length} failure(s)`);
+  for (const f of failures) console.log(`  - ${f}`);
+  process.exit(1);
+}
+console.log("web client: all checks passed");
