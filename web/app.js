@@ -111,6 +111,11 @@ function renderInbox() {
     name.append(document.createTextNode(convName(c)));
     li.append(name);
     if (c.unread_count > 0) li.append(el("span", "unread", String(c.unread_count)));
+    if (c.peer) {
+      const peer = state.users.get(c.peer.id) || c.peer;
+      if (!peer.is_online && peer.last_seen)
+        li.append(el("span", "seen", `last seen ${new Date(peer.last_seen).toLocaleString()}`));
+    }
     li.append(el("span", "preview", preview(c.last_message)));
     li.onclick = () => openConversation(c);
     li.onkeydown = (e) => { if (e.key === "Enter") openConversation(c); };
@@ -446,6 +451,20 @@ $("group-admin").onsubmit = async (e) => {
     $("typing").textContent = err.message;
   }
 };
+$("remove-member").onclick = async () => {
+  const o = state.open;
+  const name = $("add-member").value.trim();
+  const member = o?.members?.find((m) => m.username.toLowerCase() === name.toLowerCase());
+  if (!member) { $("typing").textContent = `${name} is not a member`; return; }
+  try {
+    await api.removeMember(o.group.id, member.user_id);
+    o.members = o.members.filter((m) => m.user_id !== member.user_id);
+    $("add-member").value = "";
+    renderSubtitle();
+  } catch (err) {
+    $("typing").textContent = err.message;
+  }
+};
 $("leave-group").onclick = async () => {
   const o = state.open;
   if (!o?.group || !confirm("Leave this group?")) return;
@@ -543,15 +562,19 @@ async function catchUp() {
   await loadInbox();
   const o = state.open;
   if (!o?.id) return;
-  const last = Math.max(0, ...o.messages.keys());
-  let after = last;
-  for (;;) {
-    const page = await api.history(o.id, { after, limit: 200 });
-    addMessages(page.messages);
-    if (!page.has_more || !page.messages.length) break;
-    after = page.messages[page.messages.length - 1].seq;
+  let after = Math.max(0, ...o.messages.keys());
+  try {
+    for (;;) {
+      const page = await api.history(o.id, { after, limit: 200 });
+      addMessages(page.messages);
+      if (!page.has_more || !page.messages.length) break;
+      after = page.messages[page.messages.length - 1].seq;
+    }
+    markRead();
+  } catch (err) {
+    if (err.status === 404) $("back").click();  // no longer a member (removed from the group)
+    else $("typing").textContent = err.message;
   }
-  markRead();
 }
 
 function typingName(userId) {

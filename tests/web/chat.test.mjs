@@ -9,6 +9,8 @@ import { join } from "node:path";
 import puppeteer from "puppeteer-core";
 
 const failures = [];
+// A hung browser or page fails the run instead of holding it.
+setTimeout(() => { console.log("web client: timed out after 3 minutes"); process.exit(2); }, 180000);
 function check(cond, what) {
   if (cond) console.log(`  ok  ${what}`);
   else { console.log(`  FAIL ${what}`); failures.push(what); }
@@ -59,11 +61,18 @@ async function shot(page, name) {
 }
 
 const suffix = Date.now().toString(36);
+const answers = [];
 async function user(name) {
   const ctx = await browser.createBrowserContext();
   const page = await ctx.newPage();
   await page.setViewport({ width: 1000, height: 700 });
-  page.on("dialog", async (d) => { failures.push(`unexpected dialog: ${d.message()}`); await d.dismiss(); });
+  // The only dialogs are the edit prompt and the delete confirmation, answered by `answers`.
+  page.on("dialog", async (d) => {
+    const a = answers.shift();
+    if (a === undefined) { failures.push(`unexpected dialog: ${d.message()}`); await d.dismiss(); }
+    else if (a === null) await d.accept("");  // a confirmation
+    else await d.accept(a);
+  });
   page.on("pageerror", (e) => failures.push(`page error (${name}): ${e.message}`));
   await page.goto(base);
   await page.waitForSelector("#auth:not([hidden])");
@@ -123,6 +132,28 @@ try {
   check(await bob.page.$$eval("#messages img", (imgs) => imgs.length) === 0,
         "the XSS string stays text (no element made of it)");
   await shot(alice.page, "chat");
+
+  console.log("reply, edit, delete");
+  // The message actions of one's last message (the list is redrawn often: no element handles).
+  const act = (page, label) => page.evaluate((l) => {
+    const mine = [...document.querySelectorAll("#messages .msg.mine")].pop();
+    [...mine.querySelectorAll(".actions button")].find((b) => b.textContent === l).click();
+  }, label);
+  await act(alice.page, "Reply");
+  await sendText(alice, "this is a reply");
+  await bob.page.waitForFunction(() => [...document.querySelectorAll("#messages .msg")]
+    .some((m) => m.querySelector(".quote")?.textContent === "<img src=x onerror=alert(1)>"));
+  check(true, "a reply shows the message it answers");
+  answers.push("edited text");
+  await alice.page.waitForFunction(() => !document.querySelector("#messages .msg.pending"));
+  await act(alice.page, "Edit");
+  await waitText(bob, "edited text");
+  check(await bob.page.$$eval("#messages .meta", (m) => m.some((x) => x.textContent.startsWith("edited"))),
+        "an edit reaches the other side, marked edited");
+  answers.push(null);
+  await act(alice.page, "Delete");
+  await bob.page.waitForFunction(() => [...document.querySelectorAll("#messages .deleted")].length === 1);
+  check(!(await texts(bob.page)).includes("edited text"), "a delete clears the message for everyone");
 
   console.log("presence");
   check(await alice.page.$$eval("#inbox li .dot.online", (d) => d.length) === 1, "bob shown online");
@@ -184,6 +215,10 @@ try {
   await waitText(alice, "hi from carol");
   await waitText(bob2, "hi from carol");
   check(true, "three members of a group exchange messages");
+  await alice.page.type("#add-member", carol.name);
+  await alice.page.click("#remove-member");
+  await alice.page.waitForFunction((n) => !document.getElementById("chat-subtitle").textContent.includes(n), {}, carol.name);
+  check(true, "an admin removes a member");
   await shot(alice.page, "group");
 
   console.log("a reconnect after the server restarts");
@@ -192,10 +227,10 @@ try {
   await sendText(alice, "sent while the server was down");
   await startServer();
   await alice.page.waitForSelector("#connection.up", { timeout: 20000 });
-  await waitText(carol, "sent while the server was down", 20000);
+  await waitText(bob2, "sent while the server was down", 20000);
   await alice.page.waitForFunction(() => !document.querySelector("#messages .msg.pending"), { timeout: 20000 });
   await sleep(1000);
-  const copies = (await texts(carol.page)).filter((t) => t === "sent while the server was down").length;
+  const copies = (await texts(bob2.page)).filter((t) => t === "sent while the server was down").length;
   check(copies === 1, `the message queued while down arrives once after the reconnect (${copies})`);
   const mine = (await texts(alice.page)).filter((t) => t === "sent while the server was down").length;
   check(mine === 1, "and shows once on the sender's side");
@@ -213,3 +248,4 @@ if (failures.length) {
   process.exit(1);
 }
 console.log("web client: all checks passed");
+process.exit(0);
