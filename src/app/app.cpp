@@ -209,6 +209,14 @@ int App::run() {
                                 auth::PasswordHasher::hash_now(random_password(),
                                                                config_.bcrypt_cost));
 
+  // Ended sessions close their connections here and, with several nodes, everywhere.
+  accounts.on_revoked([&publisher](const TokenRevocation& r) { publisher.revoked(r); });
+  if (cluster_publisher)
+    cluster_publisher->on_remote_revocation([&tokens](const TokenRevocation& r) {
+      if (!r.jti.empty()) tokens.revocations().revoke(r.jti, r.exp);
+      else tokens.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
+    });
+
   pg::PgInboxRepository inbox_store(pool);
   InboxService inbox(inbox_store);
   pg::PgDeviceRepository device_store(pool);
@@ -276,9 +284,28 @@ int App::run() {
                                         file_store.temp_dir(),
                                         static_cast<std::uint64_t>(config_.max_attachment_bytes)},
                      router, tokens, &ws_deps);
-  server.start();
-  spdlog::info("chatd listening on {}:{} with {} I/O thread(s)", config_.address, server.port(),
-               io_threads);
+  // Serving starts once the ended sessions are known (a restart must not revive a token).
+  asio::co_spawn(
+      ioc,
+      [&]() -> awaitable<void> {
+        if (auto loaded = co_await accounts.load_revocations(); !loaded)
+          spdlog::error("revoked tokens not loaded: {}", loaded.error().message);
+        server.start();
+        spdlog::info("chatd listening on {}:{} with {} I/O thread(s)", config_.address,
+                     server.port(), io_threads);
+        asio::steady_timer t(ioc);
+        for (;;) {  // logged-out tokens are forgotten once they would have expired anyway
+          t.expires_after(std::chrono::minutes(10));
+          boost::system::error_code ec;
+          co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) co_return;
+          tokens.revocations().forget_expired(
+              std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count());
+        }
+      },
+      asio::detached);
 
   // Graceful stop: refuse new connections, close WebSockets with 1001 after what is queued to
   // them, let in-flight requests finish (all bounded by the grace period), then stop the loop.

@@ -61,6 +61,52 @@ awaitable<Result<Session>> AccountService::login(std::string email, std::string 
   co_return Session{tokens_.issue((*found)->user.id), std::move((*found)->user)};
 }
 
+awaitable<Status> AccountService::logout(TokenClaims presented) {
+  if (presented.jti.empty())
+    co_return make_error(errc::invalid_input, "this token cannot be ended alone: log in again");
+  const auto jti = presented.jti;
+  auto stored = co_await users_.revoke_token(presented.user, jti, presented.exp);
+  if (!stored) co_return stored.error();
+  TokenRevocation r{presented.user, presented.jti, presented.exp, 0, {}};
+  tokens_.revocations().revoke(r.jti, r.exp);
+  if (on_revoked_) on_revoked_(r);
+  co_return Status{};
+}
+
+awaitable<Status> AccountService::change_password(TokenClaims presented, std::string current,
+                                                  std::string next) {
+  if (auto e = v::check_password(next)) co_return *e;
+  auto hash = co_await users_.password_hash(presented.user);
+  if (!hash) co_return hash.error();
+  if (!*hash) co_return make_error(errc::unauthorized, "unknown user");
+  auto ok = co_await hasher_.verify(std::move(current), **hash);
+  if (!ok) co_return ok.error();
+  if (!*ok) co_return make_error(errc::invalid_credentials, "the current password is wrong");
+  auto fresh = co_await hasher_.hash(std::move(next));
+  if (!fresh) co_return fresh.error();
+  // Every token issued until now but the presented one.
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count() + 1;
+  auto keep = presented.jti;
+  auto stored = co_await users_.change_password(presented.user, std::move(*fresh), now_ms, keep);
+  if (!stored) co_return stored.error();
+  TokenRevocation r{presented.user, {}, 0, now_ms, presented.jti};
+  tokens_.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
+  if (on_revoked_) on_revoked_(r);
+  co_return Status{};
+}
+
+awaitable<Status> AccountService::load_revocations() {
+  auto all = co_await users_.revocations();
+  if (!all) co_return all.error();
+  for (const auto& r : *all) {
+    if (!r.jti.empty()) tokens_.revocations().revoke(r.jti, r.exp);
+    else tokens_.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
+  }
+  co_return Status{};
+}
+
 awaitable<Result<User>> AccountService::get(UserId id) {
   auto u = co_await users_.find_by_id(id);
   if (!u) co_return u.error();

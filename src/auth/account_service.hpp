@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,14 @@ class AccountService {
                                                 std::string address);
 
   boost::asio::awaitable<Result<User>> get(UserId id);
+  // PROTOCOL §2: ends the presented token; or changes the password and ends every other token.
+  boost::asio::awaitable<Status> logout(TokenClaims presented);
+  boost::asio::awaitable<Status> change_password(TokenClaims presented, std::string current,
+                                                 std::string next);
+  // Fills the token service's revocations from storage (at start).
+  boost::asio::awaitable<Status> load_revocations();
+  // Told of every revocation made here (to close connections, here and on other nodes).
+  void on_revoked(std::function<void(const TokenRevocation&)> f) { on_revoked_ = std::move(f); }
   boost::asio::awaitable<Result<std::vector<User>>> find_by_username(std::string username);
 
  private:
@@ -51,6 +60,7 @@ class AccountService {
   TokenService& tokens_;
   LoginThrottle& throttle_;
   std::string dummy_hash_;
+  std::function<void(const TokenRevocation&)> on_revoked_;
 };
 
 }  // namespace chatd::auth

@@ -1,5 +1,9 @@
 #include "auth/token_service.hpp"
 
+#include <random>
+
+#include "codec/hex.hpp"
+
 #include <jwt.h>
 
 #include <charconv>
@@ -40,8 +44,18 @@ std::string TokenService::issue_at(UserId user, std::int64_t iat, std::int64_t e
   if (jwt_new(&raw) != 0) throw std::runtime_error("jwt_new failed");
   JwtPtr jwt(raw);
   const auto sub = std::to_string(user);
+  // A token id (for logout) and the issue time in milliseconds (a password change ends every
+  // token issued before it, to the millisecond).
+  unsigned char id[16];
+  std::random_device rd;
+  for (auto& b : id) b = static_cast<unsigned char>(rd());
+  const auto jti = codec::to_hex(id, sizeof id);
+  const auto iat_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   if (jwt_add_grant(raw, "sub", sub.c_str()) != 0 || jwt_add_grant_int(raw, "iat", iat) != 0 ||
-      jwt_add_grant_int(raw, "exp", exp) != 0 ||
+      jwt_add_grant_int(raw, "exp", exp) != 0 || jwt_add_grant(raw, "jti", jti.c_str()) != 0 ||
+      jwt_add_grant_int(raw, "iat_ms", std::max<std::int64_t>(iat_ms, iat * 1000)) != 0 ||
       jwt_set_alg(raw, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(options_.secret.data()),
                   static_cast<int>(options_.secret.size())) != 0)
     throw std::runtime_error("building a JWT failed");
@@ -55,6 +69,16 @@ Result<UserId> TokenService::verify(std::string_view token) const {
 }
 
 Result<UserId> TokenService::verify_at(std::string_view token, std::int64_t now) const {
+  auto c = claims_at(token, now);
+  if (!c) return c.error();
+  return c->user;
+}
+
+Result<TokenClaims> TokenService::claims(std::string_view token) const {
+  return claims_at(token, unix_now());
+}
+
+Result<TokenClaims> TokenService::claims_at(std::string_view token, std::int64_t now) const {
   if (token.empty()) return unauthorized("missing token");
   if (token.size() > 4096) return unauthorized("malformed token");
   const std::string t(token);
@@ -79,7 +103,44 @@ Result<UserId> TokenService::verify_at(std::string_view token, std::int64_t now)
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
   if (ec != std::errc{} || p != s.data() + s.size() || id <= 0)
     return unauthorized("token subject is not a user id");
-  return id;
+  TokenClaims c;
+  c.user = id;
+  c.exp = exp;
+  if (const char* jti = jwt_get_grant(raw, "jti")) c.jti = jti;
+  errno = 0;
+  c.issued_ms = jwt_get_grant_int(raw, "iat_ms");
+  if (errno != 0) {
+    errno = 0;
+    c.issued_ms = jwt_get_grant_int(raw, "iat") * 1000;
+    if (errno != 0) c.issued_ms = 0;
+  }
+  if (revocations_.revoked(c)) return unauthorized("token revoked");
+  return c;
+}
+
+void Revocations::revoke(const std::string& jti, std::int64_t exp) {
+  if (jti.empty()) return;
+  std::unique_lock l(mutex_);
+  jtis_[jti] = exp;
+}
+
+void Revocations::revoke_before(UserId user, std::int64_t before_ms, const std::string& keep_jti) {
+  std::unique_lock l(mutex_);
+  auto& c = cutoffs_[user];
+  if (before_ms >= c.before_ms) c = Cutoff{before_ms, keep_jti};
+}
+
+bool Revocations::revoked(const TokenClaims& c) const {
+  std::shared_lock l(mutex_);
+  if (!c.jti.empty() && jtis_.contains(c.jti)) return true;
+  auto it = cutoffs_.find(c.user);
+  return it != cutoffs_.end() && c.issued_ms < it->second.before_ms &&
+         (c.jti.empty() || c.jti != it->second.keep_jti);
+}
+
+void Revocations::forget_expired(std::int64_t now) {
+  std::unique_lock l(mutex_);
+  std::erase_if(jtis_, [now](const auto& e) { return e.second <= now; });
 }
 
 std::string_view bearer_token(std::string_view authorization) noexcept {

@@ -7,6 +7,9 @@
 
 #include "cluster/nats_bus.hpp"
 #include "ws/event_codec.hpp"
+#include "ws/hub_publisher.hpp"
+
+#include <boost/json.hpp>
 
 namespace chatd::cluster {
 
@@ -81,6 +84,19 @@ void ClusterPublisher::typing(std::span<const UserId> to, ConversationId c, User
   frame(to, ws::encode_typing(c, who));
 }
 
+void ClusterPublisher::revoked(const TokenRevocation& r) {
+  if (bus_ != nullptr) {
+    Envelope e;
+    e.kind = EventKind::revoke;
+    e.origin = node_;
+    e.users = {r.user};
+    e.text = boost::json::serialize(boost::json::object{
+        {"jti", r.jti}, {"exp", r.exp}, {"before_ms", r.before_ms}, {"keep_jti", r.keep_jti}});
+    bus_->publish(encode(e));
+  }
+  ws::close_revoked(hub_, r);
+}
+
 void ClusterPublisher::on_remote(std::string_view bytes) {
   auto e = decode(bytes);
   if (!e) {
@@ -88,6 +104,24 @@ void ClusterPublisher::on_remote(std::string_view bytes) {
     return;
   }
   if (e->origin == node_) return;  // our own (NATS does not echo; a second node of our name would)
+  if (e->kind == EventKind::revoke) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(e->text, ec);
+    if (ec || !v.is_object() || e->users.size() != 1) {
+      ++malformed_;
+      return;
+    }
+    const auto& o = v.as_object();
+    TokenRevocation r;
+    r.user = e->users[0];
+    if (const auto* x = o.if_contains("jti"); x && x->is_string()) r.jti = x->as_string();
+    if (const auto* x = o.if_contains("exp"); x && x->is_int64()) r.exp = x->as_int64();
+    if (const auto* x = o.if_contains("before_ms"); x && x->is_int64()) r.before_ms = x->as_int64();
+    if (const auto* x = o.if_contains("keep_jti"); x && x->is_string()) r.keep_jti = x->as_string();
+    if (apply_revocation_) apply_revocation_(r);
+    ws::close_revoked(hub_, r);
+    return;
+  }
   auto text = std::make_shared<const std::string>(std::move(e->text));
   if (e->kind == EventKind::frame) {
     hub_.deliver(e->users, hub::Frame{text, {}});

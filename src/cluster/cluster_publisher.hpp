@@ -27,12 +27,18 @@ class ClusterPublisher final : public EventPublisher {
                    std::string node);
 
   void attach(NatsBus& bus) { bus_ = &bus; }
+  // Revocations from other nodes are applied through this (to the token service) before their
+  // connections here are closed.
+  void on_remote_revocation(std::function<void(const TokenRevocation&)> f) {
+    apply_revocation_ = std::move(f);
+  }
 
   void message(const Message& m, std::span<const UserId> recipients, SessionId origin) override;
   void message_updated(const Message& m, std::span<const UserId> members) override;
   void receipt(UserId to, const Receipt& r) override;
   void presence(std::span<const UserId> to, const PresenceChange& p) override;
   void typing(std::span<const UserId> to, ConversationId c, UserId who) override;
+  void revoked(const TokenRevocation& r) override;
 
   // An envelope from another node (on the NATS client's thread).
   void on_remote(std::string_view bytes);
@@ -53,6 +59,7 @@ class ClusterPublisher final : public EventPublisher {
   NatsBus* bus_ = nullptr;
   Sequencer sequencer_;
   std::atomic<std::uint64_t> malformed_{0};
+  std::function<void(const TokenRevocation&)> apply_revocation_;
 };
 
 }  // namespace chatd::cluster

@@ -70,7 +70,8 @@ std::optional<Envelope> decode(std::string_view bytes) {
   Envelope e;
   const auto kind = r.get<std::uint8_t>();
   if (kind != static_cast<std::uint8_t>(EventKind::message) &&
-      kind != static_cast<std::uint8_t>(EventKind::frame))
+      kind != static_cast<std::uint8_t>(EventKind::frame) &&
+      kind != static_cast<std::uint8_t>(EventKind::revoke))
     return std::nullopt;
   e.kind = static_cast<EventKind>(kind);
   e.origin = std::string(r.bytes(r.get<std::uint16_t>()));

@@ -14,6 +14,7 @@ namespace chatd::cluster {
 enum class EventKind : std::uint8_t {
   message = 1,  // to `users` and to the sender's other connections
   frame = 2,    // a receipt, presence or typing frame, to `users`
+  revoke = 3,   // ended tokens of users[0]; `text` describes them (JSON)
 };
 
 struct Envelope {

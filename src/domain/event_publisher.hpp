@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "domain/message.hpp"
 
@@ -18,6 +19,16 @@ struct PresenceChange {
   std::optional<std::string> last_seen;
 };
 
+// Ended sessions (PROTOCOL §2): one token (`jti`, until `exp`), or every token of `user` issued
+// before `before_ms` but `keep_jti`.
+struct TokenRevocation {
+  UserId user = 0;
+  std::string jti;
+  std::int64_t exp = 0;
+  std::int64_t before_ms = 0;
+  std::string keep_jti;
+};
+
 class EventPublisher {
  public:
   virtual ~EventPublisher() = default;
@@ -29,6 +40,8 @@ class EventPublisher {
   virtual void receipt(UserId to, const Receipt& r) = 0;
   virtual void presence(std::span<const UserId> to, const PresenceChange& p) = 0;
   virtual void typing(std::span<const UserId> to, ConversationId c, UserId who) = 0;
+  // Closes (4001) the user's connections opened with a token the revocation ends, on every node.
+  virtual void revoked(const TokenRevocation& r) = 0;
 };
 
 }  // namespace chatd

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/error.hpp"
+#include "domain/event_publisher.hpp"
 #include "domain/user.hpp"
 
 namespace chatd {
@@ -31,6 +32,17 @@ class UserRepository {
       UserId id, bool online, std::string at) = 0;
   // Everyone who shares a conversation with `id`.
   virtual boost::asio::awaitable<Result<std::vector<UserId>>> contacts(UserId id) = 0;
+  // Ended sessions (PROTOCOL §2).
+  virtual boost::asio::awaitable<Status> revoke_token(UserId user, std::string jti,
+                                                      std::int64_t exp) = 0;
+  // The password hash of a user, for checking the current password.
+  virtual boost::asio::awaitable<Result<std::optional<std::string>>> password_hash(UserId id) = 0;
+  // The new hash, and every token of the user issued before `before_ms` but `keep_jti` void.
+  virtual boost::asio::awaitable<Status> change_password(UserId user, std::string hash,
+                                                         std::int64_t before_ms,
+                                                         std::string keep_jti) = 0;
+  // Every revocation still in force, to fill memory at start.
+  virtual boost::asio::awaitable<Result<std::vector<TokenRevocation>>> revocations() = 0;
   // At start-up no connection exists yet: clears every is_online left by a crash.
   virtual boost::asio::awaitable<Result<std::int64_t>> clear_presence() = 0;
 };

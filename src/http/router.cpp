@@ -88,9 +88,10 @@ boost::asio::awaitable<Response> Router::dispatch(const Request& request) const 
 
   RequestContext ctx{request, std::move(params), 0};
   if (found->access == Access::authenticated) {
-    auto user = tokens_.verify(auth::bearer_token(request.authorization));
-    if (!user) co_return error_response(user.error());
-    ctx.user = *user;
+    auto claims = tokens_.claims(auth::bearer_token(request.authorization));
+    if (!claims) co_return error_response(claims.error());
+    ctx.user = claims->user;
+    ctx.token = std::move(*claims);
   }
   try {
     co_return co_await found->handler(ctx);

@@ -17,6 +17,7 @@ struct RequestContext {
   const Request& request;
   std::vector<std::string> params;  // the {name} segments, in order
   UserId user = 0;                  // set on authenticated routes
+  auth::TokenClaims token;          // the presented token, on authenticated routes
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;

@@ -58,6 +58,31 @@ void add_user_routes(Router& router, auth::AccountService& accounts) {
                co_return session_response(200, *s);
              });
 
+  router.add(Method::post, "/auth/logout", Access::authenticated,
+             [&accounts](RequestContext& ctx) -> awaitable<Response> {
+               auto done = co_await accounts.logout(ctx.token);
+               if (!done) co_return error_response(done.error());
+               Response r;
+               r.status = 204;
+               co_return r;
+             });
+
+  router.add(Method::put, "/users/me/password", Access::authenticated,
+             [&accounts](RequestContext& ctx) -> awaitable<Response> {
+               auto body = parse_object(ctx.request.body);
+               if (!body) co_return error_response(body.error());
+               auto current = required_string(*body, "current_password");
+               if (!current) co_return error_response(current.error());
+               auto next = required_string(*body, "new_password");
+               if (!next) co_return error_response(next.error());
+               auto done = co_await accounts.change_password(ctx.token, std::move(*current),
+                                                             std::move(*next));
+               if (!done) co_return error_response(done.error());
+               Response r;
+               r.status = 204;
+               co_return r;
+             });
+
   router.add(Method::get, "/users/me", Access::authenticated,
              [&accounts](RequestContext& ctx) -> awaitable<Response> {
                auto u = co_await accounts.get(ctx.user);

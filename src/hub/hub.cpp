@@ -67,6 +67,16 @@ std::size_t Hub::connections() const {
   return n;
 }
 
+void Hub::close_if(std::int64_t user, const std::function<bool(const Subscriber&)>& pred,
+                   std::uint16_t code, std::string_view reason) {
+  auto& sh = shard(user);
+  std::lock_guard lock(sh.mutex);
+  auto it = sh.users.find(user);
+  if (it == sh.users.end()) return;
+  for (const auto& s : it->second)
+    if (pred(*s)) s->close(code, reason);
+}
+
 void Hub::resync_all() {
   for (auto& sh : shards_) {
     std::lock_guard lock(sh.mutex);

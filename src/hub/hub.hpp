@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,12 @@ class Subscriber {
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
   // Events may have been missed (the link between nodes was down): catch up from the store.
   virtual void resync() {}
+  // Whether this connection was opened with a token that is now ended: the token `jti`, or every
+  // token issued before `before_ms` but `keep_jti`.
+  virtual bool token_ended(std::string_view /*jti*/, std::int64_t /*before_ms*/,
+                           std::string_view /*keep_jti*/) const {
+    return false;
+  }
 };
 
 class Hub {
@@ -68,6 +75,9 @@ class Hub {
 
   bool online(std::int64_t user) const;
   std::size_t connections() const;
+  // Asks `user`'s connections for which `pred` holds to close with `code`.
+  void close_if(std::int64_t user, const std::function<bool(const Subscriber&)>& pred,
+                std::uint16_t code, std::string_view reason);
   // Asks every connection to catch up (after an outage of the link between nodes).
   void resync_all();
   // Asks every connection to close (shutdown: 1001 going away).

@@ -312,15 +312,16 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       // PROTOCOL §3: ?token= or Authorization: Bearer; without a valid one, 401 and no upgrade.
       std::string_view token = auth::bearer_token(req[bhttp::field::authorization]);
       if (const auto* q = target.query_param("token"); token.empty() && q != nullptr) token = *q;
-      auto user = state->tokens.verify(token);
-      if (!user) {
+      auto claims = state->tokens.claims(token);
+      if (!claims) {
         spdlog::info("GET /ws 401 (upgrade refused)");
-        co_await reply_and_close(stream, http::error_response(user.error()));
+        co_await reply_and_close(stream, http::error_response(claims.error()));
         break;
       }
       // The session runs as its own coroutine and this HTTP frame ends, so a long-lived
       // connection keeps nothing of the HTTP parsing alive.
-      auto session = std::make_shared<WsSession>(std::move(stream), *user, *state->ws);
+      auto session = std::make_shared<WsSession>(std::move(stream), claims->user, *state->ws);
+      session->set_token(claims->jti, claims->issued_ms);
       auto ex = session->executor();
       asio::co_spawn(ex, session->run(std::move(req)), [](std::exception_ptr e) {
         if (!e) return;

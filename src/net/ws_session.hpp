@@ -65,6 +65,16 @@ class WsSession final : public hub::Subscriber, public std::enable_shared_from_t
   void send(hub::Frame frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
   void resync() override;
+  // The token this connection was opened with (to close it when that token is ended).
+  void set_token(std::string jti, std::int64_t issued_ms) {
+    jti_ = std::move(jti);
+    issued_ms_ = issued_ms;
+  }
+  bool token_ended(std::string_view jti, std::int64_t before_ms,
+                   std::string_view keep_jti) const override {
+    if (!jti.empty()) return jti == jti_;
+    return before_ms > 0 && issued_ms_ < before_ms && (jti_.empty() || jti_ != keep_jti);
+  }
 
  private:
   boost::asio::awaitable<void> open();
@@ -101,6 +111,8 @@ class WsSession final : public hub::Subscriber, public std::enable_shared_from_t
   bool closing_ = false;
   std::uint16_t close_code_ = 0;
   std::string close_reason_;
+  std::string jti_;
+  std::int64_t issued_ms_ = 0;
   double tokens_;
   std::chrono::steady_clock::time_point refilled_;
 };

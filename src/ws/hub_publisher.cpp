@@ -17,6 +17,15 @@ void HubPublisher::message_updated(const Message& m, std::span<const UserId> mem
   hub_.deliver(members, hub::make_frame(encode_message_updated(m)));
 }
 
+void close_revoked(hub::Hub& hub, const TokenRevocation& r) {
+  hub.close_if(
+      r.user,
+      [&r](const hub::Subscriber& s) { return s.token_ended(r.jti, r.before_ms, r.keep_jti); },
+      kCloseTokenRevoked, "token revoked");
+}
+
+void HubPublisher::revoked(const TokenRevocation& r) { close_revoked(hub_, r); }
+
 void HubPublisher::receipt(UserId to, const Receipt& r) {
   hub_.deliver(to, hub::make_frame(encode_receipt(r)));
 }

@@ -12,6 +12,12 @@ inline hub::MessageRef message_ref(const Message& m) {
   return {m.id, m.conversation_id, m.seq, m.sender_id};
 }
 
+// Close code of a connection whose token was ended (PROTOCOL §2).
+inline constexpr std::uint16_t kCloseTokenRevoked = 4001;
+
+// Closes `user`'s connections the revocation ends.
+void close_revoked(hub::Hub& hub, const TokenRevocation& r);
+
 class HubPublisher final : public EventPublisher {
  public:
   explicit HubPublisher(hub::Hub& hub) : hub_(hub) {}
@@ -21,6 +27,7 @@ class HubPublisher final : public EventPublisher {
   void receipt(UserId to, const Receipt& r) override;
   void presence(std::span<const UserId> to, const PresenceChange& p) override;
   void typing(std::span<const UserId> to, ConversationId c, UserId who) override;
+  void revoked(const TokenRevocation& r) override;
 
  private:
   hub::Hub& hub_;

@@ -80,6 +80,15 @@ TEST_F(ClusterE2E, ADirectMessageReceiptsAndTypingCrossNodes) {
   ca.send(json::value{{"type", "delete_message"}, {"message_id", m.at("id")}});
   EXPECT_TRUE(cb.next_of("message_updated", 5s).at("message").at("deleted").as_bool());
   EXPECT_EQ(ca.count_received("message"), 0u) << "the sending connection gets only its ack";
+
+  // A logout on node 0 closes the token's WebSocket on node 1 and is refused there.
+  WsClient elsewhere(port(1), a.token);
+  elsewhere.next_of("ready");
+  EXPECT_EQ(http_request(port(0), "POST", "/auth/logout", "", a.token).status, 204);
+  auto code = elsewhere.wait_closed(2s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 4001);
+  EXPECT_EQ(http_request(port(2), "GET", "/users/me", "", a.token).status, 401);
 }
 
 TEST_F(ClusterE2E, AGroupWhoseMembersSitOnThreeNodesGetsEveryMessageInOrder) {

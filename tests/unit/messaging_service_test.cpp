@@ -75,6 +75,7 @@ class CountingPublisher : public EventPublisher {
   void receipt(UserId, const Receipt&) override {}
   void presence(std::span<const UserId>, const PresenceChange&) override {}
   void typing(std::span<const UserId>, ConversationId, UserId) override {}
+  void revoked(const TokenRevocation&) override {}
   int messages = 0;
 };
 

@@ -32,6 +32,18 @@ struct NoUsers final : UserRepository {
     co_return make_error(errc::internal, "");
   }
   awaitable<Result<std::int64_t>> clear_presence() override { co_return make_error(errc::internal, ""); }
+  awaitable<Status> revoke_token(UserId, std::string, std::int64_t) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::optional<std::string>>> password_hash(UserId) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Status> change_password(UserId, std::string, std::int64_t, std::string) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<TokenRevocation>>> revocations() override {
+    co_return make_error(errc::internal, "");
+  }
 };
 struct NoGroups final : GroupRepository {
   awaitable<Result<Group>> create(std::string, UserId, std::vector<UserId>) override {

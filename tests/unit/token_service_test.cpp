@@ -1,6 +1,8 @@
 #include "auth/token_service.hpp"
 
 #include <gtest/gtest.h>
+
+#include <thread>
 #include <jwt.h>
 
 #include "support/jwt_forge.hpp"
@@ -124,4 +126,33 @@ TEST(TokenService, BearerHeader) {
   EXPECT_EQ(bearer_token("Basic abc"), "");
   EXPECT_EQ(bearer_token("Bearer "), "");
   EXPECT_EQ(bearer_token(""), "");
+}
+
+TEST(TokenRevocations, LogoutEndsOneTokenAPasswordChangeEveryOtherIssuedBefore) {
+  TokenService tokens({"revocation-test-secret-0123456789abcdef", std::chrono::seconds(60)});
+  const auto a = tokens.issue(7), b = tokens.issue(7), other_user = tokens.issue(8);
+  auto ca = tokens.claims(a), cb = tokens.claims(b);
+  ASSERT_TRUE(ca && cb);
+  EXPECT_NE(ca->jti, cb->jti) << "every token has its own id";
+  EXPECT_EQ(ca->jti.size(), 32u);
+
+  tokens.revocations().revoke(ca->jti, ca->exp);
+  EXPECT_FALSE(tokens.verify(a)) << "logged out";
+  EXPECT_TRUE(tokens.verify(b));
+  EXPECT_TRUE(tokens.verify(other_user));
+
+  // A password change presented with b: every token of user 7 issued before now but b.
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count() + 1;
+  const auto c = tokens.issue(7);
+  tokens.revocations().revoke_before(7, now_ms, cb->jti);
+  EXPECT_TRUE(tokens.verify(b)) << "the presented token stays";
+  EXPECT_FALSE(tokens.verify(c)) << "issued before the change";
+  EXPECT_TRUE(tokens.verify(other_user)) << "other users are untouched";
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(tokens.verify(tokens.issue(7))) << "issued after the change";
+
+  tokens.revocations().forget_expired(ca->exp + 1);  // a's entry is no longer needed
+  EXPECT_FALSE(tokens.verify_at(a, ca->exp + 1)) << "and a is expired by then anyway";
 }

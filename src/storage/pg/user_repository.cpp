@@ -34,6 +34,25 @@ constexpr Statement kClearPresence{
     "user_clear_presence",
     "UPDATE users SET is_online = false, last_seen = now(), presence_at = now() WHERE is_online"};
 
+constexpr Statement kRevokeToken{
+    "token_revoke",
+    "INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, to_timestamp($3))"
+    " ON CONFLICT (jti) DO NOTHING"};
+constexpr Statement kPasswordHash{"user_password_hash",
+                                  "SELECT password_hash FROM users WHERE id = $1"};
+constexpr Statement kSetPassword{"user_set_password",
+                                 "UPDATE users SET password_hash = $2 WHERE id = $1"};
+constexpr Statement kSetCutoff{
+    "token_cutoff",
+    "INSERT INTO token_cutoffs (user_id, before_ms, keep_jti) VALUES ($1, $2, $3)"
+    " ON CONFLICT (user_id) DO UPDATE SET before_ms = EXCLUDED.before_ms,"
+    "   keep_jti = EXCLUDED.keep_jti WHERE token_cutoffs.before_ms <= EXCLUDED.before_ms"};
+constexpr Statement kRevocations{
+    "token_revocations",
+    "SELECT user_id, jti, extract(epoch FROM expires_at)::bigint, 0, '' FROM revoked_tokens"
+    " WHERE expires_at > now()"
+    " UNION ALL SELECT user_id, '', 0, before_ms, keep_jti FROM token_cutoffs"};
+
 // Which field clashed, from the unique index that refused the row.
 Error create_error(const PgError& e) {
   if (e.code != errc::conflict) return to_domain_error(e);
@@ -122,6 +141,41 @@ awaitable<Result<std::int64_t>> PgUserRepository::clear_presence() {
   auto rs = co_await pool_.exec(kClearPresence, params());
   if (!rs) co_return to_domain_error(rs.error());
   co_return rs->affected();
+}
+
+awaitable<Status> PgUserRepository::revoke_token(UserId user, std::string jti, std::int64_t exp) {
+  auto args = params(std::move(jti), std::to_string(user), std::to_string(exp));
+  auto rs = co_await pool_.exec(kRevokeToken, std::move(args));
+  if (!rs) co_return to_domain_error(rs.error());
+  co_return Status{};
+}
+
+awaitable<Result<std::optional<std::string>>> PgUserRepository::password_hash(UserId id) {
+  auto rs = co_await pool_.exec(kPasswordHash, params(std::to_string(id)));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (rs->empty()) co_return std::optional<std::string>{};
+  co_return std::optional<std::string>{rs->str(0, 0)};
+}
+
+awaitable<Status> PgUserRepository::change_password(UserId user, std::string hash,
+                                                    std::int64_t before_ms, std::string keep_jti) {
+  std::vector<Query> queries;  // one transaction: the hash and the cutoff together
+  queries.push_back(Query{&kSetPassword, params(std::to_string(user), std::move(hash))});
+  queries.push_back(Query{&kSetCutoff, params(std::to_string(user), std::to_string(before_ms),
+                                              std::move(keep_jti))});
+  auto rs = co_await pool_.run(std::move(queries));
+  if (!rs) co_return to_domain_error(rs.error());
+  co_return Status{};
+}
+
+awaitable<Result<std::vector<TokenRevocation>>> PgUserRepository::revocations() {
+  auto rs = co_await pool_.exec(kRevocations, params());
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<TokenRevocation> out;
+  for (int r = 0; r < rs->rows(); ++r)
+    out.push_back(TokenRevocation{rs->int64(r, 0), rs->str(r, 1), rs->int64(r, 2),
+                                  rs->int64(r, 3), rs->str(r, 4)});
+  co_return out;
 }
 
 }  // namespace chatd::pg

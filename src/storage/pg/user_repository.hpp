@@ -19,6 +19,13 @@ class PgUserRepository final : public UserRepository {
                                                                          std::string at) override;
   boost::asio::awaitable<Result<std::vector<UserId>>> contacts(UserId id) override;
   boost::asio::awaitable<Result<std::int64_t>> clear_presence() override;
+  boost::asio::awaitable<Status> revoke_token(UserId user, std::string jti,
+                                              std::int64_t exp) override;
+  boost::asio::awaitable<Result<std::optional<std::string>>> password_hash(UserId id) override;
+  boost::asio::awaitable<Status> change_password(UserId user, std::string hash,
+                                                 std::int64_t before_ms,
+                                                 std::string keep_jti) override;
+  boost::asio::awaitable<Result<std::vector<TokenRevocation>>> revocations() override;
 
  private:
   Pool& pool_;
