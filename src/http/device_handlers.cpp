@@ -34,9 +34,7 @@ void add_device_routes(Router& router, PushService& push) {
              [&push](RequestContext& ctx) -> awaitable<Response> {
                auto removed = co_await push.unregister_device(ctx.user, ctx.params[0]);
                if (!removed) co_return error_response(removed.error());
-               Response r;
-               r.status = 204;
-               co_return r;
+               co_return no_content();
              });
 }
 

@@ -45,4 +45,10 @@ Response json_response(int status, const boost::json::value& body) {
   return r;
 }
 
+Response no_content() {
+  Response r;
+  r.status = 204;
+  return r;
+}
+
 }  // namespace chatd::http

@@ -15,5 +15,7 @@ Response error_response(const Error& e);
 Response error_response(int status, std::string_view code, std::string_view message);
 
 Response json_response(int status, const boost::json::value& body);
+// 204 No Content.
+Response no_content();
 
 }  // namespace chatd::http

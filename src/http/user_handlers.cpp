@@ -62,9 +62,7 @@ void add_user_routes(Router& router, auth::AccountService& accounts) {
              [&accounts](RequestContext& ctx) -> awaitable<Response> {
                auto done = co_await accounts.logout(ctx.token);
                if (!done) co_return error_response(done.error());
-               Response r;
-               r.status = 204;
-               co_return r;
+               co_return no_content();
              });
 
   router.add(Method::put, "/users/me/password", Access::authenticated,
@@ -78,9 +76,7 @@ void add_user_routes(Router& router, auth::AccountService& accounts) {
                auto done = co_await accounts.change_password(ctx.token, std::move(*current),
                                                              std::move(*next));
                if (!done) co_return error_response(done.error());
-               Response r;
-               r.status = 204;
-               co_return r;
+               co_return no_content();
              });
 
   router.add(Method::get, "/users/me", Access::authenticated,
