@@ -209,6 +209,9 @@ int App::run() {
                                 auth::PasswordHasher::hash_now(random_password(),
                                                                config_.bcrypt_cost));
 
+  auth::LoginThrottle registrations(
+      {0, static_cast<std::size_t>(config_.register_max_per_address), std::chrono::hours(1)});
+  accounts.throttle_registrations(registrations);
   // Ended sessions close their connections here and, with several nodes, everywhere.
   accounts.on_revoked([&publisher](const TokenRevocation& r) { publisher.revoked(r); });
   if (cluster_publisher)

@@ -16,6 +16,15 @@ Error bad_credentials() {
 }  // namespace
 
 awaitable<Result<Session>> AccountService::register_user(Registration r) {
+  // Every attempt from an address counts, so one address cannot mint accounts in bulk.
+  if (registrations_ != nullptr) {
+    if (const auto wait = registrations_->retry_after_address(r.address); wait.count() > 0) {
+      Error e = make_error(errc::rate_limited, "too many registrations from this address");
+      e.retry_after = static_cast<int>(wait.count());
+      co_return e;
+    }
+    registrations_->record_address(r.address);
+  }
   if (auto e = v::check_username(r.username)) co_return *e;
   if (auto e = v::check_email(r.email)) co_return *e;
   if (auto e = v::check_password(r.password)) co_return *e;

@@ -19,6 +19,7 @@ struct Registration {
   std::string username;
   std::string email;
   std::string password;
+  std::string address;  // the client's, for throttling
 };
 
 struct Session {
@@ -61,6 +62,11 @@ class AccountService {
   LoginThrottle& throttle_;
   std::string dummy_hash_;
   std::function<void(const TokenRevocation&)> on_revoked_;
+  LoginThrottle* registrations_ = nullptr;
+
+ public:
+  // Registrations per client address, counted like failed logins (none when unset).
+  void throttle_registrations(LoginThrottle& t) { registrations_ = &t; }
 };
 
 }  // namespace chatd::auth

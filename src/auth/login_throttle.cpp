@@ -66,6 +66,18 @@ void LoginThrottle::record_failure(std::string_view email, std::string_view addr
   add(address_key(address), options_.max_failures_per_address, now);
 }
 
+std::chrono::seconds LoginThrottle::retry_after_address(std::string_view address,
+                                                        Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  return wait_for(address_key(address), options_.max_failures_per_address, now);
+}
+
+void LoginThrottle::record_address(std::string_view address, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  evict_if_full(now);
+  add(address_key(address), options_.max_failures_per_address, now);
+}
+
 void LoginThrottle::record_success(std::string_view email) {
   std::lock_guard lock(mutex_);
   failures_.erase(email_key(email));

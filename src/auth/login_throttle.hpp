@@ -31,6 +31,10 @@ class LoginThrottle {
                                    Clock::time_point now = Clock::now());
   void record_failure(std::string_view email, std::string_view address,
                       Clock::time_point now = Clock::now());
+  // By address alone (registrations: every attempt counts).
+  std::chrono::seconds retry_after_address(std::string_view address,
+                                           Clock::time_point now = Clock::now());
+  void record_address(std::string_view address, Clock::time_point now = Clock::now());
   // A successful login forgets the email's failures (not the address's).
   void record_success(std::string_view email);
 

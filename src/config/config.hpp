@@ -28,6 +28,8 @@ struct Config {
   int login_max_failures_per_email = 5;
   int login_max_failures_per_address = 50;
   int login_window_seconds = 300;
+  int register_max_per_address = 30;     // registrations per address within an hour
+
   int shutdown_grace_ms = 10000;
   int ws_idle_timeout_seconds = 60;
   int ws_max_frame_bytes = 64 * 1024;

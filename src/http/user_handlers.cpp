@@ -38,7 +38,8 @@ void add_user_routes(Router& router, auth::AccountService& accounts) {
                auto password = required_string(*body, "password");
                if (!password) co_return error_response(password.error());
                auth::Registration registration{std::move(*username), std::move(*email),
-                                               std::move(*password)};
+                                               std::move(*password),
+                                               ctx.request.remote_address};
                auto s = co_await accounts.register_user(std::move(registration));
                if (!s) co_return error_response(s.error());
                co_return session_response(201, *s);

@@ -29,10 +29,7 @@ std::string content_type_of(const fs::path& p) {
 }
 
 std::vector<std::pair<std::string, std::string>> page_headers(const char* cache) {
-  return {{"Cache-Control", cache},
-          {"Content-Security-Policy", kContentSecurityPolicy},
-          {"X-Content-Type-Options", "nosniff"},
-          {"Referrer-Policy", "no-referrer"}};
+  return {{"Cache-Control", cache}, {"Content-Security-Policy", kContentSecurityPolicy}};
 }
 
 }  // namespace

@@ -80,6 +80,9 @@ bool parse_target(std::string_view target, http::Request& out) {
 bhttp::response<bhttp::string_body> to_beast(http::Response r, unsigned version, bool keep_alive) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
   res.set(bhttp::field::server, "chatd");
+  // On every answer (issue 13): no content sniffing, no referrer leaking ids in URLs.
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
   if (!r.body.empty()) res.set(bhttp::field::content_type, r.content_type);
   for (auto& [k, v] : r.headers) res.set(k, v);
   res.body() = std::move(r.body);
@@ -362,6 +365,8 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       response.file.reset();
       bhttp::response<bhttp::buffer_body> res{static_cast<bhttp::status>(status), head.version()};
       res.set(bhttp::field::server, "chatd");
+      res.set("X-Content-Type-Options", "nosniff");
+      res.set("Referrer-Policy", "no-referrer");
       res.set(bhttp::field::content_type, response.content_type);
       for (auto& [k, v] : response.headers) res.set(k, v);
       res.content_length(file.length);

@@ -111,5 +111,26 @@ TEST(SessionsRestartE2E, EndedTokensStayEndedAfterARestart) {
   EXPECT_EQ(me(server.port(), u.token), 200);
 }
 
+TEST(RegistrationThrottleE2E, OneAddressMayRegisterOnlySoManyAccountsAnHour) {
+  TestDatabase db("register_throttle");
+  ChatdProcess server(db.conninfo(), {{"CHATD_REGISTER_MAX_PER_ADDRESS", "3"}});
+  server.start();
+  for (int i = 0; i < 3; ++i) must_register(server.port(), numbered("rt_", i));
+  auto refused = register_user(server.port(), "rt_4", "rt_4@example.com", "password-rt_4");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.error_code(), "rate_limited");
+  EXPECT_FALSE(refused.headers["retry-after"].empty());
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM users"), "3") << "nothing created";
+  for (const auto& r : {refused, http_request(server.port(), "GET", "/healthz")}) {
+    EXPECT_EQ(r.headers.at("x-content-type-options"), "nosniff") << "security headers on every answer";
+    EXPECT_EQ(r.headers.at("referrer-policy"), "no-referrer");
+  }
+  // Logins are throttled apart: the registered users still log in.
+  EXPECT_EQ(http_request(server.port(), "POST", "/auth/login",
+                         json_body({{"email", "rt_0@example.com"}, {"password", "password-rt_0"}}))
+                .status,
+            200);
+}
+
 }  // namespace
 }  // namespace chatd::test
