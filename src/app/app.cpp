@@ -279,14 +279,22 @@ int App::run() {
                                      static_cast<double>(config_.ws_events_per_second),
                                      static_cast<double>(config_.ws_event_burst)}};
 
-  net::Server server(ioc,
-                     net::ServerOptions{config_.address, config_.port,
-                                        static_cast<std::size_t>(config_.max_body_bytes), 16 * 1024,
-                                        std::chrono::milliseconds(config_.header_timeout_ms),
-                                        std::chrono::milliseconds(config_.idle_timeout_ms),
-                                        file_store.temp_dir(),
-                                        static_cast<std::uint64_t>(config_.max_attachment_bytes)},
-                     router, tokens, &ws_deps);
+  net::ServerOptions server_options{config_.address, config_.port,
+                                    static_cast<std::size_t>(config_.max_body_bytes), 16 * 1024,
+                                    std::chrono::milliseconds(config_.header_timeout_ms),
+                                    std::chrono::milliseconds(config_.idle_timeout_ms),
+                                    file_store.temp_dir(),
+                                    static_cast<std::uint64_t>(config_.max_attachment_bytes)};
+  for (std::size_t start = 0; start < config_.cors_origins.size();) {
+    auto end = config_.cors_origins.find(',', start);
+    if (end == std::string::npos) end = config_.cors_origins.size();
+    auto o = config_.cors_origins.substr(start, end - start);
+    o.erase(0, o.find_first_not_of(' '));
+    o.erase(o.find_last_not_of(' ') + 1);
+    if (!o.empty()) server_options.cors_origins.push_back(std::move(o));
+    start = end + 1;
+  }
+  net::Server server(ioc, server_options, router, tokens, &ws_deps);
   // Serving starts once the ended sessions are known (a restart must not revive a token).
   asio::co_spawn(
       ioc,

@@ -168,6 +168,10 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("register-max-per-address", "CHATD_REGISTER_MAX_PER_ADDRESS",
                           "registrations from one client address within an hour (429 beyond)",
                           &Config::register_max_per_address, 1, 100000000));
+    f.push_back(string_field("cors-origins", "CHATD_CORS_ORIGINS",
+                             "browser origins of other sites allowed to use the API and open "
+                             "WebSockets, comma-separated (none by default)",
+                             &Config::cors_origins));
     f.push_back(string_field("nats-url", "CHATD_NATS_URL",
                              "NATS server(s) linking several chatd nodes (unset: one node)",
                              &Config::nats_url));

@@ -29,6 +29,7 @@ struct Config {
   int login_max_failures_per_address = 50;
   int login_window_seconds = 300;
   int register_max_per_address = 30;     // registrations per address within an hour
+  std::string cors_origins;              // comma-separated browser origins of other sites
 
   int shutdown_grace_ms = 10000;
   int ws_idle_timeout_seconds = 60;

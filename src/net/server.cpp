@@ -195,6 +195,16 @@ awaitable<boost::system::error_code> send_file(beast::tcp_stream& stream,
   co_return ec;
 }
 
+bool allowed_origin(const ServerOptions& o, std::string_view origin) {
+  return std::find(o.cors_origins.begin(), o.cors_origins.end(), origin) != o.cors_origins.end();
+}
+
+// The page's own origin (a browser on chatd's web client): scheme://<Host header>.
+bool same_origin(std::string_view origin, std::string_view host) {
+  const auto sep = origin.find("://");
+  return sep != std::string_view::npos && !host.empty() && origin.substr(sep + 3) == host;
+}
+
 // A reply to a request that could not be parsed; the connection is closed after it.
 // `r` by reference: it is a temporary of the caller's co_await expression, alive until resumed.
 awaitable<void> reply_and_close(beast::tcp_stream& stream, const http::Response& r) {
@@ -306,6 +316,17 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
 
     if (!upload && beast::websocket::is_upgrade(parser.get())) {
       auto req = parser.release();
+      // With CHATD_CORS_ORIGINS set, a browser page of another site may not open a WebSocket
+      // with a user's token (cross-site WebSocket hijacking): its Origin must be listed or be
+      // chatd's own.
+      if (const auto origin = req[bhttp::field::origin];
+          !opts.cors_origins.empty() && !origin.empty() && !allowed_origin(opts, origin) &&
+          !same_origin(origin, req[bhttp::field::host])) {
+        spdlog::info("GET /ws 403 (origin {} not allowed)", std::string(origin));
+        co_await reply_and_close(stream, http::error_response(make_error(
+                                             errc::forbidden, "origin not allowed")));
+        break;
+      }
       http::Request target;
       if (!parse_target(req.target(), target) || target.path != "/ws" || state->ws == nullptr) {
         co_await reply_and_close(stream, http::error_response(make_error(
@@ -337,6 +358,27 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       co_return;
     }
 
+    // CORS (CHATD_CORS_ORIGINS): a listed origin's preflight is answered here, and its answers
+    // carry Access-Control-Allow-Origin; other origins get no CORS headers (the browser refuses).
+    const std::string origin(head[bhttp::field::origin]);
+    const bool cors = !origin.empty() && allowed_origin(opts, origin);
+    if (head.method() == bhttp::verb::options && cors &&
+        !head[bhttp::field::access_control_request_method].empty()) {
+      bhttp::response<bhttp::empty_body> pre{bhttp::status::no_content, head.version()};
+      pre.set(bhttp::field::server, "chatd");
+      pre.set(bhttp::field::access_control_allow_origin, origin);
+      pre.set(bhttp::field::access_control_allow_methods, "GET, POST, PUT, DELETE");
+      pre.set(bhttp::field::access_control_allow_headers,
+              "Authorization, Content-Type, If-None-Match, Range");
+      pre.set(bhttp::field::access_control_max_age, "600");
+      pre.set(bhttp::field::vary, "Origin");
+      pre.keep_alive(client_keep_alive);
+      stream.expires_after(opts.request_timeout);
+      co_await bhttp::async_write(stream, pre, asio::redirect_error(use_awaitable, ec));
+      if (ec || !client_keep_alive) break;
+      continue;
+    }
+
     const auto started = std::chrono::steady_clock::now();
     struct InFlight {  // counted until the response is written, for a graceful shutdown
       std::atomic<std::size_t>& n;
@@ -357,6 +399,12 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
     else
       response = co_await state->router.dispatch(request);
 
+    if (cors) {
+      response.headers.emplace_back("Access-Control-Allow-Origin", origin);
+      response.headers.emplace_back("Access-Control-Expose-Headers",
+                                    "ETag, Content-Range, Retry-After");
+      response.headers.emplace_back("Vary", "Origin");
+    }
     const int status = response.status;
     metrics().count_http(status);  // before the write, so a client that saw it also sees it counted
     const bool keep_alive = client_keep_alive && !state->stopping;

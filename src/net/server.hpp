@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace chatd::http {
 class Router;
@@ -32,6 +33,9 @@ struct ServerOptions {
   // at most `max_upload_bytes`.
   std::string upload_dir;
   std::uint64_t max_upload_bytes = 25 * 1024 * 1024;
+  // Browser origins (e.g. "https://app.example.com") allowed to call the REST API and open
+  // WebSockets from other sites; empty: no cross-origin access and no Origin check.
+  std::vector<std::string> cors_origins;
 };
 
 class Server {

@@ -5,6 +5,10 @@
 
 #include <boost/json.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "e2e/e2e_fixture.hpp"
 #include "support/ws_client.hpp"
 
@@ -130,6 +134,80 @@ TEST(RegistrationThrottleE2E, OneAddressMayRegisterOnlySoManyAccountsAnHour) {
                          json_body({{"email", "rt_0@example.com"}, {"password", "password-rt_0"}}))
                 .status,
             200);
+}
+
+}  // namespace
+}  // namespace chatd::test
+
+namespace chatd::test {
+namespace {
+
+// Browsers from other origins (CHATD_CORS_ORIGINS): listed origins may call the API and open
+// WebSockets; others get no CORS headers and no WebSocket.
+class CorsE2E : public ChatdSuite {
+ protected:
+  static void SetUpTestSuite() {
+    start_server("cors", {{"CHATD_CORS_ORIGINS", "https://app.example.com, https://other.example"}});
+  }
+};
+
+// The status line answering a WebSocket upgrade from `origin` (read with a receive timeout: an
+// accepted upgrade stays open).
+std::string upgrade(std::uint16_t port, const std::string& token, const std::string& origin) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    const auto req = "GET /ws?token=" + token + " HTTP/1.1\r\nHost: 127.0.0.1:" +
+                     std::to_string(port) +
+                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: " + origin + "\r\n\r\n";
+    send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    char buf[1024];
+    while (answer.find("\r\n") == std::string::npos) {
+      const auto n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  close(fd);
+  return answer.substr(0, answer.find("\r\n"));
+}
+
+TEST_F(CorsE2E, ListedOriginsMayCallTheApiAndOpenWebSocketsOthersMayNot) {
+  auto u = must_register(port(), "cors_a");
+  auto allowed = http_request(port(), "GET", "/users/me", "", u.token,
+                              {{"Origin", "https://app.example.com"}});
+  EXPECT_EQ(allowed.status, 200);
+  EXPECT_EQ(allowed.headers["access-control-allow-origin"], "https://app.example.com");
+  auto other = http_request(port(), "GET", "/users/me", "", u.token,
+                            {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(other.headers.count("access-control-allow-origin"), 0u);
+
+  auto preflight = http_request(port(), "OPTIONS", "/auth/login", "", "",
+                                {{"Origin", "https://other.example"},
+                                 {"Access-Control-Request-Method", "POST"},
+                                 {"Access-Control-Request-Headers", "content-type"}});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.headers["access-control-allow-origin"], "https://other.example");
+  EXPECT_NE(preflight.headers["access-control-allow-headers"].find("Authorization"),
+            std::string::npos);
+  auto refused_preflight = http_request(port(), "OPTIONS", "/auth/login", "", "",
+                                        {{"Origin", "https://evil.example"},
+                                         {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(refused_preflight.headers.count("access-control-allow-origin"), 0u);
+
+  EXPECT_EQ(upgrade(port(), u.token, "https://app.example.com"), "HTTP/1.1 101 Switching Protocols");
+  EXPECT_EQ(upgrade(port(), u.token, "http://127.0.0.1:" + std::to_string(port())),
+            "HTTP/1.1 101 Switching Protocols")
+      << "chatd's own web client";
+  EXPECT_EQ(upgrade(port(), u.token, "https://evil.example"), "HTTP/1.1 403 Forbidden")
+      << "another site's page cannot use a user's token on a WebSocket";
 }
 
 }  // namespace
