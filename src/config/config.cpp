@@ -181,6 +181,13 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("node-timeout-seconds", "CHATD_NODE_TIMEOUT_SECONDS",
                           "a node silent this long is dead: its users go offline",
                           &Config::node_timeout_seconds, 2, 3600));
+    f.push_back(ConfigField{"log-format", "CHATD_LOG_FORMAT", "text, or json (a JSON object per line)",
+                            [](Config& c, const std::string& v) {
+                              if (v != "text" && v != "json") return false;
+                              c.log_format = v;
+                              return true;
+                            },
+                            [](const Config& c) { return c.log_format; }});
     f.push_back(ConfigField{"log-level", "CHATD_LOG_LEVEL",
                             "trace, debug, info, warn, error",
                             [](Config& c, const std::string& v) {

@@ -53,6 +53,7 @@ struct Config {
   std::string node_name;  // default: host name and port
   int node_timeout_seconds = 15;
   std::string log_level = "info";
+  std::string log_format = "text";  // or "json": one JSON object per line
 };
 
 // One documented setting: its flag, variable, doc line and how to read and print it.

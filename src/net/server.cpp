@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <random>
 
 #include "auth/token_service.hpp"
 #include "codec/hex.hpp"
@@ -193,6 +194,19 @@ awaitable<boost::system::error_code> send_file(beast::tcp_stream& stream,
   res.body().more = false;
   co_await bhttp::async_write(stream, sr, asio::redirect_error(use_awaitable, ec));
   co_return ec;
+}
+
+// The client's X-Request-Id when it is a sane one (1-64 of [A-Za-z0-9._-]), else a new one: it
+// travels back in the answer and into the log line of the request.
+std::string request_id(std::string_view given) {
+  const bool sane = !given.empty() && given.size() <= 64 &&
+                    std::all_of(given.begin(), given.end(), [](unsigned char c) {
+                      return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+                    });
+  if (sane) return std::string(given);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const auto v = rng();
+  return codec::to_hex(reinterpret_cast<const unsigned char*>(&v), sizeof v);
 }
 
 bool allowed_origin(const ServerOptions& o, std::string_view origin) {
@@ -399,10 +413,12 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
     else
       response = co_await state->router.dispatch(request);
 
+    const auto rid = request_id(head["X-Request-Id"]);
+    response.headers.emplace_back("X-Request-Id", rid);
     if (cors) {
       response.headers.emplace_back("Access-Control-Allow-Origin", origin);
       response.headers.emplace_back("Access-Control-Expose-Headers",
-                                    "ETag, Content-Range, Retry-After");
+                                    "ETag, Content-Range, Retry-After, X-Request-Id");
       response.headers.emplace_back("Vary", "Origin");
     }
     const int status = response.status;
@@ -429,7 +445,8 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                               started)
                         .count();
-    spdlog::info("{} {} {} {:.1f}ms", head.method_string(), request.path, status, ms);
+    spdlog::info("{} {} {} {:.1f}ms request {}", head.method_string(), request.path, status, ms,
+                 rid);
     if (ec || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);

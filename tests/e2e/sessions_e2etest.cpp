@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sstream>
+
 #include "e2e/e2e_fixture.hpp"
 #include "support/ws_client.hpp"
 
@@ -117,7 +119,8 @@ TEST(SessionsRestartE2E, EndedTokensStayEndedAfterARestart) {
 
 TEST(RegistrationThrottleE2E, OneAddressMayRegisterOnlySoManyAccountsAnHour) {
   TestDatabase db("register_throttle");
-  ChatdProcess server(db.conninfo(), {{"CHATD_REGISTER_MAX_PER_ADDRESS", "3"}});
+  ChatdProcess server(db.conninfo(), {{"CHATD_REGISTER_MAX_PER_ADDRESS", "3"},
+                                      {"CHATD_LOG_FORMAT", "json"}});
   server.start();
   for (int i = 0; i < 3; ++i) must_register(server.port(), numbered("rt_", i));
   auto refused = register_user(server.port(), "rt_4", "rt_4@example.com", "password-rt_4");
@@ -129,6 +132,24 @@ TEST(RegistrationThrottleE2E, OneAddressMayRegisterOnlySoManyAccountsAnHour) {
     EXPECT_EQ(r.headers.at("x-content-type-options"), "nosniff") << "security headers on every answer";
     EXPECT_EQ(r.headers.at("referrer-policy"), "no-referrer");
   }
+  // A request id travels back in the answer and into the log, which is one JSON object a line.
+  auto traced = http_request(server.port(), "GET", "/healthz", "", "", {{"X-Request-Id", "trace-42"}});
+  EXPECT_EQ(traced.headers["x-request-id"], "trace-42");
+  auto fresh_id = http_request(server.port(), "GET", "/healthz", "", "",
+                               {{"X-Request-Id", "no spaces \"please\""}});
+  EXPECT_EQ(fresh_id.headers["x-request-id"].size(), 16u) << "an unusable id is replaced";
+  std::istringstream log(server.log());
+  std::size_t lines = 0, with_id = 0;
+  for (std::string line; std::getline(log, line);) {
+    if (line.empty()) continue;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << line;
+    ++lines;
+    if (std::string(v.at("msg").as_string()).find("request trace-42") != std::string::npos) ++with_id;
+  }
+  EXPECT_GT(lines, 5u);
+  EXPECT_EQ(with_id, 1u);
   // Logins are throttled apart: the registered users still log in.
   EXPECT_EQ(http_request(server.port(), "POST", "/auth/login",
                          json_body({{"email", "rt_0@example.com"}, {"password", "password-rt_0"}}))
