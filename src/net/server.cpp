@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <random>
 
 #include "auth/token_service.hpp"
@@ -110,7 +111,8 @@ struct TempFile {
   }
 };
 
-enum class UploadEnd { done, too_large, broken };
+// broken: the client went away or sent garbage; unwritable: the disk refused (full, ...).
+enum class UploadEnd { done, too_large, broken, unwritable };
 
 // Streams the body of `header` (read so far: the header) to a new file in `dir`, a chunk at a
 // time, hashing it on the way: memory stays at one chunk whatever the size. Each chunk must
@@ -139,7 +141,7 @@ awaitable<UploadEnd> receive_upload(beast::tcp_stream& stream, beast::flat_buffe
     if (n == 0) continue;
     for (std::size_t done = 0; done < n;) {
       const auto w = ::write(file.fd, chunk.data() + done, n - done);
-      if (w <= 0) co_return UploadEnd::broken;  // disk full, ...
+      if (w <= 0) co_return UploadEnd::unwritable;  // disk full, ...
       done += static_cast<std::size_t>(w);
     }
     EVP_DigestUpdate(sha.get(), chunk.data(), n);
@@ -301,7 +303,13 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
                                              errc::too_large, "attachment over the limit")));
         break;
       }
-      if (end == UploadEnd::broken) break;  // truncated or unwritable: the file goes with it
+      if (end == UploadEnd::unwritable) {
+        spdlog::error("upload not stored: {}", std::strerror(errno));
+        co_await reply_and_close(stream, http::error_response(make_error(
+                                             errc::unavailable, "the upload could not be stored")));
+        break;
+      }
+      if (end == UploadEnd::broken) break;  // truncated: the file goes with it
       request.upload = std::move(body);
     } else if (!ec && !parser.is_done()) {
       stream.expires_after(opts.request_timeout);

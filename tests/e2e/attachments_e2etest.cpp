@@ -275,3 +275,40 @@ TEST_F(AttachmentsE2E, SentAttachmentsReachTheMembersAndNobodyElse) {
 
 }  // namespace
 }  // namespace chatd::test
+
+namespace chatd::test {
+namespace {
+
+// The data directory's disk full during an upload: 503 `unavailable`, nothing left behind, and
+// the next upload that fits works. Needs a small file system of its own (tmpfs, mounted as root).
+TEST(AttachmentsDiskFullE2E, AFullDiskAnswersUnavailableAndRecovers) {
+  const auto dir = fs::temp_directory_path() / ("chatd-full-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const auto mount = "mount -t tmpfs -o size=512k tmpfs " + dir.string() + " 2>/dev/null";
+  if (std::system(mount.c_str()) != 0) {
+    fs::remove_all(dir);
+    GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  }
+  struct Unmount {
+    fs::path dir;
+    ~Unmount() {
+      (void)std::system(("umount " + dir.string()).c_str());
+      fs::remove_all(dir);
+    }
+  } unmount{dir};
+  TestDatabase db("disk_full");
+  ChatdProcess server(db.conninfo(), {{"CHATD_DATA_DIR", dir.string()}});
+  server.start();
+  auto a = must_register(server.port(), "full_a");
+  auto r = upload(server.port(), a.token, "big.bin", random_bytes(1024 * 1024, 3));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.error_code(), "unavailable");
+  EXPECT_EQ(files_under(dir), 0u) << "the partial upload is gone";
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM attachments"), "0");
+  auto ok = upload(server.port(), a.token, "small.bin", random_bytes(100 * 1024, 4));
+  EXPECT_EQ(ok.status, 201) << "the space came back: " << ok.body;
+  EXPECT_EQ(http_request(server.port(), "GET", "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace chatd::test
