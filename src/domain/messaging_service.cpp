@@ -81,6 +81,8 @@ Status MessagingService::submit(UserId sender, SessionId origin, SendRequest req
 }
 
 void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
+  metrics().send_to_ack.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - p.queued).count());
   if (!outcome) {
     p.done(outcome.error());
     return;
@@ -146,7 +148,10 @@ awaitable<void> MessagingService::commit(std::vector<Pending>& batch) {
   std::vector<NewMessage> rows;
   rows.reserve(batch.size());
   for (const auto& p : batch) rows.push_back(p.message);
+  const auto started = std::chrono::steady_clock::now();
   auto outcomes = co_await repo_.append(std::move(rows));
+  metrics().batch_commit.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (outcomes) {
     Metrics::add(metrics().message_batches);
     for (std::size_t i = 0; i < batch.size(); ++i) finish(batch[i], std::move((*outcomes)[i]));
@@ -179,7 +184,10 @@ void MessagingService::delivered(Delivery d) {
 }
 
 awaitable<void> MessagingService::commit_deliveries(std::vector<DeliveryPosition>& batch) {
+  const auto started = std::chrono::steady_clock::now();
   auto changes = co_await repo_.mark_delivered(batch);
+  metrics().delivery_recording.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!changes) {
     // The positions stay behind: the messages are pushed again on the next connect.
     spdlog::warn("recording {} delivered positions failed: {}", batch.size(),

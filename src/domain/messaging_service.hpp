@@ -77,6 +77,7 @@ class MessagingService {
     NewMessage message;
     SessionId origin;
     SendCallback done;
+    std::chrono::steady_clock::time_point queued = std::chrono::steady_clock::now();
   };
   boost::asio::awaitable<void> commit(std::vector<Pending>& batch);
   boost::asio::awaitable<Status> change(UserId user, MessageId id,

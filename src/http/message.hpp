@@ -50,6 +50,7 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<FileBody> file;  // instead of `body`
+  std::string route;             // the route pattern that answered (for metrics)
 };
 
 }  // namespace chatd::http

@@ -46,6 +46,21 @@ std::string render_metrics(const Gauges& gauges) {
   counter(out, "chatd_logins_failed_total", "Failed logins.", m.logins_failed);
   counter(out, "chatd_logins_throttled_total", "Logins refused by the throttle (429).",
           m.logins_throttled);
+  std::string h;
+  h += "# HELP chatd_send_to_ack_seconds send_message queued until stored and answered.\n"
+       "# TYPE chatd_send_to_ack_seconds histogram\n";
+  m.send_to_ack.render(h, "chatd_send_to_ack_seconds", "");
+  h += "# HELP chatd_batch_commit_seconds One group-commit transaction of messages.\n"
+       "# TYPE chatd_batch_commit_seconds histogram\n";
+  m.batch_commit.render(h, "chatd_batch_commit_seconds", "");
+  h += "# HELP chatd_db_acquire_wait_seconds Waiting for a database connection.\n"
+       "# TYPE chatd_db_acquire_wait_seconds histogram\n";
+  m.db_acquire_wait.render(h, "chatd_db_acquire_wait_seconds", "");
+  h += "# HELP chatd_delivery_recording_seconds One statement recording delivered positions.\n"
+       "# TYPE chatd_delivery_recording_seconds histogram\n";
+  m.delivery_recording.render(h, "chatd_delivery_recording_seconds", "");
+  m.render_http_latency(h);
+  out << h;
   counter(out, "chatd_push_sent_total", "Push notifications the webhook accepted.", m.push_sent);
   counter(out, "chatd_push_failed_total", "Push webhook calls that failed.", m.push_failed);
   counter(out, "chatd_push_retried_total", "Push webhook calls repeated after a failure.",

@@ -94,7 +94,9 @@ boost::asio::awaitable<Response> Router::dispatch(const Request& request) const 
     ctx.token = std::move(*claims);
   }
   try {
-    co_return co_await found->handler(ctx);
+    auto r = co_await found->handler(ctx);
+    r.route = found->pattern;
+    co_return r;
   } catch (const std::exception& e) {
     spdlog::error("handler {} {} failed: {}", method_name(request.method), request.path, e.what());
   }

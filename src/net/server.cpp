@@ -298,13 +298,15 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       http::UploadedBody body{file.path, 0, {}, {}};
       const auto end = co_await receive_upload(stream, buffer, parser, opts.max_upload_bytes,
                                                opts.request_timeout, file, body);
+      const int write_error = errno;
+      if (end != UploadEnd::done) upload_file.reset();  // gone before the client hears of it
       if (end == UploadEnd::too_large) {
         co_await reply_and_close(stream, http::error_response(make_error(
                                              errc::too_large, "attachment over the limit")));
         break;
       }
       if (end == UploadEnd::unwritable) {
-        spdlog::error("upload not stored: {}", std::strerror(errno));
+        spdlog::error("upload not stored: {}", std::strerror(write_error));
         co_await reply_and_close(stream, http::error_response(make_error(
                                              errc::unavailable, "the upload could not be stored")));
         break;
@@ -430,6 +432,7 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       response.headers.emplace_back("Vary", "Origin");
     }
     const int status = response.status;
+    const std::string route = response.route;
     metrics().count_http(status);  // before the write, so a client that saw it also sees it counted
     const bool keep_alive = client_keep_alive && !state->stopping;
     if (response.file && head.method() != bhttp::verb::head) {
@@ -455,6 +458,9 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
                         .count();
     spdlog::info("{} {} {} {:.1f}ms request {}", head.method_string(), request.path, status, ms,
                  rid);
+    metrics().http_latency(http::method_name(request.method), route.empty() ? "unmatched" : route,
+                           status)
+        .observe(ms / 1000.0);
     if (ec || !keep_alive) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);

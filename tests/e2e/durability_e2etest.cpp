@@ -189,4 +189,18 @@ TEST(Durability, MetricsCountRequestsConnectionsAndMessages) {
   http_request(server.port(), "GET", "/no/such/page");
   auto m = http_request(server.port(), "GET", "/metrics");
   EXPECT_NE(m.body.find("chatd_http_requests_total{code=\"4xx\"} 1\n"), std::string::npos) << m.body;
+  // Histograms (issue 13): send → ack, the batch commit, the database wait, HTTP by route.
+  EXPECT_NE(m.body.find("# TYPE chatd_send_to_ack_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(m.body.find("chatd_send_to_ack_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("chatd_send_to_ack_seconds_count 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("chatd_batch_commit_seconds_count 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("chatd_db_acquire_wait_seconds_count "), std::string::npos);
+  EXPECT_NE(m.body.find("chatd_http_request_seconds_count{method=\"GET\",route=\"/metrics\","
+                        "status=\"200\"} 1\n"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("chatd_http_request_seconds_bucket{method=\"GET\",route=\"unmatched\","
+                        "status=\"404\",le=\"+Inf\"} 1\n"),
+            std::string::npos);
 }

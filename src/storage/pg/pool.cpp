@@ -1,5 +1,7 @@
 #include "storage/pg/pool.hpp"
 
+#include "domain/metrics.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -31,7 +33,10 @@ Pool::~Pool() { *alive_ = false; }
 
 awaitable<PgResult<Lease>> Pool::acquire() {
   // The bookkeeping runs on the pool's strand; the caller resumes on its own executor.
+  const auto started = std::chrono::steady_clock::now();
   auto conn = co_await asio::co_spawn(strand_, acquire_on_strand(), use_awaitable);
+  metrics().db_acquire_wait.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!conn) co_return conn.error();
   co_return Lease(this, std::move(*conn));
 }
