@@ -47,18 +47,18 @@ std::string render_metrics(const Gauges& gauges) {
   counter(out, "chatd_logins_throttled_total", "Logins refused by the throttle (429).",
           m.logins_throttled);
   std::string h;
-  h += "# HELP chatd_send_to_ack_seconds send_message queued until stored and answered.\n"
-       "# TYPE chatd_send_to_ack_seconds histogram\n";
-  m.send_to_ack.render(h, "chatd_send_to_ack_seconds", "");
-  h += "# HELP chatd_batch_commit_seconds One group-commit transaction of messages.\n"
-       "# TYPE chatd_batch_commit_seconds histogram\n";
-  m.batch_commit.render(h, "chatd_batch_commit_seconds", "");
-  h += "# HELP chatd_db_acquire_wait_seconds Waiting for a database connection.\n"
-       "# TYPE chatd_db_acquire_wait_seconds histogram\n";
-  m.db_acquire_wait.render(h, "chatd_db_acquire_wait_seconds", "");
-  h += "# HELP chatd_delivery_recording_seconds One statement recording delivered positions.\n"
-       "# TYPE chatd_delivery_recording_seconds histogram\n";
-  m.delivery_recording.render(h, "chatd_delivery_recording_seconds", "");
+  auto histogram = [&h](const Histogram& x, std::string_view name, std::string_view help) {
+    h.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    h.append("# TYPE ").append(name).append(" histogram\n");
+    x.render(h, name, "");
+  };
+  histogram(m.send_to_ack, "chatd_send_to_ack_seconds",
+            "send_message queued until stored and answered.");
+  histogram(m.batch_commit, "chatd_batch_commit_seconds",
+            "One group-commit transaction of messages.");
+  histogram(m.db_acquire_wait, "chatd_db_acquire_wait_seconds", "Waiting for a database connection.");
+  histogram(m.delivery_recording, "chatd_delivery_recording_seconds",
+            "One statement recording delivered positions.");
   m.render_http_latency(h);
   out << h;
   counter(out, "chatd_push_sent_total", "Push notifications the webhook accepted.", m.push_sent);
