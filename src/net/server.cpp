@@ -12,7 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/url/parse.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -28,6 +27,7 @@
 #include "domain/metrics.hpp"
 #include "http/errors.hpp"
 #include "http/router.hpp"
+#include "net/request_head.hpp"
 #include "net/ws_session.hpp"
 
 namespace chatd::net {
@@ -55,29 +55,6 @@ struct Server::State {
 };
 
 namespace {
-
-http::Method to_method(bhttp::verb v) {
-  switch (v) {
-    case bhttp::verb::get: return http::Method::get;
-    case bhttp::verb::head: return http::Method::head;
-    case bhttp::verb::post: return http::Method::post;
-    case bhttp::verb::put: return http::Method::put;
-    case bhttp::verb::patch: return http::Method::patch;
-    case bhttp::verb::delete_: return http::Method::del;
-    case bhttp::verb::options: return http::Method::options;
-    default: return http::Method::other;
-  }
-}
-
-// Fills path and query from an origin-form target; false when the target is not one.
-bool parse_target(std::string_view target, http::Request& out) {
-  auto url = boost::urls::parse_origin_form(target);
-  if (!url) return false;
-  out.path = url->path();
-  if (out.path.empty() || out.path.front() != '/') return false;
-  for (auto p : url->params()) out.query.emplace_back(p.key, p.has_value ? p.value : "");
-  return true;
-}
 
 bhttp::response<bhttp::string_body> to_beast(http::Response r, unsigned version, bool keep_alive) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
@@ -410,15 +387,9 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       ~InFlight() { --n; }
     } in_flight(state->in_flight);
     if (!upload) request.body = std::move(parser.get().body());
-    request.method = to_method(head.method());
-    request.content_type = std::string(head[bhttp::field::content_type]);
-    request.authorization = std::string(head[bhttp::field::authorization]);
-    request.if_none_match = std::string(head[bhttp::field::if_none_match]);
-    request.range = std::string(head[bhttp::field::range]);
     request.remote_address = remote_address;
     http::Response response;
-    request.query.clear();
-    if (!parse_target(head.target(), request))
+    if (!read_head(head, request))
       response = http::error_response(make_error(errc::invalid_input, "malformed request target"));
     else
       response = co_await state->router.dispatch(request);

@@ -51,8 +51,10 @@ std::vector<std::int64_t> parse_int_array(std::string_view text) {
     if (*p == '-' || (*p >= '0' && *p <= '9')) {
       std::int64_t v = 0;
       auto r = std::from_chars(p, end, v);
-      out.push_back(v);
-      p = r.ptr;
+      // A lone '-' matches nothing (r.ptr == p): step over it, or this loops for ever (found
+      // by fuzz/pg_arrays_fuzz).
+      if (r.ec == std::errc{}) out.push_back(v);
+      p = r.ptr == p ? p + 1 : r.ptr;
     } else {
       ++p;
     }
