@@ -66,8 +66,10 @@ Status MessagingService::submit(UserId sender, SessionId origin, SendRequest req
     if (auto e = check_content(request.content, options_.max_content_chars)) return *e;
   if (request.client_id &&
       (count_code_points(*request.client_id) > options_.max_client_id_chars ||
-       !validation::is_valid_utf8(*request.client_id)))
-    return make_error(errc::invalid_input, "client_id must be at most 64 characters");
+       !validation::is_valid_utf8(*request.client_id) ||
+       request.client_id->find('\0') != std::string::npos))
+    return make_error(errc::invalid_input,
+                      "client_id must be at most 64 characters of UTF-8 without NUL");
 
   // One conversation always lands on one committer, known or not yet created, so its
   // messages keep their order and no two committers ever write it at once.

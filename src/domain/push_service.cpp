@@ -148,7 +148,7 @@ awaitable<Status> PushService::register_device(UserId user, std::string platform
                                                std::string token) {
   auto p = parse_platform(platform);
   if (!p) co_return make_error(errc::invalid_input, "platform must be fcm, apns or web");
-  if (token.empty() || token.size() > 4096)
+  if (token.empty() || token.size() > 4096 || token.find('\0') != std::string::npos)
     co_return make_error(errc::invalid_input, "token must be 1-4096 bytes");
   // Named first: g++ 12 mishandles a temporary aggregate passed to a coroutine here.
   Device device{*p, std::move(token)};

@@ -279,5 +279,34 @@ TEST_F(MessagesE2E, ChangedSinceReturnsTheEditsAndDeletesAfterATime) {
   EXPECT_EQ(combined.status, 400);
 }
 
+// Text parameters reach PostgreSQL as C strings: a NUL byte inside one used to cut the value
+// (a lookup of "name\0x" found "name") or, inside a batch's array literal, fail every message
+// of the batch. Such values are refused, alone.
+TEST_F(MessagesE2E, NulBytesAreRefusedAndLeaveOtherSendersAlone) {
+  auto a = must_register(port(), "nul_a");
+  auto b = must_register(port(), "nul_b");
+  WsClient ca(port(), a.token), cb(port(), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  ca.send(json::value(dm(b.id, "bad id", std::string("n\0ul", 4))));
+  cb.send(json::value(dm(a.id, "still fine", "n2")));
+  auto err = ca.next_of("error");
+  EXPECT_EQ(err.at("code").as_string(), "invalid_input");
+  EXPECT_EQ(cb.next_of("ack").at("client_id").as_string(), "n2");
+  EXPECT_EQ(ca.next_of("message").at("message").at("content").as_string(), "still fine");
+
+  auto login = http_request(port(), "POST", "/auth/login",
+                            json_body({{"username", std::string("nul_a\0xyz", 9)},
+                                       {"password", "password-nul_a"}}));
+  EXPECT_EQ(login.status, 400) << login.body;
+  auto search = http_request(port(), "GET", "/users?username=nul_a%00xyz", "", a.token);
+  EXPECT_EQ(search.status, 400) << search.body;
+  auto device = http_request(port(), "POST", "/devices",
+                             json_body({{"platform", "fcm"}, {"token", std::string("t\0k", 3)}}),
+                             a.token);
+  EXPECT_EQ(device.status, 400) << device.body;
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM devices"), "0");
+}
+
 }  // namespace
 }  // namespace chatd::test

@@ -123,6 +123,14 @@ awaitable<PgResult<void>> Connection::wait_readable() {
 
 awaitable<PgResult<std::vector<ResultSet>>> Connection::run(std::span<const Query> queries) {
   if (broken_) co_return connection_error("connection broken");
+  // Text parameters travel as C strings: a NUL byte would silently cut the value (a lookup of
+  // "alice\0x" would find alice, an array literal would break a whole batch). PostgreSQL text
+  // cannot hold NUL anyway, so such a value is refused as PostgreSQL itself refuses it.
+  for (const auto& q : queries)
+    for (const auto& p : q.params)
+      if (p && p->find('\0') != std::string::npos)
+        co_return PgError{errc::invalid_input, "22021", "",
+                          "a text parameter contains a NUL byte"};
   if (PQenterPipelineMode(conn_) == 0) co_return connection_error("enter pipeline");
 
   // What each command in the pipeline is, to sort the results as they arrive.
