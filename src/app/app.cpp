@@ -34,7 +34,9 @@
 #include "http/routes.hpp"
 #include "http/web_handlers.hpp"
 #include "hub/hub.hpp"
+#include "domain/metrics.hpp"
 #include "net/server.hpp"
+#include "net/tls.hpp"
 #include "net/ws_session.hpp"
 #include "storage/pg/group_repository.hpp"
 #include "storage/pg/inbox_repository.hpp"
@@ -294,7 +296,36 @@ int App::run() {
     if (!o.empty()) server_options.cors_origins.push_back(std::move(o));
     start = end + 1;
   }
+  if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
+    if (config_.tls_cert_file.empty() || config_.tls_key_file.empty())
+      throw std::runtime_error("CHATD_TLS_CERT_FILE and CHATD_TLS_KEY_FILE go together");
+    server_options.tls =
+        std::make_shared<net::TlsContexts>(config_.tls_cert_file, config_.tls_key_file);
+    spdlog::info("TLS: serving HTTPS and WSS with {}", config_.tls_cert_file);
+  }
   net::Server server(ioc, server_options, router, tokens, &ws_deps);
+  // SIGHUP: the certificate and key are read again (a renewed certificate without a restart);
+  // open connections keep theirs.
+  asio::signal_set hangups(ioc, SIGHUP);
+  std::function<void()> on_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (server_options.tls) {
+        if (auto failed = server_options.tls->reload()) {
+          Metrics::add(metrics().tls_reloads_failed);
+          spdlog::error("SIGHUP: TLS certificate not reloaded, the previous one serves on: {}",
+                        *failed);
+        } else {
+          Metrics::add(metrics().tls_reloads);
+          spdlog::info("SIGHUP: TLS certificate reloaded from {}", config_.tls_cert_file);
+        }
+      } else {
+        spdlog::info("SIGHUP: nothing to reload (no TLS)");
+      }
+      on_hangup();
+    });
+  };
+  on_hangup();
   // Serving starts once the ended sessions are known (a restart must not revive a token).
   asio::co_spawn(
       ioc,
@@ -337,6 +368,7 @@ int App::run() {
             t.expires_after(20ms);
             co_await t.async_wait(asio::use_awaitable);
           }
+          hangups.cancel();
           push_service.stop();
           co_await presence.goodbye();
           if (bus) bus->close();

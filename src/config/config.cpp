@@ -172,6 +172,12 @@ const std::vector<ConfigField>& config_fields() {
                              "browser origins of other sites allowed to use the API and open "
                              "WebSockets, comma-separated (none by default)",
                              &Config::cors_origins));
+    f.push_back(string_field("tls-cert-file", "CHATD_TLS_CERT_FILE",
+                             "PEM certificate chain: serve HTTPS and WSS (with the key; read "
+                             "again on SIGHUP)",
+                             &Config::tls_cert_file));
+    f.push_back(string_field("tls-key-file", "CHATD_TLS_KEY_FILE",
+                             "PEM private key of the TLS certificate", &Config::tls_key_file));
     f.push_back(string_field("nats-url", "CHATD_NATS_URL",
                              "NATS server(s) linking several chatd nodes (unset: one node)",
                              &Config::nats_url));

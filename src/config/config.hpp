@@ -30,6 +30,8 @@ struct Config {
   int login_window_seconds = 300;
   int register_max_per_address = 30;     // registrations per address within an hour
   std::string cors_origins;              // comma-separated browser origins of other sites
+  std::string tls_cert_file;             // PEM chain; with tls_key_file: HTTPS and WSS
+  std::string tls_key_file;
 
   int shutdown_grace_ms = 10000;
   int ws_idle_timeout_seconds = 60;

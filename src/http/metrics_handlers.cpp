@@ -34,6 +34,12 @@ std::string render_metrics(const Gauges& gauges) {
   counter(out, "chatd_ws_slow_consumers_dropped_total",
           "Connections dropped because they did not read (close 1008).",
           m.ws_slow_consumers_dropped);
+  counter(out, "chatd_tls_handshakes_failed_total", "TLS handshakes that failed or timed out.",
+          m.tls_handshakes_failed);
+  counter(out, "chatd_tls_reloads_total", "Certificate reloads on SIGHUP.", m.tls_reloads);
+  counter(out, "chatd_tls_reloads_failed_total",
+          "Certificate reloads refused (the previous certificate keeps serving).",
+          m.tls_reloads_failed);
   counter(out, "chatd_ws_events_received_total", "Client events received.", m.ws_events_received);
   counter(out, "chatd_ws_events_rate_limited_total", "Client events refused by the rate limit.",
           m.ws_events_rate_limited);

@@ -11,6 +11,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include "http/errors.hpp"
 #include "http/router.hpp"
 #include "net/request_head.hpp"
+#include "net/tls.hpp"
 #include "net/ws_session.hpp"
 
 namespace chatd::net {
@@ -38,6 +40,8 @@ namespace bhttp = boost::beast::http;
 using asio::awaitable;
 using asio::ip::tcp;
 using asio::use_awaitable;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct Server::State {
   State(asio::io_context& c, ServerOptions o, const http::Router& r, const auth::TokenService& t,
@@ -94,7 +98,8 @@ enum class UploadEnd { done, too_large, broken, unwritable };
 // Streams the body of `header` (read so far: the header) to a new file in `dir`, a chunk at a
 // time, hashing it on the way: memory stays at one chunk whatever the size. Each chunk must
 // arrive within `chunk_timeout` (a slow sender is cut, not waited for).
-awaitable<UploadEnd> receive_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+template <class Stream>
+awaitable<UploadEnd> receive_upload(Stream& stream, beast::flat_buffer& buffer,
                                     bhttp::request_parser<bhttp::string_body>& header,
                                     std::uint64_t limit, std::chrono::milliseconds chunk_timeout,
                                     TempFile& file, http::UploadedBody& out) {
@@ -109,7 +114,7 @@ awaitable<UploadEnd> receive_upload(beast::tcp_stream& stream, beast::flat_buffe
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    stream.expires_after(chunk_timeout);
+    beast::get_lowest_layer(stream).expires_after(chunk_timeout);
     co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec == bhttp::error::body_limit) co_return UploadEnd::too_large;
@@ -137,7 +142,8 @@ awaitable<UploadEnd> receive_upload(beast::tcp_stream& stream, beast::flat_buffe
 
 // Writes `length` bytes of a file from `offset` as the body of `res` (its headers set), a
 // chunk at a time.
-awaitable<boost::system::error_code> send_file(beast::tcp_stream& stream,
+template <class Stream>
+awaitable<boost::system::error_code> send_file(Stream& stream,
                                                bhttp::response<bhttp::buffer_body>& res,
                                                const http::FileBody& body,
                                                std::chrono::milliseconds chunk_timeout) {
@@ -152,7 +158,7 @@ awaitable<boost::system::error_code> send_file(beast::tcp_stream& stream,
   res.body().data = nullptr;
   res.body().more = true;
   bhttp::response_serializer<bhttp::buffer_body> sr{res};
-  stream.expires_after(chunk_timeout);
+  beast::get_lowest_layer(stream).expires_after(chunk_timeout);
   co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return ec;
   std::uint64_t sent = 0;
@@ -163,7 +169,7 @@ awaitable<boost::system::error_code> send_file(beast::tcp_stream& stream,
     res.body().data = chunk.data();
     res.body().size = static_cast<std::size_t>(got);
     res.body().more = true;
-    stream.expires_after(chunk_timeout);
+    beast::get_lowest_layer(stream).expires_after(chunk_timeout);
     co_await bhttp::async_write(stream, sr, asio::redirect_error(use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) co_return ec;
@@ -200,21 +206,35 @@ bool same_origin(std::string_view origin, std::string_view host) {
 
 // A reply to a request that could not be parsed; the connection is closed after it.
 // `r` by reference: it is a temporary of the caller's co_await expression, alive until resumed.
-awaitable<void> reply_and_close(beast::tcp_stream& stream, const http::Response& r) {
-  auto res = to_beast(r, 11, false);
+// Ends a connection: TLS says close_notify first (within a short timeout), then the socket
+// stops sending.
+awaitable<void> finish(PlainStream& stream) {
   boost::system::error_code ec;
-  stream.expires_after(std::chrono::seconds(5));
-  co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  co_return;
+}
+awaitable<void> finish(TlsStream& stream) {
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(asio::redirect_error(use_awaitable, ec));
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) {
+template <class Stream>
+awaitable<void> reply_and_close(Stream& stream, const http::Response& r) {
+  auto res = to_beast(r, 11, false);
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+  co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+  if (!ec) co_await finish(stream);
+}
+
+// The HTTP exchanges of one connection, plain or TLS, until it closes or upgrades.
+template <class Stream>
+awaitable<void> serve_on(std::shared_ptr<Server::State> state, Stream stream,
+                         std::string remote_address) {
   const auto& opts = state->options;
   boost::system::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);
-  const auto remote = socket.remote_endpoint(ec);
-  const std::string remote_address = ec ? "unknown" : remote.address().to_string();
-  beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   bool first = true;
 
@@ -227,7 +247,8 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
 
     // Waiting for the next request on a kept-alive connection may take the idle timeout; once
     // it starts, the whole request must arrive within the request timeout (slow-loris guard).
-    stream.expires_after(first ? opts.request_timeout : opts.idle_timeout);
+    beast::get_lowest_layer(stream).expires_after(first ? opts.request_timeout
+                                                        : opts.idle_timeout);
     co_await bhttp::async_read_header(stream, buffer, parser,
                                       asio::redirect_error(use_awaitable, ec));
     http::Request request;
@@ -291,7 +312,7 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       if (end == UploadEnd::broken) break;  // truncated: the file goes with it
       request.upload = std::move(body);
     } else if (!ec && !parser.is_done()) {
-      stream.expires_after(opts.request_timeout);
+      beast::get_lowest_layer(stream).expires_after(opts.request_timeout);
       co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     }
     first = false;
@@ -345,7 +366,8 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       }
       // The session runs as its own coroutine and this HTTP frame ends, so a long-lived
       // connection keeps nothing of the HTTP parsing alive.
-      auto session = std::make_shared<WsSession>(std::move(stream), claims->user, *state->ws);
+      auto session =
+          std::make_shared<WsSession<Stream>>(std::move(stream), claims->user, *state->ws);
       session->set_token(claims->jti, claims->issued_ms);
       auto ex = session->executor();
       asio::co_spawn(ex, session->run(std::move(req)), [](std::exception_ptr e) {
@@ -374,7 +396,7 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
       pre.set(bhttp::field::access_control_max_age, "600");
       pre.set(bhttp::field::vary, "Origin");
       pre.keep_alive(client_keep_alive);
-      stream.expires_after(opts.request_timeout);
+      beast::get_lowest_layer(stream).expires_after(opts.request_timeout);
       co_await bhttp::async_write(stream, pre, asio::redirect_error(use_awaitable, ec));
       if (ec || !client_keep_alive) break;
       continue;
@@ -421,7 +443,7 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
     } else {
       auto res = to_beast(std::move(response), head.version(), keep_alive);
       if (head.method() == bhttp::verb::head) res.body().clear();
-      stream.expires_after(opts.request_timeout);
+      beast::get_lowest_layer(stream).expires_after(opts.request_timeout);
       co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
     }
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -434,7 +456,29 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
         .observe(ms / 1000.0);
     if (ec || !keep_alive) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  co_await finish(stream);
+}
+
+awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  const auto remote = socket.remote_endpoint(ec);
+  std::string remote_address = ec ? "unknown" : remote.address().to_string();
+  if (!state->options.tls) {
+    co_await serve_on(state, PlainStream(std::move(socket)), std::move(remote_address));
+    co_return;
+  }
+  // HTTPS and WSS: the handshake must finish within the request timeout, like a request.
+  TlsStream stream(PlainStream(std::move(socket)), *state->options.tls->current());
+  beast::get_lowest_layer(stream).expires_after(state->options.request_timeout);
+  co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                  asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    Metrics::add(metrics().tls_handshakes_failed);
+    spdlog::debug("TLS handshake with {} failed: {}", remote_address, ec.message());
+    co_return;
+  }
+  co_await serve_on(state, std::move(stream), std::move(remote_address));
 }
 
 awaitable<void> accept_loop(std::shared_ptr<Server::State> state) {

@@ -21,6 +21,7 @@ class TokenService;
 namespace chatd::net {
 
 struct WsDeps;
+class TlsContexts;
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
@@ -36,6 +37,8 @@ struct ServerOptions {
   // Browser origins (e.g. "https://app.example.com") allowed to call the REST API and open
   // WebSockets from other sites; empty: no cross-origin access and no Origin check.
   std::vector<std::string> cors_origins;
+  // HTTPS and WSS instead of HTTP and WS (CHATD_TLS_CERT_FILE / CHATD_TLS_KEY_FILE).
+  std::shared_ptr<TlsContexts> tls;
 };
 
 class Server {

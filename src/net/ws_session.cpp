@@ -8,7 +8,9 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <atomic>
 
@@ -29,7 +31,8 @@ std::atomic<std::uint64_t> next_session_id{1};
 constexpr int kReplayPage = 200;
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream stream, UserId user, WsDeps& deps)
+template <class NextLayer>
+WsSession<NextLayer>::WsSession(NextLayer stream, UserId user, WsDeps& deps)
     : ws_(std::move(stream)),
       user_(user),
       deps_(deps),
@@ -37,11 +40,13 @@ WsSession::WsSession(beast::tcp_stream stream, UserId user, WsDeps& deps)
       tokens_(deps.options.event_burst),
       refilled_(std::chrono::steady_clock::now()) {}
 
-WsSession::~WsSession() = default;
+template <class NextLayer>
+WsSession<NextLayer>::~WsSession() = default;
 
-void WsSession::send(hub::Frame frame) {
+template <class NextLayer>
+void WsSession<NextLayer>::send(hub::Frame frame) {
   asio::post(ws_.get_executor(),
-             [self = shared_from_this(), f = std::move(frame)]() mutable {
+             [self = this->shared_from_this(), f = std::move(frame)]() mutable {
                if (!self->holding_) {
                  self->enqueue(std::move(f));
                } else if (self->held_.size() < self->deps_.options.queue_messages) {
@@ -53,14 +58,16 @@ void WsSession::send(hub::Frame frame) {
              });
 }
 
-void WsSession::close(std::uint16_t code, std::string_view reason) {
-  asio::post(ws_.get_executor(), [self = shared_from_this(), code, r = std::string(reason)] {
+template <class NextLayer>
+void WsSession<NextLayer>::close(std::uint16_t code, std::string_view reason) {
+  asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, r = std::string(reason)] {
     self->request_close(code, r);
   });
 }
 
 
-bool WsSession::queue_over_half() const {
+template <class NextLayer>
+bool WsSession<NextLayer>::queue_over_half() const {
   return queue_.size() > deps_.options.queue_messages / 2 ||
          queued_bytes_ > deps_.options.queue_bytes / 2;
 }
@@ -68,7 +75,8 @@ bool WsSession::queue_over_half() const {
 // Backpressure (as in Beast's advanced server): while this connection's own queue is over half
 // full, stop reading its events, so a client that sends faster than it reads slows itself
 // down instead of overflowing its queue with acks.
-awaitable<void> WsSession::wait_for_room() {
+template <class NextLayer>
+awaitable<void> WsSession<NextLayer>::wait_for_room() {
   while (!closing_ && queue_over_half()) {
     if (!drained_) drained_.emplace(ws_.get_executor());
     drained_->expires_at(std::chrono::steady_clock::time_point::max());
@@ -77,7 +85,8 @@ awaitable<void> WsSession::wait_for_room() {
   }
 }
 
-bool WsSession::first_time(const hub::MessageRef& m) {
+template <class NextLayer>
+bool WsSession<NextLayer>::first_time(const hub::MessageRef& m) {
   constexpr std::size_t kRemembered = 256;  // conversations; the oldest is forgotten first
   for (auto& [conversation, seq] : last_seq_) {
     if (conversation != m.conversation_id) continue;
@@ -90,7 +99,8 @@ bool WsSession::first_time(const hub::MessageRef& m) {
   return true;
 }
 
-void WsSession::enqueue(hub::Frame frame, bool dedupe) {
+template <class NextLayer>
+void WsSession<NextLayer>::enqueue(hub::Frame frame, bool dedupe) {
   if (closing_) return;
   if (dedupe && frame.message.id > 0 && !first_time(frame.message)) return;  // written already
   const auto& o = deps_.options;
@@ -110,7 +120,8 @@ void WsSession::enqueue(hub::Frame frame, bool dedupe) {
   pump_writes();
 }
 
-void WsSession::request_close(std::uint16_t code, std::string reason) {
+template <class NextLayer>
+void WsSession<NextLayer>::request_close(std::uint16_t code, std::string reason) {
   if (closing_) return;
   closing_ = true;
   close_code_ = code;
@@ -120,14 +131,15 @@ void WsSession::request_close(std::uint16_t code, std::string reason) {
   // If the peer does not take the close frame in time, cut the connection.
   kill_.emplace(ws_.get_executor());
   kill_->expires_after(std::chrono::seconds(5));
-  kill_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+  kill_->async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
     beast::error_code ignored;
     beast::get_lowest_layer(self->ws_).socket().close(ignored);
   });
 }
 
-bool WsSession::take_token() {
+template <class NextLayer>
+bool WsSession<NextLayer>::take_token() {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - refilled_).count();
   refilled_ = now;
@@ -141,7 +153,8 @@ bool WsSession::take_token() {
 // Writes the queue one frame at a time; after the last frame of a closing connection, sends the
 // close frame that was asked for. Completion handlers run on the connection's strand (the
 // stream's executor).
-void WsSession::pump_writes() {
+template <class NextLayer>
+void WsSession<NextLayer>::pump_writes() {
   if (writing_) return;
   if (queue_.empty()) {
     if (closing_ && close_code_ != 0 && !close_sent_ && ws_.is_open()) {
@@ -150,7 +163,7 @@ void WsSession::pump_writes() {
       websocket::close_reason reason;
       reason.code = close_code_;
       reason.reason = close_reason_;
-      ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {
+      ws_.async_close(reason, [self = this->shared_from_this()](beast::error_code) {
         self->writing_ = false;
       });
     }
@@ -163,7 +176,7 @@ void WsSession::pump_writes() {
   queued_bytes_ -= f.text->size();
   if (drained_ && !queue_over_half()) drained_->cancel();
   const auto bytes = asio::buffer(*f.text);
-  ws_.async_write(bytes, [self = shared_from_this(), f = std::move(f)](beast::error_code ec,
+  ws_.async_write(bytes, [self = this->shared_from_this(), f = std::move(f)](beast::error_code ec,
                                                                       std::size_t) {
     self->writing_ = false;
     if (ec) {  // the peer is gone: nothing more can be written
@@ -182,8 +195,9 @@ void WsSession::pump_writes() {
   });
 }
 
-void WsSession::resync() {
-  asio::post(ws_.get_executor(), [self = shared_from_this()] {
+template <class NextLayer>
+void WsSession<NextLayer>::resync() {
+  asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
     // While the first backlog is pushed it covers the outage too.
     if (self->holding_ || self->replaying_ || self->closing_) return;
     self->replaying_ = true;
@@ -197,7 +211,8 @@ void WsSession::resync() {
   });
 }
 
-awaitable<void> WsSession::replay_offline() {
+template <class NextLayer>
+awaitable<void> WsSession<NextLayer>::replay_offline() {
   co_await replay_pages();
   // Live frames that came in meanwhile; what the backlog already carried is not written again.
   // (The sender's own messages from another device are never in the backlog: written as
@@ -210,7 +225,8 @@ awaitable<void> WsSession::replay_offline() {
   std::vector<hub::Frame>().swap(held_);  // release the storage, not only the elements
 }
 
-awaitable<void> WsSession::replay_pages() {
+template <class NextLayer>
+awaitable<void> WsSession<NextLayer>::replay_pages() {
   ReplayCursor after;
   for (;;) {
     auto page = co_await deps_.messaging.undelivered(user_, after, kReplayPage);
@@ -232,8 +248,9 @@ awaitable<void> WsSession::replay_pages() {
   }
 }
 
-awaitable<void> WsSession::open() {
-  if (auto at = deps_.hub.add(shared_from_this()))
+template <class NextLayer>
+awaitable<void> WsSession<NextLayer>::open() {
+  if (auto at = deps_.hub.add(this->shared_from_this()))
     co_await deps_.presence.changed(user_, true, *at);
   auto me = co_await deps_.accounts.get(user_);
   if (!me) {
@@ -245,8 +262,9 @@ awaitable<void> WsSession::open() {
   co_await replay_offline();
 }
 
-awaitable<void> WsSession::run(Request request) {
-  auto self = shared_from_this();
+template <class NextLayer>
+awaitable<void> WsSession<NextLayer>::run(Request request) {
+  auto self = this->shared_from_this();
   const auto& o = deps_.options;
   websocket::stream_base::timeout timeouts{std::chrono::seconds(10), o.idle_timeout, true};
   ws_.set_option(timeouts);
@@ -313,5 +331,8 @@ awaitable<void> WsSession::run(Request request) {
   Metrics::add(metrics().ws_connections_closed);
   spdlog::info("Client disconnected: user {} session {}", user_, id_);
 }
+
+template class WsSession<beast::tcp_stream>;
+template class WsSession<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace chatd::net

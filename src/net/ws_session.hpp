@@ -47,13 +47,17 @@ struct WsDeps {
   WsOptions options;
 };
 
-class WsSession final : public hub::Subscriber, public std::enable_shared_from_this<WsSession> {
+// NextLayer: boost::beast::tcp_stream (plain) or ssl_stream over it (TLS); both are instantiated
+// in ws_session.cpp.
+template <class NextLayer>
+class WsSession final : public hub::Subscriber,
+                        public std::enable_shared_from_this<WsSession<NextLayer>> {
  public:
   // permessage-deflate is never offered: no per-connection compression state.
-  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream, false>;
+  using Stream = boost::beast::websocket::stream<NextLayer, false>;
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-  WsSession(boost::beast::tcp_stream stream, UserId user, WsDeps& deps);
+  WsSession(NextLayer stream, UserId user, WsDeps& deps);
   ~WsSession() override;
 
   // Accepts the upgrade and serves the connection until it closes.

@@ -131,9 +131,14 @@ void ChatdProcess::start() {
       pid_ = -1;
       throw std::runtime_error("chatd exited at start-up:\n" + log());
     }
-    try {
-      if (http_request(port_, "GET", "/healthz").status == 200) return;
-    } catch (...) {
+    // With TLS the plain probe cannot answer: the log says when it listens.
+    if (env.contains("CHATD_TLS_CERT_FILE")) {
+      if (log().find("chatd listening on") != std::string::npos) return;
+    } else {
+      try {
+        if (http_request(port_, "GET", "/healthz").status == 200) return;
+      } catch (...) {
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
