@@ -49,7 +49,7 @@ awaitable<Result<Group>> GroupService::add_member(UserId actor, GroupId id, User
   if (find_member(*g, user) != nullptr) co_return std::move(*g);  // already in: nothing to do
   if (g->members.size() >= options_.max_members)
     co_return make_error(errc::invalid_input, "the group is full");
-  auto added = co_await groups_.add_member(id, user);
+  auto added = co_await groups_.add_member(id, user, options_.max_members);
   if (!added) co_return added.error();
   co_return co_await get(actor, id);
 }

@@ -319,7 +319,7 @@ TEST_F(MessageRepositoryTest, OnePositionCoversABurstAndTellsEachSenderOnce) {
 TEST_F(MessageRepositoryTest, AMemberWhoJoinedLaterHasNoReceiptsForWhatCameBefore) {
   const auto g = group({ids[0], ids[1]});
   auto before = append({to_group(ids[0], g.id, "1"), to_group(ids[1], g.id, "2")});
-  ASSERT_TRUE(run_sync(ioc, groups.add_member(g.id, ids[2])));
+  ASSERT_TRUE(run_sync(ioc, groups.add_member(g.id, ids[2], 256)));
   auto after = append({to_group(ids[0], g.id, "3")});
   EXPECT_EQ(after[0].recipients, (std::vector<UserId>{ids[1], ids[2]}));
   EXPECT_EQ(status(before[0].message, ids[2]), "");

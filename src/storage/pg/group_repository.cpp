@@ -33,17 +33,25 @@ constexpr Statement kFind{
 
 // A member joins at the conversation's last seq: what was sent before has no receipt for them,
 // is not replayed to them as undelivered, and does not count as unread.
+// Adding a member runs two statements in one transaction: the group's row is locked first, so
+// that concurrent adds take turns, and the second statement — a new snapshot under READ
+// COMMITTED — counts the members the previous adds committed before it inserts (one statement
+// alone would count from before the wait and let two adds overshoot the limit).
+constexpr Statement kLockGroup{"group_lock", "SELECT id FROM groups WHERE id = $1 FOR UPDATE"};
+
 constexpr Statement kAddMember{
     "group_add_member",
     "WITH u AS (SELECT id FROM users WHERE id = $2),"
-    " g AS (INSERT INTO group_members (group_id, user_id, role) SELECT $1, id, 'member' FROM u"
+    " n AS (SELECT count(*) >= $3::int AS is_full FROM group_members WHERE group_id = $1),"
+    " g AS (INSERT INTO group_members (group_id, user_id, role) SELECT $1, u.id, 'member'"
+    "       FROM u, n WHERE NOT n.is_full"
     "       ON CONFLICT DO NOTHING RETURNING user_id),"
     " c AS (INSERT INTO conversation_members (conversation_id, user_id, joined_seq,"
     "                                         delivered_seq, last_read_seq)"
     "       SELECT cv.id, g.user_id, cv.last_seq, cv.last_seq, cv.last_seq"
     "       FROM g, conversations cv WHERE cv.group_id = $1"
     "       ON CONFLICT DO NOTHING)"
-    " SELECT count(*) FROM u"};
+    " SELECT (SELECT count(*) FROM u), (SELECT is_full FROM n)"};
 
 constexpr Statement kRemoveMember{
     "group_remove_member",
@@ -85,10 +93,16 @@ awaitable<Result<std::optional<Group>>> PgGroupRepository::find(GroupId id) {
   co_return std::optional<Group>{std::move(g)};
 }
 
-awaitable<Status> PgGroupRepository::add_member(GroupId id, UserId user) {
-  auto rs = co_await pool_.exec(kAddMember, params(std::to_string(id), std::to_string(user)));
+awaitable<Status> PgGroupRepository::add_member(GroupId id, UserId user, std::size_t max_members) {
+  std::vector<Query> queries;
+  queries.push_back(Query{&kLockGroup, params(std::to_string(id))});
+  queries.push_back(Query{&kAddMember, params(std::to_string(id), std::to_string(user),
+                                              std::to_string(max_members))});
+  auto rs = co_await pool_.run(std::move(queries));
   if (!rs) co_return to_domain_error(rs.error());
-  if (rs->int64(0, 0) == 0) co_return make_error(errc::invalid_input, "user_id names no user");
+  const auto& added = (*rs)[1];
+  if (added.int64(0, 0) == 0) co_return make_error(errc::invalid_input, "user_id names no user");
+  if (added.boolean(0, 1)) co_return make_error(errc::invalid_input, "the group is full");
   co_return Status{};
 }
 

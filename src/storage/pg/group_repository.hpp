@@ -13,7 +13,8 @@ class PgGroupRepository final : public GroupRepository {
   boost::asio::awaitable<Result<Group>> create(std::string name, UserId owner,
                                                std::vector<UserId> members) override;
   boost::asio::awaitable<Result<std::optional<Group>>> find(GroupId id) override;
-  boost::asio::awaitable<Status> add_member(GroupId id, UserId user) override;
+  boost::asio::awaitable<Status> add_member(GroupId id, UserId user,
+                                            std::size_t max_members) override;
   boost::asio::awaitable<Result<bool>> remove_member(GroupId id, UserId user) override;
 
  private:
