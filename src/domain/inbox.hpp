@@ -22,7 +22,22 @@ struct ConversationSummary {
   std::optional<std::string> last_message_at;
   std::string activity_at;  // last_message_at, or created_at before the first message: the order
   std::int64_t unread_count = 0;
+  std::int64_t activity_micros = 0;  // activity_at to the microsecond, for the exact cursor
 };
+
+// Where an inbox page starts. `before=<RFC3339>` (PROTOCOL §5) compares at the millisecond
+// clients see; the opaque cursor of a page's last conversation (`next_before`) is exact: the
+// activity to the microsecond and the conversation id, so conversations active in the same
+// millisecond are neither skipped nor repeated at a page boundary.
+struct InboxCursor {
+  std::optional<std::string> before_time;  // RFC 3339
+  std::optional<std::int64_t> micros;      // exact: (activity, id) < (micros, id)
+  ConversationId id = 0;
+};
+
+// "v1.<micros>.<id>": opaque to clients, who pass it back as `before`.
+std::string encode_inbox_cursor(std::int64_t micros, ConversationId id);
+std::optional<InboxCursor> decode_inbox_cursor(std::string_view text);
 
 enum class HistoryDirection { newest, before, after };
 
@@ -43,9 +58,9 @@ struct HistoryPage {
 class InboxRepository {
  public:
   virtual ~InboxRepository() = default;
-  // The user's conversations by activity, newest first, with activity before `before` (when set).
+  // The user's conversations by activity (then id), newest first, after `cursor`.
   virtual boost::asio::awaitable<Result<std::vector<ConversationSummary>>> conversations(
-      UserId user, std::optional<std::string> before, int limit) = 0;
+      UserId user, InboxCursor cursor, int limit) = 0;
   virtual boost::asio::awaitable<Result<std::optional<ConversationId>>> find_direct(UserId a,
                                                                                     UserId b) = 0;
   virtual boost::asio::awaitable<Result<std::optional<ConversationId>>> find_group(GroupId g) = 0;

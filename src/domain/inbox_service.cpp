@@ -1,6 +1,7 @@
 #include "domain/inbox.hpp"
 
 #include <cctype>
+#include <charconv>
 
 namespace chatd {
 
@@ -48,13 +49,45 @@ bool is_rfc3339(std::string_view s) {
   return false;
 }
 
+std::string encode_inbox_cursor(std::int64_t micros, ConversationId id) {
+  std::string out = "v1.";
+  out.append(std::to_string(micros)).append(".").append(std::to_string(id));
+  return out;
+}
+
+std::optional<InboxCursor> decode_inbox_cursor(std::string_view text) {
+  if (!text.starts_with("v1.")) return std::nullopt;
+  text.remove_prefix(3);
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view s) -> std::optional<std::int64_t> {
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || v < 0) return std::nullopt;
+    return v;
+  };
+  const auto micros = number(text.substr(0, dot));
+  const auto id = number(text.substr(dot + 1));
+  if (!micros || !id) return std::nullopt;
+  return InboxCursor{std::nullopt, *micros, *id};
+}
+
 awaitable<Result<std::vector<ConversationSummary>>> InboxService::conversations(
     UserId user, std::optional<std::string> before, int limit) {
   if (limit < 1 || limit > kMaxPageSize)
     co_return make_error(errc::invalid_input, "limit must be 1-200");
-  if (before && !is_rfc3339(*before))
-    co_return make_error(errc::invalid_input, "before must be an RFC 3339 timestamp");
-  co_return co_await repo_.conversations(user, std::move(before), limit);
+  InboxCursor cursor;
+  if (before) {
+    if (auto exact = decode_inbox_cursor(*before)) {
+      cursor = *exact;
+    } else if (is_rfc3339(*before)) {
+      cursor.before_time = std::move(before);
+    } else {
+      co_return make_error(errc::invalid_input,
+                           "before must be an RFC 3339 timestamp or a next_before cursor");
+    }
+  }
+  co_return co_await repo_.conversations(user, std::move(cursor), limit);
 }
 
 awaitable<Result<HistoryPage>> InboxService::history(UserId user, ConversationRef ref,

@@ -101,11 +101,17 @@ json::object summary_json(const ConversationSummary& s) {
   return o;
 }
 
-Response conversations_response(const std::vector<ConversationSummary>& list) {
+// `next_before`: the exact cursor after this page's last conversation when the page is full
+// (there may be more), else null.
+Response conversations_response(const std::vector<ConversationSummary>& list, int limit) {
   json::array items;
   for (const auto& s : list) items.push_back(summary_json(s));
   json::object body;
   body["conversations"] = std::move(items);
+  if (!list.empty() && static_cast<int>(list.size()) == limit)
+    body["next_before"] = encode_inbox_cursor(list.back().activity_micros, list.back().id);
+  else
+    body["next_before"] = nullptr;
   return json_response(200, body);
 }
 
@@ -129,7 +135,7 @@ void add_inbox_routes(Router& router, InboxService& inbox) {
                if (const auto* b = ctx.request.query_param("before")) before = *b;
                auto list = co_await inbox.conversations(ctx.user, std::move(before), *limit);
                if (!list) co_return error_response(list.error());
-               co_return conversations_response(*list);
+               co_return conversations_response(*list, *limit);
              });
 
   router.add(Method::get, "/messages", Access::authenticated,

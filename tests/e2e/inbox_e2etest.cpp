@@ -106,6 +106,52 @@ TEST_F(InboxE2E, CursorPaginationWalksTheInboxWithoutGapsOrRepeats) {
   EXPECT_EQ(seen, (std::vector<std::int64_t>{direct_ac_, group_conv_, direct_ab_}));
 }
 
+// Three conversations active in the same millisecond: `before=<last_message_at>` (millisecond
+// precision) cannot page between them; the exact `next_before` cursor walks each once, in order.
+TEST_F(InboxE2E, TheNextBeforeCursorIsExactWithinOneMillisecond) {
+  auto d = must_register(port(), "in_dave");
+  std::vector<std::int64_t> convs;
+  {
+    WsClient wd(port(), d.token);
+    wd.next_of("ready");
+    for (const auto* peer : {&a_, &b_, &c_}) {
+      send(wd, json::object{{"to", peer->id}}, "same ms");
+      convs.push_back(last_ack_.at("message").at("conversation_id").as_int64());
+    }
+  }
+  for (std::size_t i = 0; i < convs.size(); ++i)
+    db_->scalar("WITH u AS (UPDATE conversations SET last_message_at ="
+                " '2026-03-01 10:00:00.123" + std::to_string(100 + i) + "+00'"
+                " WHERE id = " + std::to_string(convs[i]) + " RETURNING 1) SELECT count(*) FROM u");
+
+  auto first = get("/conversations?limit=1", d);
+  ASSERT_EQ(first.at("conversations").as_array().size(), 1u);
+  const auto ms = std::string(first.at("conversations").at(0).at("last_message_at").as_string());
+  EXPECT_EQ(ms, "2026-03-01T10:00:00.123Z");
+  EXPECT_TRUE(get("/conversations?limit=1&before=" + ms, d).at("conversations").as_array().empty())
+      << "the millisecond cursor skips what shares its millisecond";
+
+  std::vector<std::int64_t> seen;
+  std::string target = "/conversations?limit=1";
+  for (int page = 0; page < 5; ++page) {
+    auto r = get(target, d);
+    const auto& list = r.at("conversations").as_array();
+    if (list.empty()) break;
+    seen.push_back(list[0].at("id").as_int64());
+    if (r.at("next_before").is_null()) break;
+    target = "/conversations?limit=1&before=" + std::string(r.at("next_before").as_string());
+  }
+  EXPECT_EQ(seen, (std::vector<std::int64_t>{convs[2], convs[1], convs[0]}));
+  auto all = get("/conversations?limit=5", d);
+  EXPECT_EQ(all.at("conversations").as_array().size(), 3u);
+  EXPECT_TRUE(all.at("next_before").is_null()) << "a page that is not full is the last";
+  for (const auto* bad : {"v1.", "v1.12", "v1.-5.3", "v1.1.x", "v2.1.2"})
+    EXPECT_EQ(http_request(port(), "GET", std::string("/conversations?before=") + bad, "", d.token)
+                  .status,
+              400)
+        << bad;
+}
+
 TEST_F(InboxE2E, UnreadCountsBeforeAndAfterMarkRead) {
   auto unread_of = [&](const Registered& who, std::int64_t conv) -> std::int64_t {
     const auto inbox = get("/conversations", who);

@@ -47,13 +47,13 @@ struct NoGroups final : GroupRepository {
     co_return make_error(errc::internal, "");
   }
   awaitable<Result<std::optional<Group>>> find(GroupId) override { co_return make_error(errc::internal, ""); }
-  awaitable<Status> add_member(GroupId, UserId) override { co_return make_error(errc::internal, ""); }
+  awaitable<Status> add_member(GroupId, UserId, std::size_t) override { co_return make_error(errc::internal, ""); }
   awaitable<Result<bool>> remove_member(GroupId, UserId) override {
     co_return make_error(errc::internal, "");
   }
 };
 struct NoInbox final : InboxRepository {
-  awaitable<Result<std::vector<ConversationSummary>>> conversations(UserId, std::optional<std::string>,
+  awaitable<Result<std::vector<ConversationSummary>>> conversations(UserId, InboxCursor,
                                                                     int) override {
     co_return make_error(errc::internal, "");
   }

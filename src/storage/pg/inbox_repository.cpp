@@ -11,7 +11,8 @@ namespace chatd::pg {
 using boost::asio::awaitable;
 
 // The activity of a conversation is its last message's time, or its creation before that.
-// Cursors compare at millisecond precision, the precision of the timestamps clients see.
+// `before` compares at millisecond precision, the precision of the timestamps clients see; the
+// exact cursor ($4 microseconds since the epoch, $5 id) compares (activity, id) as ordered.
 const Statement kInboxStatement{
     "inbox_page",
     "SELECT c.id, c.type, chatd_ts(c.last_message_at),"
@@ -21,7 +22,8 @@ const Statement kInboxStatement{
     "       g.id, g.name,"
     "       " CHATD_MESSAGE_COLUMNS("lm", "c") ","
     "       (SELECT count(*) FROM messages um WHERE um.conversation_id = c.id"
-    "          AND um.seq > cm.last_read_seq AND um.sender_id <> $1)"
+    "          AND um.seq > cm.last_read_seq AND um.sender_id <> $1),"
+    "       (extract(epoch FROM coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint"
     " FROM conversation_members cm"
     " JOIN conversations c ON c.id = cm.conversation_id"
     " LEFT JOIN users pu ON c.type = 'direct'"
@@ -32,6 +34,8 @@ const Statement kInboxStatement{
     " WHERE cm.user_id = $1"
     "   AND ($2::timestamptz IS NULL OR"
     "        date_trunc('milliseconds', coalesce(c.last_message_at, c.created_at)) < $2)"
+    "   AND ($4::bigint IS NULL OR (coalesce(c.last_message_at, c.created_at), c.id) <"
+    "        ('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::bigint))"
     " ORDER BY coalesce(c.last_message_at, c.created_at) DESC, c.id DESC"
     " LIMIT $3"};
 
@@ -77,9 +81,15 @@ awaitable<Result<std::optional<ConversationId>>> one_id(Pool& pool, const Statem
 }  // namespace
 
 awaitable<Result<std::vector<ConversationSummary>>> PgInboxRepository::conversations(
-    UserId user, std::optional<std::string> before, int limit) {
-  auto rs = co_await pool_.exec(kInboxStatement, params(std::to_string(user), std::move(before),
-                                                        std::to_string(limit)));
+    UserId user, InboxCursor cursor, int limit) {
+  std::optional<std::string> micros, id;
+  if (cursor.micros) {
+    micros = std::to_string(*cursor.micros);
+    id = std::to_string(cursor.id);
+  }
+  auto rs = co_await pool_.exec(kInboxStatement,
+                                params(std::to_string(user), std::move(cursor.before_time),
+                                       std::to_string(limit), std::move(micros), std::move(id)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<ConversationSummary> out;
   out.reserve(static_cast<std::size_t>(rs->rows()));
@@ -96,6 +106,7 @@ awaitable<Result<std::vector<ConversationSummary>>> PgInboxRepository::conversat
     }
     if (!rs->is_null(r, 12)) s.last_message = read_message(*rs, r, 12);
     s.unread_count = rs->int64(r, 12 + kMessageColumns);
+    s.activity_micros = rs->int64(r, 13 + kMessageColumns);
     out.push_back(std::move(s));
   }
   co_return out;

@@ -12,7 +12,7 @@ class PgInboxRepository final : public InboxRepository {
   explicit PgInboxRepository(Pool& pool) : pool_(pool) {}
 
   boost::asio::awaitable<Result<std::vector<ConversationSummary>>> conversations(
-      UserId user, std::optional<std::string> before, int limit) override;
+      UserId user, InboxCursor cursor, int limit) override;
   boost::asio::awaitable<Result<std::optional<ConversationId>>> find_direct(UserId a,
                                                                             UserId b) override;
   boost::asio::awaitable<Result<std::optional<ConversationId>>> find_group(GroupId g) override;
