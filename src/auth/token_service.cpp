@@ -89,7 +89,11 @@ Result<TokenClaims> TokenService::claims_at(std::string_view token, std::int64_t
       raw == nullptr)
     return unauthorized("invalid token");
   JwtPtr jwt(raw);
-  if (jwt_get_alg(raw) != JWT_ALG_HS256) return unauthorized("invalid token algorithm");
+  // libjwt reads "alg" without regard to case ("Hs256" passes as HS256); RFC 7515 names are
+  // case-sensitive, and the pinned one is exactly "HS256" (found by fuzz/jwt_fuzz).
+  const char* alg = jwt_get_header(raw, "alg");
+  if (jwt_get_alg(raw) != JWT_ALG_HS256 || alg == nullptr || std::string_view(alg) != "HS256")
+    return unauthorized("invalid token algorithm");
 
   errno = 0;
   const long exp = jwt_get_grant_int(raw, "exp");
@@ -111,8 +115,9 @@ Result<TokenClaims> TokenService::claims_at(std::string_view token, std::int64_t
   c.issued_ms = jwt_get_grant_int(raw, "iat_ms");
   if (errno != 0) {
     errno = 0;
-    c.issued_ms = jwt_get_grant_int(raw, "iat") * 1000;
-    if (errno != 0) c.issued_ms = 0;
+    const long iat = jwt_get_grant_int(raw, "iat");
+    // Any iat a token may carry, without overflowing the multiplication.
+    c.issued_ms = errno != 0 || iat < 0 || iat > 4'000'000'000'000L ? 0 : iat * 1000;
   }
   if (revocations_.revoked(c)) return unauthorized("token revoked");
   return c;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <cstdlib>
 #include <string>
@@ -40,6 +42,17 @@ inline std::string sign_token(jwt_alg_t alg, const std::string& key, const std::
   std::free(s);
   jwt_free(j);
   return out;
+}
+
+// A token with exactly this header and payload (JSON text), HMAC-SHA256 signed with `key`.
+inline std::string sign_raw_hs256(const std::string& header, const std::string& payload,
+                                  const std::string& key) {
+  std::string input = base64url(header) + "." + base64url(payload);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+  return input + "." + base64url(std::string(reinterpret_cast<const char*>(mac), len));
 }
 
 }  // namespace chatd::test

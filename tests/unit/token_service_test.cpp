@@ -71,6 +71,22 @@ TEST(TokenService, RejectsOtherHmacAlgorithmsWithTheSameKey) {
   }
 }
 
+// libjwt takes "alg" case-insensitively; the pinned algorithm is exactly "HS256".
+TEST(TokenService, RejectsAlgNamesThatDifferOnlyInCase) {
+  auto tokens = service();
+  const std::string payload = R"({"sub":"5","exp":4102444800})";
+  EXPECT_TRUE(tokens.verify(chatd::test::sign_raw_hs256(R"({"alg":"HS256"})", payload, kSecret)));
+  for (const char* alg : {"Hs256", "hs256", "HS256 "}) {
+    const std::string header = std::string(R"({"alg":")") + alg + R"("})";
+    EXPECT_FALSE(tokens.verify(chatd::test::sign_raw_hs256(header, payload, kSecret))) << alg;
+  }
+  // A huge iat without iat_ms is refused or read safely (no overflow: UBSan watches).
+  auto huge = tokens.claims(chatd::test::sign_raw_hs256(
+      R"({"alg":"HS256"})", R"({"sub":"5","exp":4102444800,"iat":9223372036854775807})", kSecret));
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->issued_ms, 0);
+}
+
 TEST(TokenService, RejectsAnotherKey) {
   auto r = service().verify(make_token(JWT_ALG_HS256, "another-secret-0123456789abcdef0123", "1",
                                        future()));
