@@ -56,6 +56,27 @@ lint_api_documents() {
     node validate-asyncapi.mjs ../../docs/asyncapi.yaml)
 }
 
+# promtool (Debian's prometheus package) for the /metrics exposition test, without installing
+# the package itself (which would start a Prometheus server): its .deb is unpacked under
+# .data/tools. Prints the path.
+ensure_promtool() {
+  if command -v promtool >/dev/null; then command -v promtool; return 0; fi
+  local dir="$ROOT/.data/tools/prometheus"
+  if [ ! -x "$dir/usr/bin/promtool" ]; then
+    log "unpacking promtool from Debian's prometheus package"
+    local tmp
+    tmp="$(mktemp -d)"
+    if ! (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); then
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      (cd "$tmp" && apt-get download prometheus >/dev/null)
+    fi
+    mkdir -p "$dir"
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$dir"
+    rm -rf "$tmp"
+  fi
+  echo "$dir/usr/bin/promtool"
+}
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

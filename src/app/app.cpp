@@ -241,6 +241,18 @@ int App::run() {
   AttachmentService attachments(attachment_store, file_store);
   asio::co_spawn(ioc, sweep_attachments(attachments), asio::detached);
 
+  // chatd_queue_depth{queue=...}: where work waits when chatd falls behind.
+  auto queue_depths = [&] {
+    return [&]() -> std::vector<std::pair<std::string, std::uint64_t>> {
+      const auto ws = metrics().ws_queued_frames.load(std::memory_order_relaxed);
+      return {{"messages_to_store", messaging.messages_queued()},
+              {"deliveries_to_record", messaging.deliveries_queued()},
+              {"ws_outbound", static_cast<std::uint64_t>(std::max<std::int64_t>(ws, 0))},
+              {"push", push_service.queued()},
+              {"password_hashes", hasher.queued()},
+              {"db_acquire", pool.waiting()}};
+    };
+  };
   http::Router router(tokens);
   http::add_all_routes(router, http::Services{accounts, groups, inbox, attachments, push_service,
                                               [&pool]() -> awaitable<bool> {
@@ -248,7 +260,8 @@ int App::run() {
                                                 co_return r.has_value();
                                               },
                                               http::Gauges{[&hub] { return hub.connections(); },
-                                                           cluster_metrics(bus, cluster_publisher)},
+                                                           cluster_metrics(bus, cluster_publisher),
+                                                           queue_depths()},
                                               nats_probe(bus)});
 
   // The web client, when its files are found.

@@ -28,6 +28,9 @@ class PasswordHasher {
   // True when `password` matches `stored_hash`; a malformed hash simply does not match.
   boost::asio::awaitable<Result<bool>> verify(std::string password, std::string stored_hash);
 
+  // For /metrics: hashes queued or running on the workers.
+  std::size_t queued() const noexcept { return queued_.load(std::memory_order_relaxed); }
+
   // Stops the workers after the jobs already queued.
   void stop();
 

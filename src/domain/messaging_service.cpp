@@ -230,4 +230,16 @@ awaitable<Result<std::vector<Message>>> MessagingService::undelivered(UserId use
   co_return co_await repo_.undelivered(user, after, limit);
 }
 
+std::size_t MessagingService::messages_queued() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) n += s->size();
+  return n;
+}
+
+std::size_t MessagingService::deliveries_queued() const {
+  std::size_t n = 0;
+  for (const auto& d : deliveries_) n += d->size();
+  return n;
+}
+
 }  // namespace chatd

@@ -72,6 +72,10 @@ class MessagingService {
   boost::asio::awaitable<Result<std::vector<Message>>> undelivered(UserId user, ReplayCursor after,
                                                                    int limit);
 
+  // For /metrics: messages waiting to be stored, delivered positions waiting to be recorded.
+  std::size_t messages_queued() const;
+  std::size_t deliveries_queued() const;
+
  private:
   struct Pending {
     NewMessage message;

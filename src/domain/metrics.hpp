@@ -50,6 +50,9 @@ struct Metrics {
   std::atomic<std::uint64_t> push_retried{0};  // webhook calls repeated after a failure
   std::atomic<std::uint64_t> push_dropped{0};  // notifications given up (queue full, retries out)
   std::atomic<std::uint64_t> tls_handshakes_failed{0};
+  // Gauges kept by the WebSocket sessions: events queued to all connections now.
+  std::atomic<std::int64_t> ws_queued_frames{0};
+  std::atomic<std::int64_t> ws_queued_bytes{0};
   std::atomic<std::uint64_t> tls_reloads{0};         // SIGHUP: certificate read again
   std::atomic<std::uint64_t> tls_reloads_failed{0};  // ... and refused (the old one serves on)
   Histogram send_to_ack;       // send_message queued → stored and answered

@@ -80,6 +80,11 @@ class PushService {
   // The worker; runs until `stop()`.
   boost::asio::awaitable<void> run();
   void stop() { stopping_ = true; }
+  // For /metrics: notifications waiting for the worker.
+  std::size_t queued() const {
+    std::lock_guard l(mutex_);
+    return queue_.size();
+  }
 
   boost::asio::awaitable<Status> register_device(UserId user, std::string platform,
                                                  std::string token);
@@ -99,7 +104,7 @@ class PushService {
   PushTransport* transport_;
   std::function<bool(UserId)> online_here_;
   PushOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::deque<Candidate> queue_;
   std::atomic<bool> stopping_{false};
 };

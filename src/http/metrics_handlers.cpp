@@ -72,10 +72,20 @@ std::string render_metrics(const Gauges& gauges) {
   counter(out, "chatd_push_retried_total", "Push webhook calls repeated after a failure.",
           m.push_retried);
   counter(out, "chatd_push_dropped_total", "Push notifications given up.", m.push_dropped);
+  if (gauges.queues) {
+    out << "# HELP chatd_queue_depth Work waiting inside chatd now, by queue.\n"
+           "# TYPE chatd_queue_depth gauge\n";
+    for (const auto& [name, value] : gauges.queues())
+      out << "chatd_queue_depth{queue=\"" << name << "\"} " << value << '\n';
+  }
+  out << "# HELP chatd_ws_queued_bytes Bytes of events queued to WebSocket connections now.\n"
+         "# TYPE chatd_ws_queued_bytes gauge\n"
+      << "chatd_ws_queued_bytes " << m.ws_queued_bytes.load(std::memory_order_relaxed) << '\n';
   if (gauges.cluster)
     for (const auto& [name, value] : gauges.cluster())
-      out << "# TYPE " << name << (name.ends_with("_total") ? " counter\n" : " gauge\n") << name
-          << ' ' << value << '\n';
+      out << "# HELP " << name << " Several nodes: see docs/scaling.md.\n# TYPE " << name
+          << (name.ends_with("_total") ? " counter\n" : " gauge\n") << name << ' ' << value
+          << '\n';
   return out.str();
 }
 

@@ -15,6 +15,8 @@ struct Gauges {
   std::function<std::uint64_t()> ws_connections;  // open right now
   // Several nodes: the link's counters as name → value (counters ending in _total).
   std::function<std::vector<std::pair<std::string, std::uint64_t>>()> cluster;
+  // Work waiting inside chatd right now, as queue name → depth (chatd_queue_depth{queue=...}).
+  std::function<std::vector<std::pair<std::string, std::uint64_t>>()> queues;
 };
 
 void add_metrics_routes(Router& router, Gauges gauges);

@@ -40,8 +40,20 @@ WsSession<NextLayer>::WsSession(NextLayer stream, UserId user, WsDeps& deps)
       tokens_(deps.options.event_burst),
       refilled_(std::chrono::steady_clock::now()) {}
 
+namespace {
+// The process-wide gauges of what is queued to connections (chatd_queue_depth{queue=
+// "ws_outbound"}, chatd_ws_queued_bytes).
+void account_queued(std::int64_t frames, std::int64_t bytes) {
+  metrics().ws_queued_frames.fetch_add(frames, std::memory_order_relaxed);
+  metrics().ws_queued_bytes.fetch_add(bytes, std::memory_order_relaxed);
+}
+}  // namespace
+
 template <class NextLayer>
-WsSession<NextLayer>::~WsSession() = default;
+WsSession<NextLayer>::~WsSession() {
+  account_queued(-static_cast<std::int64_t>(queue_.size()),
+                 -static_cast<std::int64_t>(queued_bytes_));
+}
 
 template <class NextLayer>
 void WsSession<NextLayer>::send(hub::Frame frame) {
@@ -108,6 +120,8 @@ void WsSession<NextLayer>::enqueue(hub::Frame frame, bool dedupe) {
     // A consumer that does not read must not hold memory or slow anyone else down.
     spdlog::warn("dropping slow consumer: user {} session {} ({} frames, {} bytes queued)", user_,
                  id_, queue_.size(), queued_bytes_);
+    account_queued(-static_cast<std::int64_t>(queue_.size()),
+                   -static_cast<std::int64_t>(queued_bytes_));
     queue_.clear();
     queue_.shrink_to_fit();
     queued_bytes_ = 0;
@@ -116,6 +130,7 @@ void WsSession<NextLayer>::enqueue(hub::Frame frame, bool dedupe) {
     return;
   }
   queued_bytes_ += frame.text->size();
+  account_queued(1, static_cast<std::int64_t>(frame.text->size()));
   queue_.push_back(std::move(frame));
   pump_writes();
 }
@@ -174,6 +189,7 @@ void WsSession<NextLayer>::pump_writes() {
   queue_.pop_front();
   if (queue_.empty()) queue_.shrink_to_fit();  // an idle connection keeps no queue storage
   queued_bytes_ -= f.text->size();
+  account_queued(-1, -static_cast<std::int64_t>(f.text->size()));
   if (drained_ && !queue_over_half()) drained_->cancel();
   const auto bytes = asio::buffer(*f.text);
   ws_.async_write(bytes, [self = this->shared_from_this(), f = std::move(f)](beast::error_code ec,
@@ -181,6 +197,8 @@ void WsSession<NextLayer>::pump_writes() {
     self->writing_ = false;
     if (ec) {  // the peer is gone: nothing more can be written
       self->closing_ = true;
+      account_queued(-static_cast<std::int64_t>(self->queue_.size()),
+                     -static_cast<std::int64_t>(self->queued_bytes_));
       self->queue_.clear();
       self->queue_.shrink_to_fit();
       self->queued_bytes_ = 0;

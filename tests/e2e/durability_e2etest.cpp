@@ -1,5 +1,8 @@
 // What survives a crash, a restart and a shutdown: acked messages, presence flags, close codes.
 #include <set>
+#include <filesystem>
+#include <fstream>
+#include <cstdlib>
 #include <thread>
 
 #include "e2e/e2e_fixture.hpp"
@@ -187,7 +190,15 @@ TEST(Durability, MetricsCountRequestsConnectionsAndMessages) {
     EXPECT_NE(m.body.find("chatd_http_requests_total{code=\"2xx\"} "), std::string::npos);
   }
   http_request(server.port(), "GET", "/no/such/page");
-  auto m = http_request(server.port(), "GET", "/metrics");
+  // A request's latency is observed once its answer is written: the client may be quicker.
+  HttpResult m;
+  for (int i = 0; i < 50; ++i) {
+    m = http_request(server.port(), "GET", "/metrics");
+    if (m.body.find("route=\"/metrics\",status=\"200\"} ") != std::string::npos &&
+        m.body.find("route=\"unmatched\",status=\"404\"} 1\n") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
   EXPECT_NE(m.body.find("chatd_http_requests_total{code=\"4xx\"} 1\n"), std::string::npos) << m.body;
   // Histograms (issue 13): send → ack, the batch commit, the database wait, HTTP by route.
   EXPECT_NE(m.body.find("# TYPE chatd_send_to_ack_seconds histogram\n"), std::string::npos);
@@ -197,10 +208,35 @@ TEST(Durability, MetricsCountRequestsConnectionsAndMessages) {
   EXPECT_NE(m.body.find("chatd_batch_commit_seconds_count 1\n"), std::string::npos);
   EXPECT_NE(m.body.find("chatd_db_acquire_wait_seconds_count "), std::string::npos);
   EXPECT_NE(m.body.find("chatd_http_request_seconds_count{method=\"GET\",route=\"/metrics\","
-                        "status=\"200\"} 1\n"),
+                        "status=\"200\"} "),
             std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("chatd_http_request_seconds_bucket{method=\"GET\",route=\"unmatched\","
                         "status=\"404\",le=\"+Inf\"} 1\n"),
             std::string::npos);
+  // Queue depths (gauges), all drained at rest.
+  for (const char* q : {"messages_to_store", "deliveries_to_record", "ws_outbound", "push",
+                        "password_hashes", "db_acquire"})
+    EXPECT_NE(m.body.find(std::string("chatd_queue_depth{queue=\"") + q + "\"} 0\n"),
+              std::string::npos)
+        << q << "\n" << m.body;
+  EXPECT_NE(m.body.find("chatd_ws_queued_bytes 0\n"), std::string::npos);
+
+  // The exposition as Prometheus reads it: promtool (Debian's prometheus package; scripts/test
+  // unpacks it and names it in CHATD_PROMTOOL) checks the syntax and the naming rules.
+  const char* promtool = std::getenv("CHATD_PROMTOOL");
+  ASSERT_NE(promtool, nullptr) << "run through scripts/test, which provides promtool";
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("chatd-metrics-" + std::to_string(::getpid()) + ".txt");
+  { std::ofstream(file) << m.body; }
+  const std::string cmd = std::string(promtool) + " check metrics < " + file.string() + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int status = ::pclose(p);
+  std::filesystem::remove(file);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out, "") << "promtool found problems";
 }

@@ -48,13 +48,16 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Pool::acquire_on_strand() {
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
+      publish();
       co_return std::move(c);
     }
     if (total_ < options_.max_size) {
       ++total_;
+      publish();
       auto c = co_await Connection::connect(io_, options_.conninfo);
       if (!c) {
         --total_;
+        publish();
         spdlog::warn("database connection failed: {}", c.error().message);
         wake_one(nullptr);  // let a waiter try in our place
         co_return c.error();
@@ -66,8 +69,10 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Pool::acquire_on_strand() {
     auto w = std::make_shared<Waiter>(strand_);
     w->timer.expires_at(deadline);
     waiters_.push_back(w);
+    waiting_.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ec;
     co_await w->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    waiting_.fetch_sub(1, std::memory_order_relaxed);
     std::erase(waiters_, w);
     if (w->conn) co_return std::move(w->conn);
     // Woken without a connection (one was dropped: a slot is free), or timed out: look again.
@@ -78,6 +83,7 @@ void Pool::release(std::unique_ptr<Connection> conn) {
   asio::post(strand_, [this, c = std::move(conn)]() mutable {
     if (closed_ || !c->reusable()) {
       --total_;
+      publish();
       c.reset();
       wake_one(nullptr);
       return;
@@ -87,6 +93,7 @@ void Pool::release(std::unique_ptr<Connection> conn) {
       return;
     }
     idle_.push_back(std::move(c));
+    publish();
   });
 }
 
@@ -115,6 +122,7 @@ void Pool::close() {
     closed_ = true;
     total_ -= idle_.size();
     idle_.clear();
+    publish();
     while (!waiters_.empty()) wake_one(nullptr);
   });
 }

@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <chrono>
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <span>
@@ -59,6 +60,11 @@ class Pool {
   // Refuses further acquires and closes idle connections.
   void close();
 
+  // For /metrics (any thread): callers waiting for a connection, connections open and idle.
+  std::size_t waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
+  std::size_t open_connections() const noexcept { return open_.load(std::memory_order_relaxed); }
+  std::size_t idle_connections() const noexcept { return idle_n_.load(std::memory_order_relaxed); }
+
  private:
   friend class Lease;
   struct Waiter {
@@ -80,6 +86,13 @@ class Pool {
   std::deque<std::shared_ptr<Waiter>> waiters_;
   std::size_t total_ = 0;  // idle + leased + connecting
   bool closed_ = false;
+  void publish() noexcept {  // on strand_: the gauges above
+    open_.store(total_, std::memory_order_relaxed);
+    idle_n_.store(idle_.size(), std::memory_order_relaxed);
+  }
+  std::atomic<std::size_t> waiting_{0};
+  std::atomic<std::size_t> open_{0};
+  std::atomic<std::size_t> idle_n_{0};
 };
 
 }  // namespace chatd::pg
