@@ -153,7 +153,8 @@ int App::run() {
 
   pg::Pool pool(ioc.get_executor(),
                 pg::PoolOptions{config_.database_url, static_cast<std::size_t>(config_.db_pool_size),
-                                std::chrono::milliseconds(config_.db_acquire_timeout_ms)});
+                                std::chrono::milliseconds(config_.db_acquire_timeout_ms),
+                                std::chrono::milliseconds(config_.db_timeout_ms)});
   pg::PgUserRepository users(pool);
   pg::PgMessageRepository messages(pool);
   pg::PgGroupRepository group_store(pool);

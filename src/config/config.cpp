@@ -94,6 +94,10 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("db-acquire-timeout-ms", "CHATD_DB_ACQUIRE_TIMEOUT_MS",
                           "wait for a free database connection before 503",
                           &Config::db_acquire_timeout_ms, 1, 600000));
+    f.push_back(int_field("db-timeout-ms", "CHATD_DB_TIMEOUT_MS",
+                          "a database connect or statement taking longer is cut: unavailable "
+                          "(0: wait for ever)",
+                          &Config::db_timeout_ms, 0, 3600000));
     f.push_back(int_field("max-body-bytes", "CHATD_MAX_BODY_BYTES",
                           "largest HTTP request body (larger: 413)", &Config::max_body_bytes, 1024,
                           64LL * 1024 * 1024));

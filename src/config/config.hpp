@@ -30,6 +30,7 @@ struct Config {
   int login_window_seconds = 300;
   int register_max_per_address = 30;     // registrations per address within an hour
   std::string cors_origins;              // comma-separated browser origins of other sites
+  int db_timeout_ms = 5000;              // a database that stops answering: unavailable after this
   std::string tls_cert_file;             // PEM chain; with tls_key_file: HTTPS and WSS
   std::string tls_key_file;
 

@@ -3,8 +3,10 @@
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace chatd::pg {
 
@@ -59,8 +61,35 @@ PgError Connection::wait_error(std::string_view what, const boost::system::error
   return PgError{errc::unavailable, "08006", "", std::string(what) + ": " + ec.message()};
 }
 
-awaitable<PgResult<std::unique_ptr<Connection>>> Connection::connect(asio::any_io_executor ex,
-                                                                      std::string conninfo) {
+namespace {
+
+// Waits `timeout`; completes normally when cancelled too (the other branch of a race won).
+awaitable<void> sleep_for(asio::any_io_executor ex, std::chrono::milliseconds timeout) {
+  asio::steady_timer t(ex, timeout);
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+}
+
+PgError timed_out(std::string_view what) {
+  return PgError{errc::unavailable, "57014", "", std::string(what) + " timed out"};
+}
+
+}  // namespace
+
+awaitable<PgResult<std::unique_ptr<Connection>>> Connection::connect(
+    asio::any_io_executor ex, std::string conninfo, std::chrono::milliseconds timeout) {
+  using namespace asio::experimental::awaitable_operators;
+  if (timeout.count() <= 0) co_return co_await connect_unbounded(ex, std::move(conninfo));
+  // A server that accepts TCP but never answers (paused) would hold the handshake for ever.
+  auto r = co_await (connect_unbounded(ex, std::move(conninfo)) || sleep_for(ex, timeout));
+  if (r.index() == 1) co_return timed_out("database connect");
+  auto c = std::move(std::get<0>(r));
+  if (c) (*c)->timeout_ = timeout;
+  co_return c;
+}
+
+awaitable<PgResult<std::unique_ptr<Connection>>> Connection::connect_unbounded(
+    asio::any_io_executor ex, std::string conninfo) {
   pg_conn* raw = PQconnectStart(conninfo.c_str());
   if (raw == nullptr) co_return PgError{errc::unavailable, "08006", "", "out of memory"};
   std::unique_ptr<Connection> c(new Connection(ex, raw));
@@ -122,6 +151,18 @@ awaitable<PgResult<void>> Connection::wait_readable() {
 }
 
 awaitable<PgResult<std::vector<ResultSet>>> Connection::run(std::span<const Query> queries) {
+  using namespace asio::experimental::awaitable_operators;
+  if (timeout_.count() <= 0) co_return co_await run_unbounded(queries);
+  auto r = co_await (run_unbounded(queries) || sleep_for(ex_, timeout_));
+  if (r.index() == 1) {
+    broken_ = true;  // mid-pipeline: never reused
+    co_return timed_out("database query");
+  }
+  co_return std::move(std::get<0>(r));
+}
+
+awaitable<PgResult<std::vector<ResultSet>>> Connection::run_unbounded(
+    std::span<const Query> queries) {
   if (broken_) co_return connection_error("connection broken");
   // Text parameters travel as C strings: a NUL byte would silently cut the value (a lookup of
   // "alice\0x" would find alice, an array literal would break a whole batch). PostgreSQL text

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -24,8 +25,14 @@ namespace chatd::pg {
 class Connection {
  public:
   // Connects without blocking a thread (PQconnectStart/PQconnectPoll on the socket).
+  // `timeout` (0: none) bounds the connection handshake and, afterwards, each run(): a
+  // database that stops answering (paused, network gone) costs a caller at most that long,
+  // then `unavailable` and the connection is dropped. A pipeline cut this way may still have
+  // committed on the server: the caller's outcome is unknown (PROTOCOL: resend with the same
+  // client_id).
   static boost::asio::awaitable<PgResult<std::unique_ptr<Connection>>> connect(
-      boost::asio::any_io_executor ex, std::string conninfo);
+      boost::asio::any_io_executor ex, std::string conninfo,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   ~Connection();
   Connection(const Connection&) = delete;
@@ -48,6 +55,10 @@ class Connection {
  private:
   Connection(boost::asio::any_io_executor ex, pg_conn* conn);
 
+  boost::asio::awaitable<PgResult<std::vector<ResultSet>>> run_unbounded(
+      std::span<const Query> queries);
+  static boost::asio::awaitable<PgResult<std::unique_ptr<Connection>>> connect_unbounded(
+      boost::asio::any_io_executor ex, std::string conninfo);
   boost::asio::awaitable<PgResult<void>> flush();
   boost::asio::awaitable<PgResult<void>> wait_readable();
   PgError connection_error(std::string_view what);
@@ -59,6 +70,7 @@ class Connection {
   boost::asio::posix::stream_descriptor socket_;
   std::unordered_set<std::string> prepared_;
   bool broken_ = false;
+  std::chrono::milliseconds timeout_{0};
 };
 
 }  // namespace chatd::pg

@@ -54,7 +54,7 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Pool::acquire_on_strand() {
     if (total_ < options_.max_size) {
       ++total_;
       publish();
-      auto c = co_await Connection::connect(io_, options_.conninfo);
+      auto c = co_await Connection::connect(io_, options_.conninfo, options_.query_timeout);
       if (!c) {
         --total_;
         publish();

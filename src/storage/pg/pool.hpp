@@ -44,6 +44,8 @@ struct PoolOptions {
   std::string conninfo;
   std::size_t max_size = 8;
   std::chrono::milliseconds acquire_timeout{5000};
+  // Each connection handshake and each statement pipeline (0: unbounded); see Connection.
+  std::chrono::milliseconds query_timeout{0};
 };
 
 class Pool {

@@ -1,0 +1,95 @@
+#include "support/pg_cluster.hpp"
+
+#include <libpq-fe.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "support/chatd_process.hpp"
+
+namespace chatd::test {
+
+namespace {
+
+const std::string kBin = "/usr/lib/postgresql/15/bin/";
+
+// PostgreSQL refuses to run as root: its tools run as the postgres system user then.
+void as_owner(const std::string& cmd) {
+  const std::string full = (::geteuid() == 0 ? "runuser -u postgres -- " : "") + cmd;
+  if (std::system(full.c_str()) != 0) throw std::runtime_error("failed: " + full);
+}
+
+}  // namespace
+
+PgCluster::PgCluster() {
+  char tmpl[] = "/tmp/chatd-pgc-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);  // postgres writes here
+  port_ = free_port();
+  as_owner(kBin + "initdb -D " + dir_ + "/data -U postgres --auth=trust --encoding=UTF8" +
+           " --locale=C.UTF-8 >/dev/null");
+  start();
+}
+
+PgCluster::~PgCluster() {
+  try {
+    resume();
+    std::system(((::geteuid() == 0 ? "runuser -u postgres -- " : "") + kBin + "pg_ctl -D " +
+                 dir_ + "/data -m immediate stop >/dev/null 2>&1")
+                    .c_str());
+  } catch (...) {
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void PgCluster::start() {
+  as_owner(kBin + "pg_ctl -D " + dir_ + "/data -w -l " + dir_ + "/log -o \"-p " +
+           std::to_string(port_) + " -k " + dir_ +
+           " -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null");
+}
+
+void PgCluster::stop() { as_owner(kBin + "pg_ctl -D " + dir_ + "/data -m fast -w stop >/dev/null"); }
+
+void PgCluster::signal_all(int sig) {
+  std::ifstream pidfile(dir_ + "/data/postmaster.pid");
+  long postmaster = 0;
+  if (!(pidfile >> postmaster) || postmaster <= 0) return;
+  // Children first, so none is started by a postmaster that is still running.
+  std::system(("pkill -" + std::string(sig == SIGSTOP ? "STOP" : "CONT") + " -P " +
+               std::to_string(postmaster))
+                  .c_str());
+  ::kill(static_cast<pid_t>(postmaster), sig);
+}
+
+void PgCluster::pause() { signal_all(SIGSTOP); }
+void PgCluster::resume() { signal_all(SIGCONT); }
+
+std::string PgCluster::conninfo() const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+}
+
+std::string PgCluster::scalar(const std::string& sql) const {
+  PGconn* c = PQconnectdb(conninfo().c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string e = PQerrorMessage(c);
+    PQfinish(c);
+    throw std::runtime_error(e);
+  }
+  PGresult* r = PQexec(c, sql.c_str());
+  const auto st = PQresultStatus(r);
+  std::string out;
+  if (st == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+  const std::string err = PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) throw std::runtime_error(err);
+  return out;
+}
+
+}  // namespace chatd::test

@@ -1,0 +1,33 @@
+// A PostgreSQL cluster of one test's own (initdb in a temporary directory, a free port), for
+// fault tests that stop, restart or pause the database under a running chatd — which the shared
+// cluster of scripts/test must never suffer. As the postgres user when run as root.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace chatd::test {
+
+class PgCluster {
+ public:
+  PgCluster();   // initdb and start
+  ~PgCluster();  // stop and remove
+  PgCluster(const PgCluster&) = delete;
+  PgCluster& operator=(const PgCluster&) = delete;
+
+  void start();
+  void stop();    // fast shutdown: sessions are cut
+  void pause();   // SIGSTOP to the postmaster and every backend: connected, never answering
+  void resume();  // SIGCONT
+
+  std::string conninfo() const;
+  // The first column of the first row ("" for none); throws on error.
+  std::string scalar(const std::string& sql) const;
+
+ private:
+  void signal_all(int sig);
+  std::string dir_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace chatd::test
