@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <type_traits>
 
 #include "auth/token_service.hpp"
 #include "codec/hex.hpp"
@@ -418,6 +419,9 @@ awaitable<void> serve_on(std::shared_ptr<Server::State> state, Stream stream,
 
     const auto rid = request_id(head["X-Request-Id"]);
     response.headers.emplace_back("X-Request-Id", rid);
+    // Served over TLS: browsers are told to keep to HTTPS for this host (a year).
+    if constexpr (std::is_same_v<Stream, TlsStream>)
+      response.headers.emplace_back("Strict-Transport-Security", "max-age=31536000");
     if (cors) {
       response.headers.emplace_back("Access-Control-Allow-Origin", origin);
       response.headers.emplace_back("Access-Control-Expose-Headers",

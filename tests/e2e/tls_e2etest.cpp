@@ -108,6 +108,11 @@ struct TlsClient {
     HttpResult out;
     out.status = res.result_int();
     out.body = res.body();
+    for (const auto& f : res) {
+      std::string name(f.name_string());
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      out.headers[name] = std::string(f.value());
+    }
     boost::system::error_code ec;
     out.json = json::parse(out.body, ec);
     return out;
@@ -163,7 +168,9 @@ TEST_F(TlsE2E, ServesHttpsAndWssOnOnePort) {
   ASSERT_FALSE(c.handshake());
   const int version = SSL_version(c.stream->native_handle());
   EXPECT_TRUE(version == TLS1_3_VERSION || version == TLS1_2_VERSION);
-  EXPECT_EQ(c.request("GET", "/healthz").status, 200);
+  auto health = c.request("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.headers["strict-transport-security"], "max-age=31536000");
   auto reg = c.request("POST", "/auth/register",
                        json_body({{"username", "tls_a"}, {"email", "tls_a@example.com"},
                                   {"password", "password-tls_a"}}));
