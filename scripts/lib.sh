@@ -72,7 +72,7 @@ ensure_promtool() {
     fi
     mkdir -p "$dir"
     dpkg-deb -x "$tmp"/prometheus_*.deb "$dir"
-    rm -rf "$tmp"
+    rm -rf "$tmp" "$dir/usr/bin/prometheus" "$dir/usr/share"  # only promtool is used
   fi
   echo "$dir/usr/bin/promtool"
 }

@@ -205,8 +205,6 @@ bool same_origin(std::string_view origin, std::string_view host) {
   return sep != std::string_view::npos && !host.empty() && origin.substr(sep + 3) == host;
 }
 
-// A reply to a request that could not be parsed; the connection is closed after it.
-// `r` by reference: it is a temporary of the caller's co_await expression, alive until resumed.
 // Ends a connection: TLS says close_notify first (within a short timeout), then the socket
 // stops sending.
 awaitable<void> finish(PlainStream& stream) {
@@ -221,6 +219,8 @@ awaitable<void> finish(TlsStream& stream) {
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
+// A reply to a request that could not be parsed; the connection is closed after it.
+// `r` by reference: it is a temporary of the caller's co_await expression, alive until resumed.
 template <class Stream>
 awaitable<void> reply_and_close(Stream& stream, const http::Response& r) {
   auto res = to_beast(r, 11, false);

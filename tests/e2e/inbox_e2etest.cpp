@@ -170,6 +170,36 @@ TEST_F(InboxE2E, UnreadCountsBeforeAndAfterMarkRead) {
   EXPECT_EQ(unread_of(b_, group_conv_), 3);
 }
 
+// A member who never reads a busy conversation: the count stops at 1,000, so reading the inbox
+// costs the same whatever the backlog.
+TEST_F(InboxE2E, UnreadCountsStopAtOneThousand) {
+  auto d = must_register(port(), "in_unread_d");
+  auto e = must_register(port(), "in_unread_e");
+  WsClient wd(port(), d.token);
+  wd.next_of("ready");
+  wd.send_direct(e.id, "first", "u0");
+  const auto conv = wd.next_of("ack").at("message").at("conversation_id").as_int64();
+  const auto c = std::to_string(conv);
+  db_->scalar("WITH m AS (INSERT INTO messages (conversation_id, seq, sender_id, content)"
+              " SELECT " + c + ", g, " + std::to_string(d.id) + ", 'backlog ' || g"
+              " FROM generate_series(2, 1500) g RETURNING 1) SELECT count(*) FROM m");
+  db_->scalar("WITH u AS (UPDATE conversations SET last_seq = 1500, last_message_at = now()"
+              " WHERE id = " + c + " RETURNING 1) SELECT count(*) FROM u");
+  auto unread = [&] {
+    const auto inbox = get("/conversations", e);
+    for (const auto& item : inbox.at("conversations").as_array())
+      if (item.at("id").as_int64() == conv) return item.at("unread_count").as_int64();
+    return std::int64_t{-1};
+  };
+  EXPECT_EQ(unread(), 1000);
+  WsClient we(port(), e.token);
+  we.next_of("ready");
+  we.send(json::value{{"type", "mark_read"}, {"conversation_id", conv}, {"seq", 1200}});
+  we.send(json::value{{"type", "ping"}});
+  we.next_of("pong");
+  EXPECT_EQ(unread(), 300);
+}
+
 TEST_F(InboxE2E, HistoryIsChronologicalAcrossPageBoundariesWithHasMore) {
   const auto base = "/messages?conversation_id=" + std::to_string(direct_ab_);
   auto newest = get(base + "&limit=3", a_);
