@@ -377,8 +377,12 @@ int App::run() {
           asio::steady_timer t(ioc);
           const auto deadline =
               std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.shutdown_grace_ms);
-          while ((server.in_flight() > 0 || hub.connections() > 0) &&
-                 std::chrono::steady_clock::now() < deadline) {
+          // Quiet on two looks 20 ms apart: a session leaves the hub a moment before its
+          // offline transition starts being stored.
+          for (int quiet = 0; quiet < 2 && std::chrono::steady_clock::now() < deadline;) {
+            const bool busy =
+                server.in_flight() > 0 || hub.connections() > 0 || presence.in_flight() > 0;
+            quiet = busy ? 0 : quiet + 1;
             t.expires_after(20ms);
             co_await t.async_wait(asio::use_awaitable);
           }

@@ -28,6 +28,11 @@ awaitable<bool> PresenceService::node_transition(const std::string& node, UserId
 
 awaitable<void> PresenceService::changed(UserId user, bool online,
                                          std::chrono::system_clock::time_point at) {
+  ++in_flight_;
+  struct Done {
+    std::atomic<std::size_t>& n;
+    ~Done() { --n; }
+  } done{in_flight_};
   if (cluster_) {
     co_await node_transition(cluster_->node, user, online, to_rfc3339(at));
     co_return;

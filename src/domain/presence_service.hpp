@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -41,6 +42,9 @@ class PresenceService {
   boost::asio::awaitable<Result<std::size_t>> sweep();
   // Several nodes, at shutdown after the connections closed: the node leaves.
   boost::asio::awaitable<void> goodbye();
+  // Transitions being stored right now: a shutdown waits for them after the last connection
+  // left the hub, or a user's offline flag could be left behind.
+  std::size_t in_flight() const noexcept { return in_flight_.load(); }
 
  private:
   // Several nodes: records `node`'s transition for `user` and tells the contacts when the
@@ -53,6 +57,7 @@ class PresenceService {
   UserRepository& users_;
   EventPublisher& publisher_;
   std::optional<ClusterPresence> cluster_;
+  std::atomic<std::size_t> in_flight_{0};
 };
 
 }  // namespace chatd
