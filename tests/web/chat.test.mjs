@@ -93,9 +93,14 @@ async function openChatWith(u, other) {
   await u.page.waitForFunction((n) => document.getElementById("chat-title").textContent === n, {}, other.name);
 }
 async function openFromInbox(u, title) {
-  const li = await u.page.waitForFunction((t) => [...document.querySelectorAll("#inbox li")]
-    .find((li) => li.querySelector(".name").textContent === t), { timeout: 10000 }, title);
-  await li.click();
+  // Found and clicked in one step inside the page: the inbox re-renders as messages arrive,
+  // and an element found first and clicked later may be gone by then.
+  await u.page.waitForFunction((t) => {
+    const li = [...document.querySelectorAll("#inbox li")]
+      .find((item) => item.querySelector(".name").textContent === t);
+    if (li) li.click();
+    return !!li;
+  }, { timeout: 10000 }, title);
   await u.page.waitForFunction((t) => document.getElementById("chat-title").textContent === t, {}, title);
 }
 async function sendText(u, text) {
