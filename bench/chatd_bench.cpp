@@ -1533,7 +1533,7 @@ int main(int argc, char** argv) {
     if (o.scenario == "attachments") return attachments(o);
     if (o.scenario == "soak") return soak(o);
     std::fprintf(stderr, "unknown scenario %s (seed-inbox, inbox, dm, group, login-storm,"
-                 " connections)\n", o.scenario.c_str());
+                 " connections, attachments, soak)\n", o.scenario.c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chatd-bench: %s\n", e.what());
