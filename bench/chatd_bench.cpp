@@ -367,7 +367,7 @@ struct WsConn : std::enable_shared_from_this<WsConn> {
     if (!writing) write_next();
   }
   void write_next() {
-    if (out.empty()) {
+    if (out.empty() || !open) {  // nothing to write, or the connection is gone
       writing = false;
       return;
     }
@@ -951,38 +951,13 @@ int attachments(const Options& o) {
 // every recipient received every message of its conversations (live, or replayed after a
 // reconnect), and no connection saw a message twice or out of order.
 
-struct SoakConn : std::enable_shared_from_this<SoakConn> {
-  explicit SoakConn(asio::io_context& ioc) : ws(ioc) {}
-  websocket::stream<beast::tcp_stream> ws;
-  beast::flat_buffer buffer;
-  std::deque<std::string> out;
-  bool writing = false;
-  bool open = false;
+// A soak user's connection: WsConn's write queue, plus what the checks need.
+struct SoakConn : WsConn {
+  using WsConn::WsConn;
   bool dropped_by_us = false;
   int user = 0;  // index
   std::unordered_map<std::int64_t, std::int64_t> last_seq;  // conversation -> seq, this connection
   std::vector<std::int64_t> unacked;                       // message numbers sent, not acked
-
-  void send(std::string text) {
-    out.push_back(std::move(text));
-    if (!writing) write_next();
-  }
-  void write_next() {
-    if (out.empty() || !open) {
-      writing = false;
-      return;
-    }
-    writing = true;
-    ws.async_write(asio::buffer(out.front()),
-                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                     self->out.pop_front();
-                     if (ec) {
-                       self->open = false;
-                       return;
-                     }
-                     self->write_next();
-                   });
-  }
 };
 
 // What one user has received of one conversation: everything up to `upto`, and some beyond.
