@@ -96,6 +96,7 @@ struct Options {
   bool find_max = false;
   double minutes = 60;
   int churn = 5;  // soak: connections dropped per second
+  double token_seconds = 0;  // soak: lifetime of the tokens it mints (0: the run and an hour)
 };
 
 // --port and the --spread ports: the nodes the WebSocket connections are dealt over.
@@ -141,6 +142,7 @@ Options parse(int argc, char** argv) {
     else if (k == "--contacts") o.contacts = std::stoi(v);
     else if (k == "--minutes") o.minutes = std::stod(v);
     else if (k == "--churn") o.churn = std::stoi(v);
+    else if (k == "--token-seconds") o.token_seconds = std::stod(v);
     else throw std::invalid_argument("unknown flag " + k);
   }
   return o;
@@ -175,13 +177,13 @@ std::string bcrypt(const std::string& password, unsigned long cost) {
   return out;
 }
 
-std::string mint(const std::string& secret, std::int64_t user) {
+std::string mint(const std::string& secret, std::int64_t user, long ttl_seconds = 3600) {
   jwt_t* j = nullptr;
   jwt_new(&j);
   const long now = static_cast<long>(time(nullptr));
   jwt_add_grant(j, "sub", std::to_string(user).c_str());
   jwt_add_grant_int(j, "iat", now);
-  jwt_add_grant_int(j, "exp", now + 3600);
+  jwt_add_grant_int(j, "exp", now + ttl_seconds);
   jwt_set_alg(j, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
               static_cast<int>(secret.size()));
   char* s = jwt_encode_str(j);
@@ -1006,9 +1008,10 @@ struct Soak {
   Minute minute;
   long long sent = 0, acked = 0, delivered = 0, repeats = 0, order_violations = 0, errors = 0,
             reconnects = 0, unacked_on_drop = 0, server_closed = 0, logins_ok = 0,
-            recovered_by_history = 0,
+            recovered_by_history = 0, token_refreshes = 0,
             logins_failed = 0;
   std::map<std::string, long long> error_codes;
+  std::map<std::string, long long> failures;  // requests and handshakes that failed, by kind
   std::mt19937 rng{17};
 
   explicit Soak(const Options& opt) : o(opt), db(opt.db) {}
@@ -1093,21 +1096,34 @@ struct Soak {
   // As a client does after a drop: connect again (without stalling the other connections),
   // then fetch what it may have missed with `after=` per conversation it knows — messages
   // written to the dropped socket were never read, and chatd counts a written message as
-  // delivered (PROTOCOL §5's catch-up is the client's part).
+  // delivered (PROTOCOL §5's catch-up is the client's part). Like an app, it logs in again
+  // when its token is refused, and retries a catch-up page that failed.
   asio::awaitable<void> reconnect_async(int user) {
     auto& slot = conns[static_cast<std::size_t>(user)];
     if (slot && slot->open) co_return;
     auto c = std::make_shared<SoakConn>(ioc);
     c->user = user;
-    try {
-      beast::get_lowest_layer(c->ws).expires_after(std::chrono::seconds(10));
-      co_await beast::get_lowest_layer(c->ws).async_connect(
-          tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port), asio::use_awaitable);
-      beast::get_lowest_layer(c->ws).expires_never();
-      co_await c->ws.async_handshake("127.0.0.1",
-                                     "/ws?token=" + tokens[static_cast<std::size_t>(user)],
-                                     asio::use_awaitable);
-    } catch (const std::exception&) {
+    for (int attempt = 0;; ++attempt) {
+      beast::error_code ec;
+      websocket::response_type res;
+      auto& tcp_layer = beast::get_lowest_layer(c->ws);
+      tcp_layer.expires_after(std::chrono::seconds(10));
+      co_await tcp_layer.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      tcp_layer.expires_never();
+      if (!ec)
+        co_await c->ws.async_handshake(res, "127.0.0.1",
+                                       "/ws?token=" + tokens[static_cast<std::size_t>(user)],
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) break;
+      ++failures["WebSocket connect: " +
+                 (res.result_int() ? std::to_string(res.result_int()) : ec.message())];
+      if (attempt == 0 && res.result() == bhttp::status::unauthorized &&
+          co_await login_again(user)) {
+        c = std::make_shared<SoakConn>(ioc);
+        c->user = user;
+        continue;
+      }
       schedule_reconnect(user, std::chrono::milliseconds(1000));
       co_return;
     }
@@ -1120,15 +1136,45 @@ struct Soak {
     for (auto it = received.lower_bound({user, 0}); it != received.end() && it->first.first == user;
          ++it)
       known.emplace_back(it->first.second, it->second.upto);
-    for (const auto& [conv, upto] : known) {
-      auto page = co_await http(bhttp::verb::get,
-                                "/messages?conversation_id=" + std::to_string(conv) +
-                                    "&after=" + std::to_string(upto) + "&limit=200",
-                                "", tokens[static_cast<std::size_t>(user)], false);
-      if (!page.is_object()) continue;
-      for (const auto& m : page.at("messages").as_array())
-        if (received[{user, conv}].take(m.at("seq").as_int64())) ++recovered_by_history;
+    constexpr int kPage = 200;
+    for (auto [conv, upto] : known) {
+      for (int failed = 0; failed < 5;) {
+        const auto page = co_await http(bhttp::verb::get,
+                                        "/messages?conversation_id=" + std::to_string(conv) +
+                                            "&after=" + std::to_string(upto) +
+                                            "&limit=" + std::to_string(kPage),
+                                        "", tokens[static_cast<std::size_t>(user)], false);
+        if (page.status == 404) break;
+        if (page.status != 200) {
+          ++failed;
+          if (page.status == 401 && co_await login_again(user)) continue;
+          asio::steady_timer pause(ioc, std::chrono::seconds(1));
+          co_await pause.async_wait(asio::use_awaitable);
+          continue;
+        }
+        const auto& messages = page.body.at("messages").as_array();
+        for (const auto& m : messages) {
+          const auto seq = m.at("seq").as_int64();
+          if (received[{user, conv}].take(seq)) ++recovered_by_history;
+          upto = std::max(upto, seq);
+        }
+        if (messages.size() < kPage) break;
+      }
     }
+  }
+
+  std::string login_body(int user) const {
+    return R"({"email":"soak_u)" + std::to_string(user + 1) +
+           R"(@bench.local","password":"bench-password"})";
+  }
+
+  // A refused token: log in again for a fresh one.
+  asio::awaitable<bool> login_again(int user) {
+    const auto a = co_await http(bhttp::verb::post, "/auth/login", login_body(user), "", true);
+    if (a.status != 200) co_return false;
+    tokens[static_cast<std::size_t>(user)] = std::string(a.body.at("token").as_string());
+    ++token_refreshes;
+    co_return true;
   }
 
   void reconnect(int user) { asio::co_spawn(ioc, reconnect_async(user), asio::detached); }
@@ -1176,12 +1222,16 @@ struct Soak {
     }
   }
 
-  // The JSON answer of a 200 (null otherwise); 404 (a conversation not started yet) is an
-  // answer, not an error.
-  asio::awaitable<json::value> http(bhttp::verb verb, std::string target, std::string body,
-                                    std::string token, bool login) {
+  // The status (0: no answer) and the JSON of a 200; 404 (a conversation not started yet) is
+  // an answer, not an error.
+  struct Answer {
+    int status = 0;
+    json::value body;
+  };
+  asio::awaitable<Answer> http(bhttp::verb verb, std::string target, std::string body,
+                               std::string token, bool login) {
     const auto t0 = Clock::now();
-    json::value answer;
+    Answer answer;
     try {
       beast::tcp_stream st(co_await asio::this_coro::executor);
       st.expires_after(std::chrono::seconds(10));
@@ -1198,41 +1248,42 @@ struct Soak {
       bhttp::response<bhttp::string_body> res;
       co_await bhttp::async_read(st, b, res, asio::use_awaitable);
       (login ? minute.login : minute.read).add(Clock::now() - t0);
-      if (res.result_int() != 200 && res.result_int() != 404) ++minute.http_errors;
+      if (res.result_int() != 200 && res.result_int() != 404) {
+        ++minute.http_errors;
+        ++failures[std::to_string(res.result_int()) + " " + target.substr(0, target.find('?'))];
+      }
       if (login) ++(res.result_int() == 200 ? logins_ok : logins_failed);
-      if (res.result_int() == 200) answer = json::parse(res.body());
-    } catch (const std::exception&) {
+      answer.status = static_cast<int>(res.result_int());
+      if (res.result_int() == 200) answer.body = json::parse(res.body());
+    } catch (const std::exception& e) {
       ++minute.http_errors;
+      ++failures[target.substr(0, target.find('?')) + ": " + e.what()];
       if (login) ++logins_failed;
     }
     co_return answer;
   }
 
-  asio::awaitable<void> http_ignore(bhttp::verb verb, std::string target, std::string body,
-                                    std::string token, bool login) {
-    co_await http(verb, std::move(target), std::move(body), std::move(token), login);
+  // A read of `user`'s whose answer is not checked; a refused token is renewed for the next.
+  asio::awaitable<void> read_as(int user, std::string target) {
+    const auto a = co_await http(bhttp::verb::get, std::move(target), "",
+                                 tokens[static_cast<std::size_t>(user)], false);
+    if (a.status == 401) co_await login_again(user);
   }
 
   void some_reads() {
     const int u = static_cast<int>(rng() % ids.size());
-    const auto& token = tokens[static_cast<std::size_t>(u)];
-    asio::co_spawn(ioc,
-                   http_ignore(bhttp::verb::get, "/conversations?limit=20", "", token, false),
-                   asio::detached);
+    asio::co_spawn(ioc, read_as(u, "/conversations?limit=20"), asio::detached);
     const auto peer = ids[static_cast<std::size_t>(contacts[static_cast<std::size_t>(u)][0])];
-    asio::co_spawn(ioc,
-                   http_ignore(bhttp::verb::get,
-                               "/messages?peer_id=" + std::to_string(peer) + "&limit=50", "",
-                               token, false),
+    asio::co_spawn(ioc, read_as(u, "/messages?peer_id=" + std::to_string(peer) + "&limit=50"),
                    asio::detached);
   }
 
+  asio::awaitable<void> login_as(int user) {
+    co_await http(bhttp::verb::post, "/auth/login", login_body(user), "", true);
+  }
+
   void one_login() {
-    const int u = static_cast<int>(rng() % ids.size());
-    const std::string body = R"({"email":"soak_u)" + std::to_string(u + 1) +
-                             R"(@bench.local","password":"bench-password"})";
-    asio::co_spawn(ioc, http_ignore(bhttp::verb::post, "/auth/login", body, "", true),
-                   asio::detached);
+    asio::co_spawn(ioc, login_as(static_cast<int>(rng() % ids.size())), asio::detached);
   }
 
   // Readers that stop reading: a connection in a busy group that never reads again.
@@ -1274,7 +1325,11 @@ struct Soak {
     const int users = o.users, gsize = o.group_size;
     ids = seed_users(db, "soak_u", users);
     slow_ids = seed_users(db, "soak_slow", 4);
-    for (auto id : ids) tokens.push_back(mint(o.secret, id));
+    // Tokens outlive the run unless asked otherwise (a first run's expired at minute 60: users
+    // could not reconnect, and their last messages counted as missing).
+    const long ttl = static_cast<long>(o.token_seconds > 0 ? o.token_seconds
+                                                           : o.minutes * 60 + 3600);
+    for (auto id : ids) tokens.push_back(mint(o.secret, id, ttl));
     contacts = pick_contacts(users, 3);
     // Groups of the first users; the slow readers are members of the first groups.
     group_of.assign(ids.size(), 0);
@@ -1468,11 +1523,14 @@ struct Soak {
                 "  repeated after a reconnect %lld  caught up by history %lld\n",
                 delivered, missing, order_violations, repeats, recovered_by_history);
     std::printf("  reconnects %lld (closed by chatd %lld)  unacked at a drop %lld  slow readers"
-                " dropped by chatd %lld  logins ok %lld failed %lld  errors %lld\n",
+                " dropped by chatd %lld  logins ok %lld (%lld after a refused token) failed %lld"
+                "  errors %lld\n",
                 reconnects, server_closed, unacked_on_drop, slow_dropped, logins_ok,
-                logins_failed, errors);
+                token_refreshes, logins_failed, errors);
     for (const auto& [code, count] : error_codes)
       std::printf("  error %s: %lld\n", code.c_str(), count);
+    for (const auto& [kind, count] : failures)
+      std::printf("  failed: %s: %lld\n", kind.c_str(), count);
     for (const auto& e : examples) std::printf("  missing: %s\n", e.c_str());
     json::object r{{"scenario", "soak"},          {"minutes", o.minutes},
                    {"rate", o.rate},              {"users", users},
@@ -1482,7 +1540,13 @@ struct Soak {
                    {"repeats_after_reconnect", repeats}, {"reconnects", reconnects},
                    {"caught_up_by_history", recovered_by_history},
                    {"slow_readers_dropped", slow_dropped}, {"logins_ok", logins_ok},
-                   {"logins_failed", logins_failed}, {"errors", errors},
+                   {"logins_failed", logins_failed}, {"token_refreshes", token_refreshes},
+                   {"request_failures", [&] {
+                      long long n = 0;
+                      for (const auto& f : failures) n += f.second;
+                      return n;
+                    }()},
+                   {"errors", errors},
                    {"per_minute", per_minute}};
     std::cout << json::serialize(r) << std::endl;
     return none_lost && missing == 0 && order_violations == 0 ? 0 : 1;
