@@ -167,3 +167,30 @@ TEST(Migrations, ReceiptRowsBecomePositionsThatLoseNoUndeliveredMessage) {
                       " ORDER BY message_id, user_id) FROM message_receipts"),
             "1:2:read 2:2:sent 3:2:sent 3:3:sent 4:2:sent 4:3:sent");
 }
+
+TEST(Migrations, SentSinceReadStartsFromTheMessagesAboveEachReadPosition) {
+  test::TestDatabase db("migsent");
+  boost::asio::io_context ioc;
+  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
+  const auto& all = embedded_migrations();
+  std::vector<Migration> before;
+  for (const auto& m : all)
+    if (m.version < 11) before.push_back(m);
+  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, before)));
+  // ann and ben: 1 ann, 2 ben, 3 ann, 4 ann, 5 ben; ann has read up to 2, ben nothing.
+  db.scalar("INSERT INTO users (username, email, password_hash) SELECT n, n || '@x.io', '" +
+            test::kSampleHash + "' FROM unnest('{ann,ben}'::text[]) n");
+  db.scalar("INSERT INTO conversations (type, user_lo, user_hi, last_seq)"
+            " VALUES ('direct', 1, 2, 5)");
+  db.scalar("INSERT INTO conversation_members (conversation_id, user_id, last_read_seq)"
+            " VALUES (1, 1, 2), (1, 2, 0)");
+  db.scalar("INSERT INTO messages (conversation_id, seq, sender_id, content)"
+            " SELECT 1, s, CASE WHEN s IN (2, 5) THEN 2 ELSE 1 END, 'm' || s"
+            " FROM generate_series(1, 5) s");
+  auto up = run_sync(ioc, migrate_once(pool, all));
+  ASSERT_TRUE(up) << up.error().message;
+  EXPECT_EQ(db.scalar("SELECT string_agg(user_id || ':' || sent, ' ' ORDER BY user_id)"
+                      " FROM sent_since_read"),
+            "1:2 2:2")
+      << "ann's own above 2 are 3 and 4; ben's above 0 are 2 and 5";
+}

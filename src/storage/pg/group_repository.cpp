@@ -57,6 +57,8 @@ constexpr Statement kRemoveMember{
     "group_remove_member",
     "WITH g AS (DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 RETURNING user_id),"
     " c AS (DELETE FROM conversation_members WHERE user_id IN (SELECT user_id FROM g)"
+    "       AND conversation_id = (SELECT id FROM conversations WHERE group_id = $1)),"
+    " s AS (DELETE FROM sent_since_read WHERE user_id IN (SELECT user_id FROM g)"
     "       AND conversation_id = (SELECT id FROM conversations WHERE group_id = $1))"
     " SELECT count(*) FROM g"};
 

@@ -10,12 +10,9 @@ namespace chatd::pg {
 
 using boost::asio::awaitable;
 
-// unread_count is exact up to this many, then stays there (a client shows "1000+"): counting
-// is a walk of the unread messages, and a member who never reads a busy group would make every
-// inbox read slower by the minute (the soak found it: read p99 16 → 66 ms in 20 minutes).
-#define CHATD_UNREAD_CAP "1000"
-
 // The activity of a conversation is its last message's time, or its creation before that.
+// unread_count is the messages above the read position less the member's own among them
+// (sent_since_read, migrations/0011): no walk of the unread messages, whatever the backlog.
 // `before` compares at millisecond precision, the precision of the timestamps clients see; the
 // exact cursor ($4 microseconds since the epoch, $5 id) compares (activity, id) as ordered.
 const Statement kInboxStatement{
@@ -26,15 +23,14 @@ const Statement kInboxStatement{
     "       chatd_ts(pu.created_at),"
     "       g.id, g.name,"
     "       " CHATD_MESSAGE_COLUMNS("lm", "c") ","
-    "       (SELECT count(*) FROM (SELECT 1 FROM messages um WHERE um.conversation_id = c.id"
-    "          AND um.seq > cm.last_read_seq AND um.sender_id <> $1"
-    "          LIMIT " CHATD_UNREAD_CAP ") unread),"
+    "       GREATEST(c.last_seq - cm.last_read_seq - coalesce(own.sent, 0), 0),"
     "       (extract(epoch FROM coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint"
     " FROM conversation_members cm"
     " JOIN conversations c ON c.id = cm.conversation_id"
     " LEFT JOIN users pu ON c.type = 'direct'"
     "      AND pu.id = CASE WHEN c.user_lo = $1 THEN c.user_hi ELSE c.user_lo END"
     " LEFT JOIN groups g ON g.id = c.group_id"
+    " LEFT JOIN sent_since_read own ON own.conversation_id = c.id AND own.user_id = $1"
     " LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = c.id"
     "                    ORDER BY m.seq DESC LIMIT 1) lm ON true"
     " WHERE cm.user_id = $1"

@@ -103,6 +103,9 @@ const Statement kAppendBatchStatement{
     "         SELECT n.id, n.cid, n.seq, n.sender_id, n.content, n.client_id, n.reply_to,"
     "                coalesce(cardinality(n.att), 0), statement_timestamp()"
     "         FROM n),"
+    " own AS (INSERT INTO sent_since_read AS s (conversation_id, user_id, sent)"
+    "         SELECT n.cid, n.sender_id, count(*) FROM n GROUP BY n.cid, n.sender_id"
+    "         ON CONFLICT (conversation_id, user_id) DO UPDATE SET sent = s.sent + excluded.sent),"
     " ins_att AS (INSERT INTO message_attachments (message_id, position, attachment_id)"
     "         SELECT n.id, x.pos, x.aid FROM n"
     "         CROSS JOIN LATERAL unnest(n.att) WITH ORDINALITY AS x(aid, pos))"
@@ -203,8 +206,11 @@ constexpr Statement kMembers{
     " FROM conversations c WHERE c.id = $1"};
 
 // The read position moves to `seq` (never back, never past the last message) and the
-// delivered one with it; each sender of a newly read message hears of its highest seq. The
-// member's row is locked first, so two devices reading at once neither go back nor both tell.
+// delivered one with it; each sender of a newly read message hears of its highest seq; the
+// member's own messages the move covers leave their sent_since_read (all of them are in this
+// statement's snapshot: the move stops at the last_seq it sees, and a message is committed with
+// its last_seq). The member's row is locked first, so two devices reading at once neither go
+// back nor both tell nor both subtract.
 constexpr Statement kMarkRead{
     "positions_mark_read",
     "WITH cur AS (SELECT cm.last_read_seq AS old, LEAST($3, c.last_seq) AS upto"
@@ -216,7 +222,11 @@ constexpr Statement kMarkRead{
     "                delivered_at = CASE WHEN cm.delivered_seq < cur.upto"
     "                                    THEN statement_timestamp() ELSE cm.delivered_at END"
     "         FROM cur WHERE cm.conversation_id = $2 AND cm.user_id = $1"
-    "         AND cur.upto > cm.last_read_seq)"
+    "         AND cur.upto > cm.last_read_seq),"
+    " own AS (UPDATE sent_since_read s SET sent = s.sent - (SELECT count(*) FROM messages m"
+    "                 WHERE m.conversation_id = $2 AND m.seq > cur.old AND m.seq <= cur.upto"
+    "                 AND m.sender_id = $1)"
+    "         FROM cur WHERE s.conversation_id = $2 AND s.user_id = $1 AND cur.upto > cur.old)"
     " SELECT 'm', NULL::bigint, NULL::bigint, NULL::text FROM cur"
     " UNION ALL"
     " SELECT 'r', m.sender_id, max(m.seq), chatd_ts(statement_timestamp())"
