@@ -32,7 +32,9 @@ const Statement kLockConversationsStatement{
 // here, when both users exist: its id drawn once per pair (nextval on the pair's first row,
 // spread to the others by a window), inserted with its final last_seq, both users as members.
 // Accepted rows get their message id (nextval, so the inserted rows need not be joined back)
-// and the next seqs of their conversation, read under the lock taken before. Outcomes: 's'
+// and the next seqs of their conversation, read under the lock taken before; each sender's
+// sent_since_read grows by what they stored (one upsert per conversation and sender, so the
+// inbox's unread_count is arithmetic, migrations/0011). Outcomes: 's'
 // stored, 'd' stored before (the original), 'n' no such conversation (unknown user or group),
 // 'f' not a member, 'r' a reply_to that is no message of the conversation, 'a' an
 // attachment the sender did not upload. A repeat of a
