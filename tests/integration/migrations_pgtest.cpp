@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -19,6 +21,14 @@ namespace {
 
 awaitable<PgResult<MigrationReport>> migrate_once(Pool& pool, const std::vector<Migration>& all) {
   return test::migrate_with(pool, all);
+}
+
+// The schema as it was before `version`: for tests that write old data and then migrate it.
+std::vector<Migration> migrations_before(int version) {
+  std::vector<Migration> before;
+  for (const auto& m : embedded_migrations())
+    if (m.version < version) before.push_back(m);
+  return before;
 }
 
 }  // namespace
@@ -50,6 +60,7 @@ TEST(Migrations, TwoNodesStartingTogetherApplyEachMigrationOnce) {
   boost::asio::io_context ioc;
   Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 4, std::chrono::milliseconds(5000)}};
   std::vector<PgResult<MigrationReport>> reports;
+  std::mutex reports_mutex;  // the four finish on either of the two threads
   run_sync(
       ioc,
       [&]() -> awaitable<void> {
@@ -58,7 +69,9 @@ TEST(Migrations, TwoNodesStartingTogetherApplyEachMigrationOnce) {
           boost::asio::co_spawn(
               ex,
               [&]() -> awaitable<void> {
-                reports.push_back(co_await migrate_once(pool, embedded_migrations()));
+                auto report = co_await migrate_once(pool, embedded_migrations());
+                std::lock_guard lock(reports_mutex);
+                reports.push_back(std::move(report));
               },
               boost::asio::detached);
         co_return;
@@ -134,10 +147,7 @@ TEST(Migrations, ReceiptRowsBecomePositionsThatLoseNoUndeliveredMessage) {
   boost::asio::io_context ioc;
   Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
   const auto& all = embedded_migrations();
-  std::vector<Migration> before;
-  for (const auto& m : all)
-    if (m.version < 4) before.push_back(m);
-  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, before)));
+  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, migrations_before(4))));
   // ann, ben and cat in a group of 4 messages; cat joined after message 2. ben got 1 and 3 but
   // not 2 (a socket dropped), and read 1; cat got nothing yet. dan joined after the last one.
   db.scalar(
@@ -173,10 +183,7 @@ TEST(Migrations, SentSinceReadStartsFromTheMessagesAboveEachReadPosition) {
   boost::asio::io_context ioc;
   Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
   const auto& all = embedded_migrations();
-  std::vector<Migration> before;
-  for (const auto& m : all)
-    if (m.version < 11) before.push_back(m);
-  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, before)));
+  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, migrations_before(11))));
   // ann and ben: 1 ann, 2 ben, 3 ann, 4 ann, 5 ben; ann has read up to 2, ben nothing.
   db.scalar("INSERT INTO users (username, email, password_hash) SELECT n, n || '@x.io', '" +
             test::kSampleHash + "' FROM unnest('{ann,ben}'::text[]) n");
