@@ -1263,7 +1263,7 @@ struct Soak {
     co_return answer;
   }
 
-  // A read of `user`'s whose answer is not checked; a refused token is renewed for the next.
+  // A read as `user` whose answer is not checked; a refused token is renewed for the next one.
   asio::awaitable<void> read_as(int user, std::string target) {
     const auto a = co_await http(bhttp::verb::get, std::move(target), "",
                                  tokens[static_cast<std::size_t>(user)], false);
