@@ -404,3 +404,46 @@ TEST_F(MessageRepositoryTest, OneBatchAcrossConversationsKeepsInputOrderAndExact
               batch[i].content);
   }
 }
+
+// A conversation where one side does the writing: the writer's replay never walks their own
+// messages (it walked all of them since the other side last wrote, on every reconnect), and
+// the conversation knows its last sender and the last seq from anyone else, batch after batch.
+TEST_F(MessageRepositoryTest, TheOfflineReplayNeverWalksTheReadersOwnMessages) {
+  const auto ann = ids[0], ben = ids[1];
+  const auto first = append({dm(ben, ann, "hi")});  // seq 1, a new conversation
+  const auto conv = std::to_string(first[0].message.conversation_id);
+  auto columns = [&] {
+    return db.scalar("SELECT last_sender_id || '/' || other_last_seq || '/' || last_seq"
+                     " FROM conversations WHERE id = " + conv);
+  };
+  EXPECT_EQ(columns(), std::to_string(ben) + "/0/1");
+  append({dm(ann, ben, "a"), dm(ann, ben, "a"), dm(ann, ben, "a")});  // 2..4
+  EXPECT_EQ(columns(), std::to_string(ann) + "/1/4");
+  append({dm(ann, ben, "a"), dm(ben, ann, "mid"), dm(ann, ben, "a")});  // 5..7, ben's is 6
+  EXPECT_EQ(columns(), std::to_string(ann) + "/6/7");
+  std::vector<NewMessage> many;
+  for (int i = 0; i < 300; ++i) many.push_back(dm(ann, ben, "a"));
+  append(std::move(many));  // 8..307
+  EXPECT_EQ(columns(), std::to_string(ann) + "/6/307");
+
+  auto for_ann = run_sync(ioc, repo.undelivered(ann, {}, 200));
+  ASSERT_TRUE(for_ann);
+  ASSERT_EQ(for_ann->size(), 2u);
+  EXPECT_EQ((*for_ann)[0].content, "hi");
+  EXPECT_EQ((*for_ann)[1].content, "mid");
+  auto for_ben = run_sync(ioc, repo.undelivered(ben, {}, 500));
+  ASSERT_TRUE(for_ben);
+  EXPECT_EQ(for_ben->size(), 305u);
+
+  deliver(first[0].message.conversation_id, ann, 6, {{ben, 6}});
+  EXPECT_TRUE(run_sync(ioc, repo.undelivered(ann, {}, 200))->empty());
+  const auto plan = db.lines("PREPARE und(bigint, bigint, bigint, int) AS " +
+                             std::string(kUndeliveredStatement.sql) +
+                             "; EXPLAIN (ANALYZE, COSTS OFF) EXECUTE und(" + std::to_string(ann) +
+                             ", 0, 0, 200)");
+  const auto scan = plan.find("on messages m");
+  ASSERT_NE(scan, std::string::npos) << plan;
+  EXPECT_EQ(plan.substr(scan, plan.find("SubPlan", scan) - scan).find("Rows Removed by Filter"),
+            std::string::npos)
+      << "ann's 305 own messages after her delivered position were walked:\n" << plan;
+}

@@ -201,3 +201,23 @@ TEST(Migrations, SentSinceReadStartsFromTheMessagesAboveEachReadPosition) {
             "1:2 2:2")
       << "ann's own above 2 are 3 and 4; ben's above 0 are 2 and 5";
 }
+
+TEST(Migrations, ConversationsLearnTheirLastSenderAndTheLastSeqFromAnyoneElse) {
+  test::TestDatabase db("migothers");
+  boost::asio::io_context ioc;
+  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
+  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, migrations_before(12))));
+  // ann and ben: 1 ann, 2 ben, 3 ann, 4 ann; ann and cat: no messages yet.
+  db.scalar("INSERT INTO users (username, email, password_hash) SELECT n, n || '@x.io', '" +
+            test::kSampleHash + "' FROM unnest('{ann,ben,cat}'::text[]) n");
+  db.scalar("INSERT INTO conversations (type, user_lo, user_hi, last_seq)"
+            " VALUES ('direct', 1, 2, 4), ('direct', 1, 3, 0)");
+  db.scalar("INSERT INTO messages (conversation_id, seq, sender_id, content)"
+            " SELECT 1, s, CASE WHEN s = 2 THEN 2 ELSE 1 END, 'm' || s"
+            " FROM generate_series(1, 4) s");
+  auto up = run_sync(ioc, migrate_once(pool, embedded_migrations()));
+  ASSERT_TRUE(up) << up.error().message;
+  EXPECT_EQ(db.scalar("SELECT string_agg(id || ':' || coalesce(last_sender_id::text, '-') || '/' ||"
+                      " other_last_seq, ' ' ORDER BY id) FROM conversations"),
+            "1:1/2 2:-/0");
+}

@@ -34,7 +34,9 @@ const Statement kLockConversationsStatement{
 // Accepted rows get their message id (nextval, so the inserted rows need not be joined back)
 // and the next seqs of their conversation, read under the lock taken before; each sender's
 // sent_since_read grows by what they stored (one upsert per conversation and sender, so the
-// inbox's unread_count is arithmetic, migrations/0011). Outcomes: 's'
+// inbox's unread_count is arithmetic, migrations/0011), and each conversation learns its last
+// sender and the last seq written by anyone else (`per`, for the offline replay,
+// migrations/0012). Outcomes: 's'
 // stored, 'd' stored before (the original), 'n' no such conversation (unknown user or group),
 // 'f' not a member, 'r' a reply_to that is no message of the conversation, 'a' an
 // attachment the sender did not upload. A repeat of a
@@ -88,17 +90,28 @@ const Statement kAppendBatchStatement{
     "       + row_number() OVER w AS seq,"
     "     row_number() OVER w = 1 AS first_of_conv"
     "   FROM b WINDOW w AS (PARTITION BY b.cid ORDER BY b.ord)),"
-    " newc AS (INSERT INTO conversations (id, type, user_lo, user_hi, last_seq, last_message_at)"
+    " per AS MATERIALIZED (SELECT x.cid, max(x.found) AS found, max(x.lo) AS lo, max(x.hi) AS hi,"
+    "     max(x.seq) AS seq, max(x.last_sender) AS last_sender,"
+    "     max(x.seq) FILTER (WHERE x.sender_id <> x.last_sender) AS other_seq"
+    "   FROM (SELECT n.cid, n.found, n.lo, n.hi, n.seq, n.sender_id,"
+    "           first_value(n.sender_id) OVER (PARTITION BY n.cid ORDER BY n.seq DESC)"
+    "             AS last_sender FROM n) x"
+    "   GROUP BY x.cid),"
+    " newc AS (INSERT INTO conversations (id, type, user_lo, user_hi, last_seq, last_message_at,"
+    "                                     last_sender_id, other_last_seq)"
     "          OVERRIDING SYSTEM VALUE"
-    "          SELECT n.cid, 'direct', n.lo, n.hi, max(n.seq), statement_timestamp() FROM n"
-    "          WHERE n.found IS NULL GROUP BY n.cid, n.lo, n.hi"
+    "          SELECT per.cid, 'direct', per.lo, per.hi, per.seq, statement_timestamp(),"
+    "                 per.last_sender, coalesce(per.other_seq, 0) FROM per"
+    "          WHERE per.found IS NULL"
     "          RETURNING id, user_lo, user_hi),"
     " newm AS (INSERT INTO conversation_members (conversation_id, user_id)"
     "          SELECT id, user_lo FROM newc UNION ALL SELECT id, user_hi FROM newc),"
-    " bump AS (UPDATE conversations c SET last_seq = m.seq, last_message_at = statement_timestamp()"
-    "          FROM (SELECT n.cid, max(n.seq) AS seq FROM n WHERE n.found IS NOT NULL"
-    "                GROUP BY n.cid) m"
-    "          WHERE c.id = m.cid),"
+    " bump AS (UPDATE conversations c SET last_seq = per.seq,"
+    "                 last_message_at = statement_timestamp(), last_sender_id = per.last_sender,"
+    "                 other_last_seq = GREATEST(coalesce(per.other_seq, 0),"
+    "                   CASE WHEN c.last_sender_id IS DISTINCT FROM per.last_sender"
+    "                        THEN c.last_seq ELSE c.other_last_seq END)"
+    "          FROM per WHERE c.id = per.cid AND per.found IS NOT NULL),"
     " ins AS (INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_id,"
     "                               reply_to, attachment_count, created_at)"
     "         OVERRIDING SYSTEM VALUE"
@@ -144,9 +157,14 @@ const Statement kMarkDeliveredStatement{
     "   AND cm.delivered_seq < d.seq"
     " RETURNING d.ord, prev.delivered_seq, chatd_ts(cm.delivered_at)"};
 
-// The offline replay: each conversation of the user whose last seq is past their delivered
-// position, then its messages of others after that position (a probe of the conversation's
-// seq index, at most a page each), ordered by conversation and seq from the cursor on.
+// The last seq of a conversation written by someone other than user $1 (migrations/0012).
+#define CHATD_OTHERS_LAST_SEQ \
+  "CASE WHEN c.last_sender_id = $1 THEN c.other_last_seq ELSE c.last_seq END"
+
+// The offline replay: each conversation of the user with a message from others past their
+// delivered position, then those messages (a probe of the conversation's seq index that stops
+// at the last one from others, so the user's own messages after it are never walked; at most
+// a page each), ordered by conversation and seq from the cursor on.
 const Statement kUndeliveredStatement{
     "messages_undelivered",
     "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
@@ -154,8 +172,10 @@ const Statement kUndeliveredStatement{
     " CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = cm.conversation_id"
     "     AND m.seq > CASE WHEN cm.conversation_id = $2 THEN GREATEST(cm.delivered_seq, $3)"
     "                      ELSE cm.delivered_seq END"
+    "     AND m.seq <= " CHATD_OTHERS_LAST_SEQ
     "     AND m.sender_id <> $1 ORDER BY m.seq LIMIT $4) m"
-    " WHERE cm.user_id = $1 AND cm.conversation_id >= $2 AND c.last_seq > cm.delivered_seq"
+    " WHERE cm.user_id = $1 AND cm.conversation_id >= $2"
+    "   AND " CHATD_OTHERS_LAST_SEQ " > cm.delivered_seq"
     " ORDER BY m.conversation_id, m.seq LIMIT $4"};
 
 namespace {
