@@ -23,13 +23,28 @@ awaitable<PgResult<MigrationReport>> migrate_once(Pool& pool, const std::vector<
   return test::migrate_with(pool, all);
 }
 
-// The schema as it was before `version`: for tests that write old data and then migrate it.
-std::vector<Migration> migrations_before(int version) {
-  std::vector<Migration> before;
-  for (const auto& m : embedded_migrations())
-    if (m.version < version) before.push_back(m);
-  return before;
-}
+// A database at the schema as it was before `version`, for tests that write old data into it
+// and then migrate it to the current schema.
+struct OldSchema {
+  OldSchema(const std::string& prefix, int version) : db(prefix) {
+    std::vector<Migration> before;
+    for (const auto& m : embedded_migrations())
+      if (m.version < version) before.push_back(m);
+    auto r = run_sync(ioc, migrate_once(pool, before));
+    EXPECT_TRUE(r) << r.error().message;
+  }
+  // Users with these names (a PostgreSQL array literal), ids 1, 2, ... in order.
+  void users(const std::string& names) {
+    db.scalar("INSERT INTO users (username, email, password_hash) SELECT n, n || '@x.io', '" +
+              test::kSampleHash + "' FROM unnest('" + names + "'::text[]) n");
+  }
+  PgResult<MigrationReport> migrate_to_current() {
+    return run_sync(ioc, migrate_once(pool, embedded_migrations()));
+  }
+  test::TestDatabase db;
+  boost::asio::io_context ioc;
+  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
+};
 
 }  // namespace
 
@@ -143,81 +158,73 @@ TEST(Migrations, DatabaseConstraintsKeepDataHonest) {
 }
 
 TEST(Migrations, ReceiptRowsBecomePositionsThatLoseNoUndeliveredMessage) {
-  test::TestDatabase db("migpos");
-  boost::asio::io_context ioc;
-  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
-  const auto& all = embedded_migrations();
-  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, migrations_before(4))));
+  OldSchema old("migpos", 4);
   // ann, ben and cat in a group of 4 messages; cat joined after message 2. ben got 1 and 3 but
   // not 2 (a socket dropped), and read 1; cat got nothing yet. dan joined after the last one.
-  db.scalar(
-      "INSERT INTO users (username, email, password_hash) SELECT n, n || '@x.io', '" +
-      test::kSampleHash + "' FROM unnest('{ann,ben,cat,dan}'::text[]) n");
-  db.scalar("INSERT INTO groups (name, owner_id) VALUES ('g', 1)");
-  db.scalar("INSERT INTO conversations (type, group_id, last_seq) VALUES ('group', 1, 4)");
-  db.scalar(
+  old.users("{ann,ben,cat,dan}");
+  old.db.scalar("INSERT INTO groups (name, owner_id) VALUES ('g', 1)");
+  old.db.scalar("INSERT INTO conversations (type, group_id, last_seq) VALUES ('group', 1, 4)");
+  old.db.scalar(
       "INSERT INTO conversation_members (conversation_id, user_id, last_read_seq)"
       " VALUES (1, 1, 0), (1, 2, 1), (1, 3, 0), (1, 4, 0)");
-  db.scalar(
+  old.db.scalar(
       "INSERT INTO messages (conversation_id, seq, sender_id, content)"
       " SELECT 1, s, 1, 'm' || s FROM generate_series(1, 4) s");
-  db.scalar(
+  old.db.scalar(
       "INSERT INTO message_receipts (message_id, user_id, status, delivered_at, read_at) VALUES"
       " (1, 2, 'read', now(), now()), (2, 2, 'sent', NULL, NULL),"
       " (3, 2, 'delivered', now(), NULL), (4, 2, 'sent', NULL, NULL),"
       " (3, 3, 'sent', NULL, NULL), (4, 3, 'sent', NULL, NULL)");
-  auto up = run_sync(ioc, migrate_once(pool, all));
+  auto up = old.migrate_to_current();
   ASSERT_TRUE(up) << up.error().message;
-  EXPECT_EQ(db.scalar("SELECT string_agg(user_id || ':' || joined_seq || '/' || delivered_seq ||"
-                      " '/' || last_read_seq, ' ' ORDER BY user_id) FROM conversation_members"
-                      " WHERE user_id > 1"),
-            "2:0/1/1 3:2/2/0 4:4/4/0")
+  EXPECT_EQ(
+      old.db.scalar("SELECT string_agg(user_id || ':' || joined_seq || '/' || delivered_seq ||"
+                    " '/' || last_read_seq, ' ' ORDER BY user_id) FROM conversation_members"
+                    " WHERE user_id > 1"),
+      "2:0/1/1 3:2/2/0 4:4/4/0")
       << "ben's position stops before message 2, which he never got";
-  EXPECT_EQ(db.scalar("SELECT string_agg(message_id || ':' || user_id || ':' || status, ' '"
-                      " ORDER BY message_id, user_id) FROM message_receipts"),
+  EXPECT_EQ(old.db.scalar("SELECT string_agg(message_id || ':' || user_id || ':' || status, ' '"
+                          " ORDER BY message_id, user_id) FROM message_receipts"),
             "1:2:read 2:2:sent 3:2:sent 3:3:sent 4:2:sent 4:3:sent");
 }
 
 TEST(Migrations, SentSinceReadStartsFromTheMessagesAboveEachReadPosition) {
-  test::TestDatabase db("migsent");
-  boost::asio::io_context ioc;
-  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
-  const auto& all = embedded_migrations();
-  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, migrations_before(11))));
+  OldSchema old("migsent", 11);
   // ann and ben: 1 ann, 2 ben, 3 ann, 4 ann, 5 ben; ann has read up to 2, ben nothing.
-  db.scalar("INSERT INTO users (username, email, password_hash) SELECT n, n || '@x.io', '" +
-            test::kSampleHash + "' FROM unnest('{ann,ben}'::text[]) n");
-  db.scalar("INSERT INTO conversations (type, user_lo, user_hi, last_seq)"
-            " VALUES ('direct', 1, 2, 5)");
-  db.scalar("INSERT INTO conversation_members (conversation_id, user_id, last_read_seq)"
-            " VALUES (1, 1, 2), (1, 2, 0)");
-  db.scalar("INSERT INTO messages (conversation_id, seq, sender_id, content)"
-            " SELECT 1, s, CASE WHEN s IN (2, 5) THEN 2 ELSE 1 END, 'm' || s"
-            " FROM generate_series(1, 5) s");
-  auto up = run_sync(ioc, migrate_once(pool, all));
+  old.users("{ann,ben}");
+  old.db.scalar(
+      "INSERT INTO conversations (type, user_lo, user_hi, last_seq)"
+      " VALUES ('direct', 1, 2, 5)");
+  old.db.scalar(
+      "INSERT INTO conversation_members (conversation_id, user_id, last_read_seq)"
+      " VALUES (1, 1, 2), (1, 2, 0)");
+  old.db.scalar(
+      "INSERT INTO messages (conversation_id, seq, sender_id, content)"
+      " SELECT 1, s, CASE WHEN s IN (2, 5) THEN 2 ELSE 1 END, 'm' || s"
+      " FROM generate_series(1, 5) s");
+  auto up = old.migrate_to_current();
   ASSERT_TRUE(up) << up.error().message;
-  EXPECT_EQ(db.scalar("SELECT string_agg(user_id || ':' || sent, ' ' ORDER BY user_id)"
-                      " FROM sent_since_read"),
+  EXPECT_EQ(old.db.scalar("SELECT string_agg(user_id || ':' || sent, ' ' ORDER BY user_id)"
+                          " FROM sent_since_read"),
             "1:2 2:2")
       << "ann's own above 2 are 3 and 4; ben's above 0 are 2 and 5";
 }
 
 TEST(Migrations, ConversationsLearnTheirLastSenderAndTheLastSeqFromAnyoneElse) {
-  test::TestDatabase db("migothers");
-  boost::asio::io_context ioc;
-  Pool pool{ioc.get_executor(), PoolOptions{db.conninfo(), 2, std::chrono::milliseconds(3000)}};
-  ASSERT_TRUE(run_sync(ioc, migrate_once(pool, migrations_before(12))));
+  OldSchema old("migothers", 12);
   // ann and ben: 1 ann, 2 ben, 3 ann, 4 ann; ann and cat: no messages yet.
-  db.scalar("INSERT INTO users (username, email, password_hash) SELECT n, n || '@x.io', '" +
-            test::kSampleHash + "' FROM unnest('{ann,ben,cat}'::text[]) n");
-  db.scalar("INSERT INTO conversations (type, user_lo, user_hi, last_seq)"
-            " VALUES ('direct', 1, 2, 4), ('direct', 1, 3, 0)");
-  db.scalar("INSERT INTO messages (conversation_id, seq, sender_id, content)"
-            " SELECT 1, s, CASE WHEN s = 2 THEN 2 ELSE 1 END, 'm' || s"
-            " FROM generate_series(1, 4) s");
-  auto up = run_sync(ioc, migrate_once(pool, embedded_migrations()));
+  old.users("{ann,ben,cat}");
+  old.db.scalar(
+      "INSERT INTO conversations (type, user_lo, user_hi, last_seq)"
+      " VALUES ('direct', 1, 2, 4), ('direct', 1, 3, 0)");
+  old.db.scalar(
+      "INSERT INTO messages (conversation_id, seq, sender_id, content)"
+      " SELECT 1, s, CASE WHEN s = 2 THEN 2 ELSE 1 END, 'm' || s"
+      " FROM generate_series(1, 4) s");
+  auto up = old.migrate_to_current();
   ASSERT_TRUE(up) << up.error().message;
-  EXPECT_EQ(db.scalar("SELECT string_agg(id || ':' || coalesce(last_sender_id::text, '-') || '/' ||"
-                      " other_last_seq, ' ' ORDER BY id) FROM conversations"),
-            "1:1/2 2:-/0");
+  EXPECT_EQ(
+      old.db.scalar("SELECT string_agg(id || ':' || coalesce(last_sender_id::text, '-') || '/' ||"
+                    " other_last_seq, ' ' ORDER BY id) FROM conversations"),
+      "1:1/2 2:-/0");
 }
