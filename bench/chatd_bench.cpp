@@ -980,6 +980,9 @@ struct Received {
 struct Minute {
   Stats ack, delivery, login, read;
   long long sent = 0, acked = 0, delivered = 0, errors = 0, reconnects = 0, http_errors = 0;
+  // The longest time between two turns of the soak's own loop: when it is long, the load
+  // generator stalled, and every latency of that minute includes the stall.
+  Clock::duration loop_gap{};
 };
 
 long count_fds(int pid) {
@@ -1385,7 +1388,7 @@ struct Soak {
                 " when the sender has one), %d drops/s, %.0f minutes\n",
                 users, o.groups, gsize, o.rate, o.churn, o.minutes);
     std::printf("  min     sent   acked  deliv   ack p50   ack p99  deliv p99  login p99  read p99"
-                "  rss MiB  fds  db  reconn  errs\n");
+                "  rss MiB  fds  db  reconn  errs  gap ms\n");
 
     json::array per_minute;
     const auto start = Clock::now();
@@ -1405,12 +1408,13 @@ struct Soak {
       const long fds = o.pid ? count_fds(o.pid) : -1;
       const auto dbc = db.column("SELECT count(*) FROM pg_stat_activity WHERE datname ="
                                  " current_database() AND pid <> pg_backend_pid()");
+      const double gap_ms = std::chrono::duration<double, std::milli>(minute.loop_gap).count();
       std::printf("  %3d %8lld %7lld %6lld %9.2f %9.2f %10.2f %10.2f %9.2f %8ld %4ld %3s %7lld"
-                  " %5lld\n",
+                  " %5lld %7.1f\n",
                   m, minute.sent, minute.acked, minute.delivered, minute.ack.pct(50),
                   minute.ack.pct(99), minute.delivery.pct(99), minute.login.pct(99),
                   minute.read.pct(99), rss, fds, dbc[0].c_str(), minute.reconnects,
-                  minute.errors + minute.http_errors);
+                  minute.errors + minute.http_errors, gap_ms);
       std::fflush(stdout);
       per_minute.push_back(json::object{
           {"minute", m}, {"sent", minute.sent}, {"acked", minute.acked},
@@ -1418,11 +1422,14 @@ struct Soak {
           {"delivery_p99_ms", minute.delivery.pct(99)}, {"login_p99_ms", minute.login.pct(99)},
           {"read_p99_ms", minute.read.pct(99)}, {"rss_mib", rss}, {"fds", fds},
           {"db_connections", std::stol(dbc[0])}, {"reconnects", minute.reconnects},
-          {"errors", minute.errors + minute.http_errors}});
+          {"errors", minute.errors + minute.http_errors}, {"client_gap_ms", gap_ms}});
       minute = Minute{};
     };
+    auto last_turn = start;
     while (Clock::now() < end) {
       const auto now = Clock::now();
+      minute.loop_gap = std::max(minute.loop_gap, now - last_turn);
+      last_turn = now;
       while (start + std::chrono::duration_cast<Clock::duration>(interval * scheduled) <= now) {
         send_one();
         ++scheduled;
