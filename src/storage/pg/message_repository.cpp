@@ -228,11 +228,11 @@ constexpr Statement kMembers{
     " FROM conversations c WHERE c.id = $1"};
 
 // The read position moves to `seq` (never back, never past the last message) and the
-// delivered one with it; each sender of a newly read message hears of its highest seq; the
-// member's own messages the move covers leave their sent_since_read (all of them are in this
-// statement's snapshot: the move stops at the last_seq it sees, and a message is committed with
-// its last_seq). The member's row is locked first, so two devices reading at once neither go
-// back nor both tell nor both subtract.
+// delivered one with it. One walk of the messages the move covers, counted per sender
+// (`moved`), tells each other sender its highest seq and takes the member's own out of
+// sent_since_read (all of them are in this statement's snapshot: the move stops at the
+// last_seq it sees, and a message is committed with its last_seq). The member's row is locked
+// first, so two devices reading at once neither go back nor both tell nor both subtract.
 constexpr Statement kMarkRead{
     "positions_mark_read",
     "WITH cur AS (SELECT cm.last_read_seq AS old, LEAST($3, c.last_seq) AS upto"
@@ -245,15 +245,15 @@ constexpr Statement kMarkRead{
     "                                    THEN statement_timestamp() ELSE cm.delivered_at END"
     "         FROM cur WHERE cm.conversation_id = $2 AND cm.user_id = $1"
     "         AND cur.upto > cm.last_read_seq),"
-    " own AS (UPDATE sent_since_read s SET sent = s.sent - (SELECT count(*) FROM messages m"
-    "                 WHERE m.conversation_id = $2 AND m.seq > cur.old AND m.seq <= cur.upto"
-    "                 AND m.sender_id = $1)"
-    "         FROM cur WHERE s.conversation_id = $2 AND s.user_id = $1 AND cur.upto > cur.old)"
+    " moved AS (SELECT m.sender_id, count(*) AS n, max(m.seq) AS seq FROM cur"
+    "           JOIN messages m ON m.conversation_id = $2 AND m.seq > cur.old"
+    "           AND m.seq <= cur.upto GROUP BY m.sender_id),"
+    " own AS (UPDATE sent_since_read s SET sent = s.sent - moved.n FROM moved"
+    "         WHERE s.conversation_id = $2 AND s.user_id = $1 AND moved.sender_id = $1)"
     " SELECT 'm', NULL::bigint, NULL::bigint, NULL::text FROM cur"
     " UNION ALL"
-    " SELECT 'r', m.sender_id, max(m.seq), chatd_ts(statement_timestamp())"
-    " FROM cur JOIN messages m ON m.conversation_id = $2 AND m.seq > cur.old AND m.seq <= cur.upto"
-    " WHERE m.sender_id <> $1 GROUP BY m.sender_id"};
+    " SELECT 'r', moved.sender_id, moved.seq, chatd_ts(statement_timestamp())"
+    " FROM moved WHERE moved.sender_id <> $1"};
 
 
 struct ClientKeyHash {
