@@ -45,7 +45,10 @@ export class Api {
   findUser(username) {
     return this.request("GET", `/users?username=${encodeURIComponent(username)}`);
   }
-  conversations() { return this.request("GET", "/conversations?limit=100"); }
+  conversations(before) {
+    const q = before ? `&before=${encodeURIComponent(before)}` : "";
+    return this.request("GET", `/conversations?limit=100${q}`);
+  }
   history(conversationId, { before, after, limit = 50 } = {}) {
     let q = `/messages?conversation_id=${conversationId}&limit=${limit}`;
     if (before) q += `&before=${before}`;

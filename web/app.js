@@ -15,6 +15,8 @@ const state = {
   me: null,
   socket: null,
   conversations: new Map(),  // id -> summary from GET /conversations (+ live updates)
+  inboxNext: null,           // next_before of the oldest inbox page loaded (null: nothing older)
+  inboxPaged: false,         // older pages were loaded: a reload merges the first page into them
   users: new Map(),          // id -> User (presence)
   open: null,                // { id, peer, group, messages: Map seq -> message, oldest, hasMore }
   pending: new Map(),        // client_id -> { event, convKey }
@@ -70,16 +72,30 @@ async function start(user) {
   state.socket = new Socket(api, onEvent, (up) => $("connection").classList.toggle("up", up));
 }
 
-async function loadInbox() {
+async function fetchInbox(before) {
   try {
-    const { conversations } = await api.conversations();
-    state.conversations = new Map(conversations.map((c) => [c.id, c]));
-    for (const c of conversations) if (c.peer) state.users.set(c.peer.id, c.peer);
-    renderInbox();
+    return await api.conversations(before);
   } catch (err) {
-    if (err.status === 401) return showAuth();
-    $("sidebar-error").textContent = err.message;
+    if (err.status === 401) showAuth();
+    else $("sidebar-error").textContent = err.message;
+    return null;
   }
+}
+async function loadInbox() {
+  const page = await fetchInbox();
+  if (!page) return;
+  if (!state.inboxPaged) {
+    state.conversations = new Map();
+    state.inboxNext = page.next_before;
+  }
+  addConversations(page.conversations);
+}
+async function loadOlderConversations() {
+  const page = state.inboxNext && await fetchInbox(state.inboxNext);
+  if (!page) return;
+  state.inboxPaged = true;
+  state.inboxNext = page.next_before;
+  addConversations(page.conversations);
 }
 
 // ---- inbox -------------------------------------------------------------------------------
@@ -93,11 +109,19 @@ function preview(m) {
   if (!m.content && m.attachments?.length) return `📎 ${m.attachments[0].filename}`;
   return m.content;
 }
+function addConversations(conversations) {
+  for (const c of conversations) {
+    state.conversations.set(c.id, c);
+    if (c.peer) state.users.set(c.peer.id, c.peer);
+  }
+  renderInbox();
+}
 function renderInbox() {
   const list = $("inbox");
   list.replaceChildren();
+  // The server's order: latest activity (last message, else creation) first, then higher id.
   const sorted = [...state.conversations.values()].sort((a, b) =>
-    (b.last_message_at || "").localeCompare(a.last_message_at || ""));
+    (b.activity_at || "").localeCompare(a.activity_at || "") || b.id - a.id);
   for (const c of sorted) {
     const li = el("li");
     li.tabIndex = 0;
@@ -119,6 +143,15 @@ function renderInbox() {
     li.append(el("span", "preview", preview(c.last_message)));
     li.onclick = () => openConversation(c);
     li.onkeydown = (e) => { if (e.key === "Enter") openConversation(c); };
+    list.append(li);
+  }
+  if (state.inboxNext) {
+    const older = el("button", "older", "Older conversations");
+    older.type = "button";
+    older.id = "older-conversations";
+    older.onclick = loadOlderConversations;
+    const li = el("li", "more");
+    li.append(older);
     list.append(li);
   }
 }
@@ -156,7 +189,7 @@ $("new-group").onsubmit = async (e) => {
     $("new-group-name").value = $("new-group-members").value = "";
     const summary = { id: r.conversation_id, group: { id: r.group.id, name: r.group.name },
                       peer: null, unread_count: 0, last_message: null,
-                      last_message_at: r.group.created_at };
+                      last_message_at: null, activity_at: r.group.created_at };
     state.conversations.set(summary.id, summary);
     renderInbox();
     openConversation(summary);
@@ -482,7 +515,7 @@ function touchConversation(m, incoming) {
     return;
   }
   c.last_message = m;
-  c.last_message_at = m.created_at;
+  c.last_message_at = c.activity_at = m.created_at;
   if (incoming && state.open?.id !== m.conversation_id) c.unread_count = (c.unread_count || 0) + 1;
   renderInbox();
 }

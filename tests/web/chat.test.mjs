@@ -198,6 +198,29 @@ try {
   check(first <= 60 && all.length === 120 && all[0] === "old 1",
         `scrolling up loads older history (${first} first, ${all.length} after)`);
 
+  console.log("inbox paging");
+  await carol.page.evaluate(async () => {  // 105 groups of her own: 106 conversations in all
+    const headers = { Authorization: `Bearer ${localStorage.getItem("chatd.token")}`,
+                      "Content-Type": "application/json" };
+    for (let i = 1; i <= 105; i++) {
+      const r = await fetch("/groups", { method: "POST", headers,
+                                         body: JSON.stringify({ name: `g${i}`, members: [] }) });
+      if (r.status !== 201) throw new Error(`POST /groups: ${r.status}`);
+    }
+  });
+  await carol.page.reload();
+  await carol.page.waitForSelector("#connection.up");
+  const inboxNames = (page) => page.$$eval("#inbox li[data-id] .name", (n) => n.map((e) => e.textContent));
+  const firstPage = await inboxNames(carol.page);
+  check(firstPage.length === 100 && !firstPage.includes(alice.name) &&
+        (await carol.page.$("#older-conversations")) !== null,
+        `the inbox shows its first page and offers older conversations (${firstPage.length})`);
+  await carol.page.click("#older-conversations");
+  await carol.page.waitForFunction(() => !document.getElementById("older-conversations"));
+  const allNames = await inboxNames(carol.page);
+  check(allNames.length === 106 && new Set(allNames).size === 106 && allNames.at(-1) === alice.name,
+        `older conversations load below, each once (${allNames.length}, last ${allNames.at(-1)})`);
+
   console.log("a group of three");
   const bob2 = { page: await (await browser.createBrowserContext()).newPage(), name: bob.name };
   await bob2.page.setViewport({ width: 1000, height: 700 });
@@ -216,6 +239,9 @@ try {
   await waitText(bob2, "hi both");
   await openFromInbox(carol, "trio");
   await waitText(carol, "hi both");
+  const afterNew = await inboxNames(carol.page);
+  check(afterNew.length === 107 && afterNew[0] === "trio",
+        `a new conversation joins the top, the older pages stay loaded (${afterNew.length})`);
   await sendText(carol, "hi from carol");
   await waitText(alice, "hi from carol");
   await waitText(bob2, "hi from carol");
