@@ -146,7 +146,7 @@ function renderInbox() {
     list.append(li);
   }
   if (state.inboxNext) {
-    const older = el("button", "older", "Older conversations");
+    const older = el("button", null, "Older conversations");
     older.type = "button";
     older.id = "older-conversations";
     older.onclick = loadOlderConversations;
