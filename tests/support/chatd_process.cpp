@@ -34,6 +34,7 @@ pid_t spawn(const std::map<std::string, std::string>& env, const std::string& lo
   for (char** e = environ; *e != nullptr; ++e) {
     std::string kv(*e);
     if (kv.starts_with("CHATD_") || kv.starts_with("DATABASE_URL=")) continue;  // only ours
+    if (env.contains(kv.substr(0, kv.find('=')))) continue;  // ours replaces the inherited one
     vars.push_back(kv);
   }
   for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
