@@ -160,8 +160,8 @@ const std::vector<ConfigField>& config_fields() {
                           "largest attachment accepted (413 above)", &Config::max_attachment_bytes,
                           1, 1LL << 40));
     f.push_back(string_field("push-webhook-url", "CHATD_PUSH_WEBHOOK_URL",
-                             "http:// URL receiving signed batches of push notifications (unset: "
-                             "no push)",
+                             "https:// or http:// URL receiving signed batches of push "
+                             "notifications (unset: no push)",
                              &Config::push_webhook_url));
     f.push_back(string_field("push-secret", "CHATD_PUSH_SECRET",
                              "HMAC-SHA256 key of X-Chatd-Signature on push batches",

@@ -5,9 +5,11 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 
 #include <stdexcept>
@@ -36,13 +38,25 @@ WebhookTransport::WebhookTransport(asio::any_io_executor ex, const std::string& 
                                    std::string secret, std::chrono::milliseconds timeout)
     : ex_(std::move(ex)), secret_(std::move(secret)), timeout_(timeout) {
   auto u = boost::urls::parse_absolute_uri(url);
-  if (!u || u->scheme() != "http" || u->host().empty())
-    throw std::invalid_argument("CHATD_PUSH_WEBHOOK_URL must be an http:// URL: " + url);
+  const bool https = u && u->scheme() == "https";
+  if (!u || (u->scheme() != "http" && !https) || u->host().empty())
+    throw std::invalid_argument("CHATD_PUSH_WEBHOOK_URL must be an http:// or https:// URL: " +
+                                url);
   host_ = u->host();
-  port_ = u->has_port() ? std::string(u->port()) : "80";
+  port_ = u->has_port() ? std::string(u->port()) : https ? "443" : "80";
   target_ = u->encoded_path().empty() ? "/" : std::string(u->encoded_path());
   if (u->has_query()) target_ += "?" + std::string(u->encoded_query());
+  if (https) {
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
+    tls_->set_default_verify_paths();
+    tls_->set_verify_mode(asio::ssl::verify_peer);
+  }
 }
+
+WebhookTransport::~WebhookTransport() = default;
 
 awaitable<bool> WebhookTransport::post(std::string body) {
   boost::system::error_code ec;
@@ -53,10 +67,39 @@ awaitable<bool> WebhookTransport::post(std::string body) {
     spdlog::warn("push webhook {}: {}", host_, ec.message());
     co_return false;
   }
-  beast::tcp_stream stream(ex_);
-  stream.expires_after(timeout_);
-  co_await stream.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+  if (!tls_) {
+    beast::tcp_stream stream(ex_);
+    stream.expires_after(timeout_);
+    co_await stream.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return false;
+    co_return co_await exchange(stream, std::move(body));
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(ex_, *tls_);
+  // SNI, and the certificate must name the URL's host.
+  if (SSL_set_tlsext_host_name(stream.native_handle(), host_.c_str()) != 1) co_return false;
+  stream.set_verify_callback(asio::ssl::host_name_verification(host_));
+  auto& tcp = beast::get_lowest_layer(stream);
+  tcp.expires_after(timeout_);
+  co_await tcp.async_connect(endpoints, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return false;
+  tcp.expires_after(timeout_);
+  co_await stream.async_handshake(asio::ssl::stream_base::client,
+                                  asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    const auto verify = SSL_get_verify_result(stream.native_handle());
+    spdlog::warn("push webhook {}: TLS handshake: {}{}{}", host_, ec.message(),
+                 verify == X509_V_OK ? "" : ": ",
+                 verify == X509_V_OK ? "" : X509_verify_cert_error_string(verify));
+    co_return false;
+  }
+  co_return co_await exchange(stream, std::move(body));
+}
+
+// The request and its answer over a connected (and, for https, handshaken) stream.
+template <class Stream>
+awaitable<bool> WebhookTransport::exchange(Stream& stream, std::string body) {
+  boost::system::error_code ec;
+  auto& tcp = beast::get_lowest_layer(stream);
   bhttp::request<bhttp::string_body> req{bhttp::verb::post, target_, 11};
   req.set(bhttp::field::host, host_);
   req.set(bhttp::field::user_agent, "chatd");
@@ -65,12 +108,12 @@ awaitable<bool> WebhookTransport::post(std::string body) {
   req.keep_alive(false);
   req.body() = std::move(body);
   req.prepare_payload();
-  stream.expires_after(timeout_);
+  tcp.expires_after(timeout_);
   co_await bhttp::async_write(stream, req, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return false;
   beast::flat_buffer buffer;
   bhttp::response<bhttp::string_body> res;
-  stream.expires_after(timeout_);
+  tcp.expires_after(timeout_);
   co_await bhttp::async_read(stream, buffer, res, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return false;
   const auto status = res.result_int();

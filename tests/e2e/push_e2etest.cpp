@@ -1,14 +1,17 @@
 // Devices and push to offline phones (PROTOCOL §4): a webhook server in the test receives
 // chatd's signed batches.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include "e2e/e2e_fixture.hpp"
+#include "support/certificate.hpp"
 #include "support/webhook_server.hpp"
 #include "support/ws_client.hpp"
 
@@ -39,12 +42,43 @@ class PushE2E : public ::testing::Test {
  protected:
   void start(std::vector<int> statuses = {}, bool silent = false) {
     hook = std::make_unique<WebhookServer>(std::move(statuses), silent);
+    start_chatd({});
+  }
+  // An HTTPS webhook whose certificate names `cn`; `trusted`: chatd's OpenSSL trusts it
+  // (SSL_CERT_FILE, as an operator would name a private CA).
+  void start_https(const std::string& cn, bool trusted) {
+    dir = std::filesystem::temp_directory_path() /
+          ("chatd-push-" + std::to_string(getpid()) + "-" + cn);
+    std::filesystem::create_directories(dir);
+    const auto cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+    make_certificate(cn, cert, key);
+    hook = std::make_unique<WebhookServer>(std::vector<int>{}, false, cert, key);
+    std::map<std::string, std::string> env;
+    if (trusted) env["SSL_CERT_FILE"] = cert;
+    start_chatd(std::move(env));
+  }
+  void start_chatd(std::map<std::string, std::string> env) {
+    env["CHATD_PUSH_WEBHOOK_URL"] = hook->url();
+    env["CHATD_PUSH_SECRET"] = kSecret;
+    env["CHATD_PUSH_RETRIES"] = "3";
     db = std::make_unique<TestDatabase>("push");
-    server = std::make_unique<ChatdProcess>(
-        db->conninfo(), std::map<std::string, std::string>{{"CHATD_PUSH_WEBHOOK_URL", hook->url()},
-                                                           {"CHATD_PUSH_SECRET", kSecret},
-                                                           {"CHATD_PUSH_RETRIES", "3"}});
+    server = std::make_unique<ChatdProcess>(db->conninfo(), std::move(env));
     server->start();
+  }
+  void TearDown() override {
+    server.reset();
+    hook.reset();
+    if (!dir.empty()) std::filesystem::remove_all(dir);
+  }
+  // alice (online) writes to bob (offline, one phone); returns the acked message.
+  json::value message_to_offline_bob() {
+    auto a = must_register(port(), "p_alice");
+    auto b = must_register(port(), "p_bob");
+    EXPECT_EQ(device(b, "fcm", "bob-phone"), 201);
+    WsClient ca(port(), a.token);
+    ca.next_of("ready");
+    ca.send(json::value{{"type", "send_message"}, {"to", b.id}, {"content", "hi"}});
+    return ca.next_of("ack").at("message");
   }
   std::uint16_t port() const { return server->port(); }
   int device(const Registered& u, const std::string& platform, const std::string& token) {
@@ -70,6 +104,7 @@ class PushE2E : public ::testing::Test {
   std::unique_ptr<WebhookServer> hook;
   std::unique_ptr<TestDatabase> db;
   std::unique_ptr<ChatdProcess> server;
+  std::filesystem::path dir;
 };
 
 TEST_F(PushE2E, AnOfflineRecipientIsPushedOnceSignedAndTheSenderNever) {
@@ -104,6 +139,42 @@ TEST_F(PushE2E, AnOfflineRecipientIsPushedOnceSignedAndTheSenderNever) {
   EXPECT_EQ(devices[0].at("platform").as_string(), "fcm");
   EXPECT_EQ(devices[1].at("platform").as_string(), "apns");
   EXPECT_EQ(metric("chatd_push_sent_total"), 1);
+}
+
+TEST_F(PushE2E, AnHttpsWebhookGetsTheSameSignedBatch) {
+  start_https("localhost", true);
+  const auto m = message_to_offline_bob();
+  ASSERT_TRUE(hook->wait_for(1, 5s)) << server->log();
+  const auto got = hook->received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].signature, expected_signature(got[0].body));
+  auto ns = notifications();
+  ASSERT_EQ(ns.size(), 1u) << got[0].body;
+  EXPECT_EQ(ns[0].at("message_id"), m.at("id"));
+  EXPECT_EQ(hook->failed_handshakes(), 0);
+  EXPECT_EQ(metric("chatd_push_sent_total"), 1);
+}
+
+// chatd verifies the webhook: a certificate it does not trust, or one for another name, gets
+// no notification (the TLS handshake fails before anything is sent) and counts as a failure.
+TEST_F(PushE2E, AnHttpsWebhookWithAnUntrustedCertificateGetsNothing) {
+  start_https("localhost", false);
+  message_to_offline_bob();
+  for (int i = 0; i < 100 && hook->failed_handshakes() == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_GE(hook->failed_handshakes(), 1);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(hook->received().empty());
+  EXPECT_EQ(metric("chatd_push_sent_total"), 0);
+}
+
+TEST_F(PushE2E, AnHttpsWebhookWhoseCertificateNamesAnotherHostGetsNothing) {
+  start_https("push.example.test", true);
+  message_to_offline_bob();
+  for (int i = 0; i < 100 && hook->failed_handshakes() == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_GE(hook->failed_handshakes(), 1);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(hook->received().empty());
+  EXPECT_EQ(metric("chatd_push_sent_total"), 0);
 }
 
 TEST_F(PushE2E, AnOnlineRecipientIsNotPushed) {

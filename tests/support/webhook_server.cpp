@@ -1,6 +1,7 @@
 #include "support/webhook_server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -27,6 +28,8 @@ struct WebhookServer::Impl {
   std::vector<tcp::socket> held;  // silent mode: connections never answered
   std::uint16_t port = 0;
   std::atomic<bool> stopping{false};
+  std::unique_ptr<asio::ssl::context> tls;  // https only
+  int failed_handshakes = 0;
   std::thread thread;
 
   void serve() {
@@ -35,41 +38,66 @@ struct WebhookServer::Impl {
       tcp::socket socket(ioc);
       acceptor.accept(socket, ec);
       if (ec || stopping) return;
-      beast::flat_buffer buffer;
-      bhttp::request<bhttp::string_body> req;
-      bhttp::read(socket, buffer, req, ec);
-      if (ec) continue;
-      Received r{req.body(), std::string(req["X-Chatd-Signature"]), 0};
-      int status = 0;
-      {
-        std::lock_guard l(m);
-        if (!silent) {
-          const auto i = received.size();
-          status = i < statuses.size() ? statuses[i] : 200;
-          r.answered = status;
+      if (!tls) {
+        if (exchange(socket)) {
+          std::lock_guard l(m);
+          held.push_back(std::move(socket));
         }
-        received.push_back(r);
-      }
-      cv.notify_all();
-      if (silent) {
-        std::lock_guard l(m);
-        held.push_back(std::move(socket));
         continue;
       }
-      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
-      res.body() = "{}";
-      res.keep_alive(false);
-      res.prepare_payload();
-      bhttp::write(socket, res, ec);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
+      asio::ssl::stream<tcp::socket&> stream(socket, *tls);
+      stream.handshake(asio::ssl::stream_base::server, ec);
+      if (ec) {
+        std::lock_guard l(m);
+        ++failed_handshakes;
+        continue;
+      }
+      exchange(stream);
     }
+  }
+
+  // Reads one request, records it and answers it (unless silent: then true, to hold the
+  // connection open).
+  template <class Stream>
+  bool exchange(Stream& socket) {
+    boost::system::error_code ec;
+    beast::flat_buffer buffer;
+    bhttp::request<bhttp::string_body> req;
+    bhttp::read(socket, buffer, req, ec);
+    if (ec) return false;
+    Received r{req.body(), std::string(req["X-Chatd-Signature"]), 0};
+    int status = 0;
+    {
+      std::lock_guard l(m);
+      if (!silent) {
+        const auto i = received.size();
+        status = i < statuses.size() ? statuses[i] : 200;
+        r.answered = status;
+      }
+      received.push_back(r);
+    }
+    cv.notify_all();
+    if (silent) return true;
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+    res.body() = "{}";
+    res.keep_alive(false);
+    res.prepare_payload();
+    bhttp::write(socket, res, ec);
+    beast::get_lowest_layer(socket).shutdown(tcp::socket::shutdown_both, ec);
+    return false;
   }
 };
 
-WebhookServer::WebhookServer(std::vector<int> statuses, bool silent)
+WebhookServer::WebhookServer(std::vector<int> statuses, bool silent, const std::string& cert_file,
+                             const std::string& key_file)
     : impl_(std::make_unique<Impl>()) {
   impl_->statuses = std::move(statuses);
   impl_->silent = silent;
+  if (!cert_file.empty()) {
+    impl_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    impl_->tls->use_certificate_chain_file(cert_file);
+    impl_->tls->use_private_key_file(key_file, asio::ssl::context::pem);
+  }
   impl_->port = impl_->acceptor.local_endpoint().port();
   impl_->thread = std::thread([this] { impl_->serve(); });
 }
@@ -86,7 +114,13 @@ WebhookServer::~WebhookServer() {
 }
 
 std::string WebhookServer::url() const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port) + "/push";
+  return (impl_->tls ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(impl_->port) +
+         "/push";
+}
+
+int WebhookServer::failed_handshakes() const {
+  std::lock_guard l(impl_->m);
+  return impl_->failed_handshakes;
 }
 
 std::vector<WebhookServer::Received> WebhookServer::received() const {

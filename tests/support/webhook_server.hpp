@@ -1,5 +1,5 @@
-// An HTTP server in the test process that receives chatd's push webhooks: it records each
-// request and answers with scripted statuses (then 200), or never answers at all.
+// An HTTP (or HTTPS) server in the test process that receives chatd's push webhooks: it records
+// each request and answers with scripted statuses (then 200), or never answers at all.
 #pragma once
 
 #include <chrono>
@@ -19,14 +19,18 @@ class WebhookServer {
   };
 
   // `statuses`: the answers to the first requests, in order; 200 after them. `silent`: accept
-  // connections and never answer.
-  explicit WebhookServer(std::vector<int> statuses = {}, bool silent = false);
+  // connections and never answer. With a certificate and key (PEM files): HTTPS, and url() names
+  // `localhost` (the certificate's name) instead of 127.0.0.1.
+  explicit WebhookServer(std::vector<int> statuses = {}, bool silent = false,
+                         const std::string& cert_file = "", const std::string& key_file = "");
   ~WebhookServer();
   WebhookServer(const WebhookServer&) = delete;
   WebhookServer& operator=(const WebhookServer&) = delete;
 
   std::string url() const;
   std::vector<Received> received() const;
+  // TLS handshakes that failed (https only): a client that refused the certificate.
+  int failed_handshakes() const;
   // Waits until `n` requests arrived; false on timeout.
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout) const;
 
