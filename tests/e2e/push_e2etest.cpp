@@ -162,6 +162,9 @@ TEST_F(PushE2E, AnHttpsWebhookGetsTheSameSignedBatch) {
   ASSERT_EQ(ns.size(), 1u) << got[0].body;
   EXPECT_EQ(ns[0].at("message_id"), m.at("id"));
   EXPECT_EQ(hook->failed_handshakes(), 0);
+  // Counted once chatd has read the answer, which the webhook sends after recording the request.
+  for (int i = 0; i < 100 && metric("chatd_push_sent_total") != 1; ++i)
+    std::this_thread::sleep_for(50ms);
   EXPECT_EQ(metric("chatd_push_sent_total"), 1);
 }
 
