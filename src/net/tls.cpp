@@ -6,29 +6,19 @@
 
 #include <stdexcept>
 
+#include "net/tls_policy.hpp"
+
 namespace chatd::net {
 
 namespace ssl = boost::asio::ssl;
 
 namespace {
 
-// TLS 1.2 and 1.3 only. For 1.2, forward-secret AEAD suites only (Mozilla's "intermediate"
-// list); 1.3's suites are all modern and OpenSSL's defaults are kept.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
 std::shared_ptr<ssl::context> load(const std::string& cert_file, const std::string& key_file) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
-                   ssl::context::single_dh_use | SSL_OP_NO_COMPRESSION |
-                   SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  apply_tls_policy(*ctx);
+  ctx->set_options(ssl::context::single_dh_use | SSL_OP_CIPHER_SERVER_PREFERENCE);
   auto* native = ctx->native_handle();
-  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1)
-    throw std::runtime_error("TLS settings refused by OpenSSL");
   // Idle connections are most of them: OpenSSL frees a connection's 34 KiB of record buffers
   // while nothing is in flight.
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);

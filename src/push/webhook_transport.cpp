@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "codec/hex.hpp"
+#include "net/tls_policy.hpp"
 
 namespace chatd::push {
 
@@ -48,9 +49,7 @@ WebhookTransport::WebhookTransport(asio::any_io_executor ex, const std::string& 
   if (u->has_query()) target_ += "?" + std::string(u->encoded_query());
   if (https) {
     tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                      asio::ssl::context::no_tlsv1_1);
+    net::apply_tls_policy(*tls_);
     tls_->set_default_verify_paths();
     tls_->set_verify_mode(asio::ssl::verify_peer);
   }
