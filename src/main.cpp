@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/admin_command.hpp"
 #include "app/app.hpp"
 #include "config/config.hpp"
 
@@ -49,6 +50,18 @@ int main(int argc, char** argv) {
     const std::string kv(*e);
     if (const auto eq = kv.find('='); eq != std::string::npos)
       env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  // chatd admin ...: the operator's commands (PROTOCOL §10), configured by the environment.
+  if (argc >= 2 && std::string(argv[1]) == "admin") {
+    auto parsed = chatd::parse_config({}, env);
+    if (parsed.config.database_url.empty()) {
+      std::fprintf(stderr, "chatd admin: CHATD_DATABASE_URL is not set\n");
+      return 1;
+    }
+    for (const auto& e : parsed.errors) std::fprintf(stderr, "chatd admin: %s\n", e.c_str());
+    if (!parsed.errors.empty()) return 1;
+    return chatd::run_admin_command(parsed.config,
+                                    std::vector<std::string>(argv + 2, argv + argc));
   }
   auto parsed = chatd::parse_config(std::vector<std::string>(argv + 1, argv + argc), env);
   if (parsed.help) {

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "auth/account_service.hpp"
-#include "auth/login_throttle.hpp"
+#include "auth/moderation_service.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/token_service.hpp"
 #include "cluster/cluster_publisher.hpp"
@@ -43,7 +43,10 @@
 #include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/node_repository.hpp"
+#include "storage/pg/account_repository.hpp"
 #include "storage/pg/attachment_repository.hpp"
+#include "storage/pg/attempt_repository.hpp"
+#include "storage/pg/moderation_repository.hpp"
 #include "storage/pg/device_repository.hpp"
 #include "push/webhook_transport.hpp"
 #include "storage/files/file_store.hpp"
@@ -113,6 +116,24 @@ awaitable<void> sweep_attachments(AttachmentService& attachments) {
   for (;;) {
     co_await attachments.sweep(std::chrono::hours(24));
     t.expires_after(std::chrono::hours(1));
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
+}
+
+// Every minute: counted login attempts no window can see any more; every ten, deletions of
+// accounts cut half-way are finished (PROTOCOL §10).
+awaitable<void> housekeeping(auth::AccountService& accounts, AccountEraser& eraser) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer t(ex);
+  for (int minute = 0;; ++minute) {
+    if (minute % 10 == 0) {
+      if (const auto n = co_await eraser.resume(); n > 0)
+        spdlog::info("finished {} account deletion(s) left undone", n);
+    }
+    co_await accounts.prune_attempts();
+    t.expires_after(std::chrono::minutes(1));
     boost::system::error_code ec;
     co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
@@ -204,17 +225,23 @@ int App::run() {
                                static_cast<std::size_t>(effective_hash_threads(config_)),
                                static_cast<std::size_t>(config_.hash_queue)});
   auth::TokenService tokens({config_.jwt_secret, std::chrono::seconds(config_.jwt_ttl_seconds)});
-  auth::LoginThrottle throttle(
-      {static_cast<std::size_t>(config_.login_max_failures_per_email),
-       static_cast<std::size_t>(config_.login_max_failures_per_address),
-       std::chrono::seconds(config_.login_window_seconds)});
-  auth::AccountService accounts(users, hasher, tokens, throttle,
-                                auth::PasswordHasher::hash_now(random_password(),
-                                                               config_.bcrypt_cost));
-
-  auth::LoginThrottle registrations(
-      {0, static_cast<std::size_t>(config_.register_max_per_address), std::chrono::hours(1)});
-  accounts.throttle_registrations(registrations);
+  files::LocalFileStore file_store(config_.data_dir);
+  pg::PgAttemptRepository attempts(pool);
+  pg::PgAccountRepository account_store(pool);
+  AccountEraser eraser(account_store, publisher, file_store);
+  auth::ThrottleOptions throttle;
+  throttle.max_failures_per_email = config_.login_max_failures_per_email;
+  throttle.max_failures_per_address = config_.login_max_failures_per_address;
+  throttle.window = std::chrono::seconds(config_.login_window_seconds);
+  throttle.registrations_per_address = config_.register_max_per_address;
+  throttle.max_exports = static_cast<std::size_t>(config_.max_concurrent_exports);
+  auth::AccountService accounts(
+      auth::AccountDeps{users, account_store, attempts, eraser, hasher, tokens}, throttle,
+      auth::parse_registration_policy(config_.registration),
+      auth::PasswordHasher::hash_now(random_password(), config_.bcrypt_cost));
+  pg::PgModerationRepository moderation_store(pool);
+  auth::ModerationService moderation(moderation_store, accounts, &messaging);
+  asio::co_spawn(ioc, housekeeping(accounts, eraser), asio::detached);
   // Ended sessions close their connections here and, with several nodes, everywhere.
   accounts.on_revoked([&publisher](const TokenRevocation& r) { publisher.revoked(r); });
   if (cluster_publisher)
@@ -237,7 +264,6 @@ int App::run() {
                            [&hub](UserId u) { return hub.online(u); }, push_options);
   messaging.set_push(&push_service);
   asio::co_spawn(ioc, push_service.run(), asio::detached);
-  files::LocalFileStore file_store(config_.data_dir);
   pg::PgAttachmentRepository attachment_store(pool);
   AttachmentService attachments(attachment_store, file_store);
   asio::co_spawn(ioc, sweep_attachments(attachments), asio::detached);
@@ -256,6 +282,7 @@ int App::run() {
   };
   http::Router router(tokens);
   http::add_all_routes(router, http::Services{accounts, groups, inbox, attachments, push_service,
+                                              moderation,
                                               [&pool]() -> awaitable<bool> {
                                                 auto r = co_await pool.exec(kPing, pg::params());
                                                 co_return r.has_value();
@@ -309,6 +336,14 @@ int App::run() {
     o.erase(o.find_last_not_of(' ') + 1);
     if (!o.empty()) server_options.cors_origins.push_back(std::move(o));
     start = end + 1;
+  }
+  {
+    std::string error;
+    auto proxies = net::TrustedProxies::parse(config_.trusted_proxies, &error);
+    if (!proxies) throw std::runtime_error("CHATD_TRUSTED_PROXIES: " + error);
+    server_options.trusted_proxies = std::move(*proxies);
+    if (!server_options.trusted_proxies.empty())
+      spdlog::info("client addresses from X-Forwarded-For of {}", config_.trusted_proxies);
   }
   if (!config_.tls_cert_file.empty() || !config_.tls_key_file.empty()) {
     if (config_.tls_cert_file.empty() || config_.tls_key_file.empty())

@@ -1,5 +1,9 @@
 #include "auth/account_service.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 #include "domain/metrics.hpp"
 #include "domain/validation.hpp"
 
@@ -9,75 +13,143 @@ using boost::asio::awaitable;
 namespace v = chatd::validation;
 
 namespace {
+
 Error bad_credentials() {
   Metrics::add(metrics().logins_failed);
   return make_error(errc::invalid_credentials, "invalid email or password");
 }
+
+// The throttles' keys in auth_attempts: one namespace per limit.
+std::string email_key(std::string_view email) { return "login-email:" + std::string(email); }
+std::string address_key(std::string_view a) { return "login-address:" + std::string(a); }
+std::string register_key(std::string_view a) { return "register-address:" + std::string(a); }
+
+// Built outside the coroutines: g++ 12 cannot keep an initializer_list in a coroutine frame.
+std::vector<AttemptLimit> login_limits(const std::string& email, const std::string& address,
+                                       const ThrottleOptions& t) {
+  std::vector<AttemptLimit> out;
+  out.push_back(AttemptLimit{email_key(email), t.max_failures_per_email, t.window});
+  out.push_back(AttemptLimit{address_key(address), t.max_failures_per_address, t.window});
+  return out;
+}
+std::vector<AttemptLimit> register_limits(const std::string& address, const ThrottleOptions& t) {
+  std::vector<AttemptLimit> out;
+  out.push_back(AttemptLimit{register_key(address), t.registrations_per_address,
+                             t.registration_window});
+  return out;
+}
+std::vector<std::string> keys(std::string a, std::optional<std::string> b = std::nullopt) {
+  std::vector<std::string> out;
+  out.push_back(std::move(a));
+  if (b) out.push_back(std::move(*b));
+  return out;
+}
+
+Error throttled(int retry_after, std::string message) {
+  Error e = make_error(errc::rate_limited, std::move(message));
+  e.retry_after = std::max(1, retry_after);
+  return e;
+}
+
 }  // namespace
 
-awaitable<Result<Session>> AccountService::register_user(Registration r) {
-  // Every attempt from an address counts, so one address cannot mint accounts in bulk.
-  if (registrations_ != nullptr) {
-    if (const auto wait = registrations_->retry_after_address(r.address); wait.count() > 0) {
-      Error e = make_error(errc::rate_limited, "too many registrations from this address");
-      e.retry_after = static_cast<int>(wait.count());
-      co_return e;
-    }
-    registrations_->record_address(r.address);
-  }
+RegistrationPolicy parse_registration_policy(std::string_view s) {
+  if (s == "invite") return RegistrationPolicy::invite;
+  if (s == "closed") return RegistrationPolicy::closed;
+  return RegistrationPolicy::open;
+}
+
+std::int64_t AccountService::now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+awaitable<Result<User>> AccountService::create(Registration r, std::string role) {
   if (auto e = v::check_username(r.username)) co_return *e;
   if (auto e = v::check_email(r.email)) co_return *e;
   if (auto e = v::check_password(r.password)) co_return *e;
-
-  auto hash = co_await hasher_.hash(std::move(r.password));
+  auto hash = co_await d_.hasher.hash(std::move(r.password));
   if (!hash) co_return hash.error();
-  // The unique indexes decide duplicates (no check-then-insert race).
-  NewUser row{std::move(r.username), v::to_lower_ascii(r.email), std::move(*hash)};
-  auto user = co_await users_.create(std::move(row));
+  // The unique indexes decide duplicates (no check-then-insert race); an invite's use is
+  // taken in the same statement, so two registrations with its last use admit one.
+  NewUser row{std::move(r.username), v::to_lower_ascii(r.email), std::move(*hash),
+              std::move(role), std::move(r.invite_code)};
+  co_return co_await d_.users.create(std::move(row));
+}
+
+awaitable<Result<Session>> AccountService::register_user(Registration r) {
+  if (policy_ == RegistrationPolicy::closed)
+    co_return make_error(errc::forbidden, "registration is closed: an admin creates accounts");
+  if (policy_ == RegistrationPolicy::invite && (!r.invite_code || r.invite_code->empty()))
+    co_return make_error(errc::forbidden, "registration needs an invite code");
+  if (policy_ == RegistrationPolicy::open) r.invite_code.reset();
+  // Every attempt from an address counts, so one address cannot mint accounts in bulk.
+  auto check = co_await d_.attempts.check(register_limits(r.address, throttle_));
+  if (!check) co_return check.error();
+  if (check->retry_after > 0)
+    co_return throttled(check->retry_after, "too many registrations from this address");
+  if (auto recorded = co_await d_.attempts.record(keys(register_key(r.address))); !recorded)
+    co_return recorded.error();
+  auto user = co_await create(std::move(r), "user");
   if (!user) co_return user.error();
-  co_return Session{tokens_.issue(user->id), std::move(*user)};
+  co_return Session{d_.tokens.issue(user->id), std::move(*user)};
+}
+
+awaitable<Result<User>> AccountService::create_account(std::string username, std::string email,
+                                                       std::string password, std::string role) {
+  // A named local, not a temporary in the co_await: g++ 12 mis-moves an aggregate temporary
+  // into a coroutine's parameter (a short string's buffer left pointing at the old frame).
+  Registration r{std::move(username), std::move(email), std::move(password), {}, std::nullopt};
+  co_return co_await create(std::move(r), std::move(role));
 }
 
 awaitable<Result<Session>> AccountService::login(std::string email, std::string password,
                                                  std::string address) {
   email = v::to_lower_ascii(email);
-  if (const auto wait = throttle_.retry_after(email, address); wait.count() > 0) {
-    Error e = make_error(errc::rate_limited, "too many failed logins, try again later");
-    e.retry_after = static_cast<int>(wait.count());
+  // One round trip, shared by every node: the email's and the address's recent failures.
+  auto check = co_await d_.attempts.check(login_limits(email, address, throttle_));
+  if (!check) co_return check.error();
+  if (check->retry_after > 0) {
     Metrics::add(metrics().logins_throttled);
-    co_return e;
+    co_return throttled(check->retry_after, "too many failed logins, try again later");
   }
-  // Malformed credentials cannot match anything: answer exactly as for a wrong password.
-  if (v::check_email(email) || password.empty() || password.size() > v::kMaxPassword) {
-    throttle_.record_failure(email, address);
+  auto fail = [&]() -> awaitable<Result<Session>> {
+    if (auto r = co_await d_.attempts.record(keys(email_key(email), address_key(address))); !r)
+      spdlog::warn("a failed login was not counted: {}", r.error().message);
     co_return bad_credentials();
-  }
-  auto found = co_await users_.find_credentials(email);
+  };
+  // Malformed credentials cannot match anything: answer exactly as for a wrong password.
+  if (v::check_email(email) || password.empty() || password.size() > v::kMaxPassword)
+    co_return co_await fail();
+  auto found = co_await d_.users.find_credentials(email);
   if (!found) co_return found.error();
   if (!*found) {
     // Spend the same time as a real check so timing does not reveal unknown emails.
-    (void)co_await hasher_.verify(std::move(password), dummy_hash_);
-    throttle_.record_failure(email, address);
-    co_return bad_credentials();
+    (void)co_await d_.hasher.verify(std::move(password), dummy_hash_);
+    co_return co_await fail();
   }
-  auto ok = co_await hasher_.verify(std::move(password), (*found)->password_hash);
+  auto ok = co_await d_.hasher.verify(std::move(password), (*found)->password_hash);
   if (!ok) co_return ok.error();
-  if (!*ok) {
-    throttle_.record_failure(email, address);
-    co_return bad_credentials();
+  if (!*ok) co_return co_await fail();
+  // Only someone who knows the password learns of the suspension.
+  if ((*found)->user.suspended)
+    co_return make_error(errc::forbidden, "this account is suspended");
+  if (check->first_has_any) {
+    if (auto r = co_await d_.attempts.forget(email_key(email)); !r)
+      spdlog::warn("failed logins not forgotten after a success: {}", r.error().message);
   }
-  throttle_.record_success(email);
-  co_return Session{tokens_.issue((*found)->user.id), std::move((*found)->user)};
+  co_return Session{d_.tokens.issue((*found)->user.id), std::move((*found)->user)};
 }
 
 awaitable<Status> AccountService::logout(TokenClaims presented) {
   if (presented.jti.empty())
     co_return make_error(errc::invalid_input, "this token cannot be ended alone: log in again");
   const auto jti = presented.jti;
-  auto stored = co_await users_.revoke_token(presented.user, jti, presented.exp);
+  auto stored = co_await d_.users.revoke_token(presented.user, jti, presented.exp);
   if (!stored) co_return stored.error();
   TokenRevocation r{presented.user, presented.jti, presented.exp, 0, {}};
-  tokens_.revocations().revoke(r.jti, r.exp);
+  d_.tokens.revocations().revoke(r.jti, r.exp);
   if (on_revoked_) on_revoked_(r);
   co_return Status{};
 }
@@ -85,39 +157,95 @@ awaitable<Status> AccountService::logout(TokenClaims presented) {
 awaitable<Status> AccountService::change_password(TokenClaims presented, std::string current,
                                                   std::string next) {
   if (auto e = v::check_password(next)) co_return *e;
-  auto hash = co_await users_.password_hash(presented.user);
+  auto hash = co_await d_.users.password_hash(presented.user);
   if (!hash) co_return hash.error();
   if (!*hash) co_return make_error(errc::unauthorized, "unknown user");
-  auto ok = co_await hasher_.verify(std::move(current), **hash);
+  auto ok = co_await d_.hasher.verify(std::move(current), **hash);
   if (!ok) co_return ok.error();
   if (!*ok) co_return make_error(errc::invalid_credentials, "the current password is wrong");
-  auto fresh = co_await hasher_.hash(std::move(next));
+  auto fresh = co_await d_.hasher.hash(std::move(next));
   if (!fresh) co_return fresh.error();
   // Every token issued until now but the presented one.
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count() + 1;
+  const auto before = now_ms() + 1;
   auto keep = presented.jti;
-  auto stored = co_await users_.change_password(presented.user, std::move(*fresh), now_ms, keep);
+  auto stored = co_await d_.users.change_password(presented.user, std::move(*fresh), before, keep);
   if (!stored) co_return stored.error();
-  TokenRevocation r{presented.user, {}, 0, now_ms, presented.jti};
-  tokens_.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
+  TokenRevocation r{presented.user, {}, 0, before, presented.jti};
+  d_.tokens.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
   if (on_revoked_) on_revoked_(r);
   co_return Status{};
 }
 
+TokenRevocation AccountService::end_sessions(UserId user, std::int64_t before_ms, bool suspended) {
+  TokenRevocation r{user, {}, 0, before_ms, {}};
+  r.suspended = suspended;
+  d_.tokens.revocations().revoke_before(user, before_ms, {});
+  if (on_revoked_) on_revoked_(r);
+  return r;
+}
+
+awaitable<Status> AccountService::delete_own(UserId user, std::string password) {
+  auto hash = co_await d_.users.password_hash(user);
+  if (!hash) co_return hash.error();
+  if (!*hash) co_return make_error(errc::unauthorized, "unknown user");
+  auto ok = co_await d_.hasher.verify(std::move(password), **hash);
+  if (!ok) co_return ok.error();
+  if (!*ok) co_return make_error(errc::invalid_credentials, "the password is wrong");
+  auto deleted = co_await delete_account(user);
+  if (!deleted) co_return deleted.error();
+  co_return Status{};
+}
+
+awaitable<Result<bool>> AccountService::delete_account(UserId user) {
+  // The tombstone first, in one transaction: from its commit on nobody can log in as this
+  // account, and every token of it is void; the erasure after it may be cut and resumed.
+  const auto before = now_ms() + 1;
+  auto marked = co_await d_.accounts.mark_deleted(user, before);
+  if (!marked) co_return marked.error();
+  if (!*marked) co_return false;
+  end_sessions(user, before, false);
+  spdlog::info("user {} deleted their account: erasing what they sent", user);
+  if (auto erased = co_await d_.eraser.erase(user); !erased)
+    spdlog::warn("deleted user {}: erasure to be resumed ({})", user, erased.error().message);
+  co_return true;
+}
+
+awaitable<Result<std::vector<Message>>> AccountService::sent_messages(UserId user,
+                                                                      MessageId after, int limit) {
+  co_return co_await d_.accounts.sent_messages(user, after, limit);
+}
+
+awaitable<Result<std::vector<std::pair<std::string, std::string>>>> AccountService::devices(
+    UserId user) {
+  co_return co_await d_.accounts.devices(user);
+}
+
+bool AccountService::begin_export(UserId user) {
+  std::lock_guard l(exports_mutex_);
+  if (exporting_.size() >= throttle_.max_exports ||
+      std::find(exporting_.begin(), exporting_.end(), user) != exporting_.end())
+    return false;
+  exporting_.push_back(user);
+  return true;
+}
+
+void AccountService::end_export(UserId user) {
+  std::lock_guard l(exports_mutex_);
+  std::erase(exporting_, user);
+}
+
 awaitable<Status> AccountService::load_revocations() {
-  auto all = co_await users_.revocations();
+  auto all = co_await d_.users.revocations();
   if (!all) co_return all.error();
   for (const auto& r : *all) {
-    if (!r.jti.empty()) tokens_.revocations().revoke(r.jti, r.exp);
-    else tokens_.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
+    if (!r.jti.empty()) d_.tokens.revocations().revoke(r.jti, r.exp);
+    else d_.tokens.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
   }
   co_return Status{};
 }
 
 awaitable<Result<User>> AccountService::get(UserId id) {
-  auto u = co_await users_.find_by_id(id);
+  auto u = co_await d_.users.find_by_id(id);
   if (!u) co_return u.error();
   if (!*u) co_return make_error(errc::not_found, "no such user");
   co_return std::move(**u);
@@ -126,7 +254,13 @@ awaitable<Result<User>> AccountService::get(UserId id) {
 awaitable<Result<std::vector<User>>> AccountService::find_by_username(std::string username) {
   if (username.empty() || username.size() > 32)
     co_return make_error(errc::invalid_input, "username must be 1-32 characters");
-  co_return co_await users_.find_by_username(std::move(username));
+  co_return co_await d_.users.find_by_username(std::move(username));
+}
+
+awaitable<void> AccountService::prune_attempts() {
+  const auto longest = std::max(throttle_.window, throttle_.registration_window);
+  if (auto r = co_await d_.attempts.prune(longest); !r)
+    spdlog::warn("pruning counted login attempts failed: {}", r.error().message);
 }
 
 }  // namespace chatd::auth

@@ -91,7 +91,8 @@ void ClusterPublisher::revoked(const TokenRevocation& r) {
     e.origin = node_;
     e.users = {r.user};
     e.text = boost::json::serialize(boost::json::object{
-        {"jti", r.jti}, {"exp", r.exp}, {"before_ms", r.before_ms}, {"keep_jti", r.keep_jti}});
+        {"jti", r.jti}, {"exp", r.exp}, {"before_ms", r.before_ms}, {"keep_jti", r.keep_jti},
+        {"suspended", r.suspended}});
     bus_->publish(encode(e));
   }
   ws::close_revoked(hub_, r);
@@ -118,6 +119,7 @@ void ClusterPublisher::on_remote(std::string_view bytes) {
     if (const auto* x = o.if_contains("exp"); x && x->is_int64()) r.exp = x->as_int64();
     if (const auto* x = o.if_contains("before_ms"); x && x->is_int64()) r.before_ms = x->as_int64();
     if (const auto* x = o.if_contains("keep_jti"); x && x->is_string()) r.keep_jti = x->as_string();
+    if (const auto* x = o.if_contains("suspended"); x && x->is_bool()) r.suspended = x->as_bool();
     if (apply_revocation_) apply_revocation_(r);
     ws::close_revoked(hub_, r);
     return;

@@ -6,10 +6,28 @@ boost::json::object to_json(const User& u, bool with_email) {
   boost::json::object o;
   o["id"] = u.id;
   o["username"] = u.username;
-  if (with_email) o["email"] = u.email;
+  if (with_email) {
+    o["email"] = u.email;
+    o["role"] = u.role;
+  }
   o["is_online"] = u.is_online;
   o["last_seen"] = nullable(u.last_seen);
   o["created_at"] = u.created_at;
+  o["deleted"] = u.deleted;
+  return o;
+}
+
+boost::json::object to_admin_json(const User& u) {
+  boost::json::object o;
+  o["id"] = u.id;
+  o["username"] = u.username;
+  o["email"] = u.email;
+  o["role"] = u.role;
+  o["created_at"] = u.created_at;
+  o["last_seen"] = nullable(u.last_seen);
+  o["is_online"] = u.is_online;
+  o["suspended"] = u.suspended;
+  o["deleted"] = u.deleted;
   return o;
 }
 

@@ -20,8 +20,10 @@ boost::json::value nullable(const std::optional<T>& v) {
   return nullptr;
 }
 
-// `with_email` only for the caller's own record (PROTOCOL §2).
+// `with_email` only for the caller's own record (PROTOCOL §2): its email and role (§10).
 boost::json::object to_json(const User& u, bool with_email);
+// What an admin sees of any user (PROTOCOL §10).
+boost::json::object to_admin_json(const User& u);
 boost::json::object to_json(const Attachment& a);
 boost::json::object to_json(const Message& m);
 boost::json::object to_json(const Group& g);

@@ -172,6 +172,22 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("register-max-per-address", "CHATD_REGISTER_MAX_PER_ADDRESS",
                           "registrations from one client address within an hour (429 beyond)",
                           &Config::register_max_per_address, 1, 100000000));
+    f.push_back(string_field("trusted-proxies", "CHATD_TRUSTED_PROXIES",
+                             "proxies (comma-separated CIDRs) whose X-Forwarded-For names the "
+                             "client's address; none by default",
+                             &Config::trusted_proxies));
+    f.push_back(ConfigField{"registration", "CHATD_REGISTRATION",
+                            "who may register: open, invite (an admin's invite code) or closed "
+                            "(admins create accounts)",
+                            [](Config& c, const std::string& v) {
+                              if (v != "open" && v != "invite" && v != "closed") return false;
+                              c.registration = v;
+                              return true;
+                            },
+                            [](const Config& c) { return c.registration; }});
+    f.push_back(int_field("max-concurrent-exports", "CHATD_MAX_CONCURRENT_EXPORTS",
+                          "data exports streaming at once on a node (429 beyond)",
+                          &Config::max_concurrent_exports, 1, 1000));
     f.push_back(string_field("cors-origins", "CHATD_CORS_ORIGINS",
                              "browser origins of other sites allowed to use the API and open "
                              "WebSockets, comma-separated (none by default)",

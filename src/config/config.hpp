@@ -29,6 +29,10 @@ struct Config {
   int login_max_failures_per_address = 50;
   int login_window_seconds = 300;
   int register_max_per_address = 30;     // registrations per address within an hour
+  // PROTOCOL §10: peers whose X-Forwarded-For names the client (comma-separated CIDRs).
+  std::string trusted_proxies;
+  std::string registration = "open";     // open | invite | closed
+  int max_concurrent_exports = 4;        // exports streaming at once on a node (429 beyond)
   std::string cors_origins;              // comma-separated browser origins of other sites
   int db_timeout_ms = 5000;              // a database that stops answering: unavailable after this
   std::string tls_cert_file;             // PEM chain; with tls_key_file: HTTPS and WSS

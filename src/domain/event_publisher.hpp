@@ -27,6 +27,7 @@ struct TokenRevocation {
   std::int64_t exp = 0;
   std::int64_t before_ms = 0;
   std::string keep_jti;
+  bool suspended = false;  // an admin suspended the account: close with 4003, not 4001
 };
 
 class EventPublisher {
@@ -40,7 +41,8 @@ class EventPublisher {
   virtual void receipt(UserId to, const Receipt& r) = 0;
   virtual void presence(std::span<const UserId> to, const PresenceChange& p) = 0;
   virtual void typing(std::span<const UserId> to, ConversationId c, UserId who) = 0;
-  // Closes (4001) the user's connections opened with a token the revocation ends, on every node.
+  // Closes (4001, or 4003 for a suspension) the user's connections opened with a token the
+  // revocation ends, on every node.
   virtual void revoked(const TokenRevocation& r) = 0;
 };
 

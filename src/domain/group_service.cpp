@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "domain/messaging_service.hpp"
+#include "domain/validation.hpp"
 
 namespace chatd {
 
@@ -22,7 +22,7 @@ Error no_group() { return make_error(errc::not_found, "no such group"); }
 
 awaitable<Result<Group>> GroupService::create(UserId owner, std::string name,
                                               std::vector<UserId> members) {
-  if (auto e = check_content(name, options_.max_name_chars))
+  if (auto e = validation::check_content(name, options_.max_name_chars))
     co_return make_error(errc::invalid_input, "name must be 1-100 characters, not blank");
   members.push_back(owner);
   std::sort(members.begin(), members.end());

@@ -49,10 +49,12 @@ class MessageRepository {
                                                                      std::int64_t before_seq) = 0;
   // Edits (`content` set) or deletes for everyone (`content` unset: content cleared, the row
   // and its seq stay) message `id` on behalf of `user`, under the rules of PROTOCOL §3; an
-  // edit is allowed for `edit_window_seconds` after sending.
+  // edit is allowed for `edit_window_seconds` after sending. A `moderator` (a server admin,
+  // PROTOCOL §10) may delete any message, member or not.
   virtual boost::asio::awaitable<Result<ChangeOutcome>> change(UserId user, MessageId id,
                                                                std::optional<std::string> content,
-                                                               int edit_window_seconds) = 0;
+                                                               int edit_window_seconds,
+                                                               bool moderator) = 0;
   // Moves delivered positions forward (never back); returns a receipt for each sender whose
   // messages a moved position newly covers, carrying the new position.
   virtual boost::asio::awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(

@@ -11,27 +11,6 @@ namespace chatd {
 
 using boost::asio::awaitable;
 
-std::size_t count_code_points(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-std::optional<Error> check_content(std::string_view content, std::size_t max_chars) {
-  if (!validation::is_valid_utf8(content))
-    return make_error(errc::invalid_input, "content must be valid UTF-8");
-  if (content.find('\0') != std::string_view::npos)
-    return make_error(errc::invalid_input, "content must not contain NUL characters");
-  const auto n = count_code_points(content);
-  if (n == 0 || n > max_chars)
-    return make_error(errc::invalid_input,
-                      "content must be 1-" + std::to_string(max_chars) + " characters");
-  const bool blank = std::all_of(content.begin(), content.end(), [](unsigned char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-  });
-  if (blank) return make_error(errc::invalid_input, "content must not be blank");
-  return std::nullopt;
-}
-
 MessagingService::MessagingService(boost::asio::any_io_executor ex, MessageRepository& repo,
                                    EventPublisher& publisher, MessagingOptions options)
     : repo_(repo),
@@ -63,9 +42,9 @@ Status MessagingService::submit(UserId sender, SessionId origin, SendRequest req
   }
   // Content may be empty when there are attachments (PROTOCOL §3), never blank otherwise.
   if (!(request.content.empty() && !request.attachment_ids.empty()))
-    if (auto e = check_content(request.content, options_.max_content_chars)) return *e;
+    if (auto e = validation::check_content(request.content, options_.max_content_chars)) return *e;
   if (request.client_id &&
-      (count_code_points(*request.client_id) > options_.max_client_id_chars ||
+      (validation::count_code_points(*request.client_id) > options_.max_client_id_chars ||
        !validation::is_valid_utf8(*request.client_id) ||
        request.client_id->find('\0') != std::string::npos))
     return make_error(errc::invalid_input,
@@ -115,7 +94,7 @@ void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
 }
 
 awaitable<Status> MessagingService::edit(UserId editor, MessageId id, std::string content) {
-  if (auto e = check_content(content, options_.max_content_chars)) co_return *e;
+  if (auto e = validation::check_content(content, options_.max_content_chars)) co_return *e;
   co_return co_await change(editor, id, std::move(content));
 }
 
@@ -123,10 +102,15 @@ awaitable<Status> MessagingService::remove(UserId user, MessageId id) {
   co_return co_await change(user, id, std::nullopt);
 }
 
+awaitable<Status> MessagingService::remove_for_everyone(UserId admin, MessageId id) {
+  co_return co_await change(admin, id, std::nullopt, true);
+}
+
 awaitable<Status> MessagingService::change(UserId user, MessageId id,
-                                           std::optional<std::string> content) {
+                                           std::optional<std::string> content, bool moderator) {
   const bool is_edit = content.has_value();
-  auto r = co_await repo_.change(user, id, std::move(content), options_.edit_window_seconds);
+  auto r = co_await repo_.change(user, id, std::move(content), options_.edit_window_seconds,
+                                 moderator);
   if (!r) co_return r.error();
   switch (r->kind) {
     case ChangeOutcome::Kind::changed:

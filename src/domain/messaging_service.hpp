@@ -62,6 +62,8 @@ class MessagingService {
   // Edit and delete for everyone (PROTOCOL §3): stored, then `message_updated` to every member.
   boost::asio::awaitable<Status> edit(UserId editor, MessageId id, std::string content);
   boost::asio::awaitable<Status> remove(UserId user, MessageId id);
+  // A server admin's delete for everyone (PROTOCOL §10), whoever sent it and wherever.
+  boost::asio::awaitable<Status> remove_for_everyone(UserId admin, MessageId id);
   boost::asio::awaitable<Status> mark_read(UserId reader, ConversationId c, Seq seq);
   boost::asio::awaitable<Status> typing(UserId who, ConversationId c);
 
@@ -85,7 +87,7 @@ class MessagingService {
   };
   boost::asio::awaitable<void> commit(std::vector<Pending>& batch);
   boost::asio::awaitable<Status> change(UserId user, MessageId id,
-                                        std::optional<std::string> content);
+                                        std::optional<std::string> content, bool moderator = false);
   boost::asio::awaitable<void> commit_deliveries(std::vector<DeliveryPosition>& batch);
   void finish(Pending& p, Result<AppendOutcome> outcome);
 
@@ -96,9 +98,5 @@ class MessagingService {
   std::vector<std::unique_ptr<BatchQueue<Pending>>> shards_;
   std::vector<std::unique_ptr<DeliveryQueue>> deliveries_;
 };
-
-// PROTOCOL §4 content rules: 1–max characters (code points), not only whitespace.
-std::optional<Error> check_content(std::string_view content, std::size_t max_chars);
-std::size_t count_code_points(std::string_view utf8);
 
 }  // namespace chatd

@@ -16,12 +16,19 @@ struct User {
   bool is_online = false;
   std::optional<std::string> last_seen;  // null until the first disconnect
   std::string created_at;
+  // PROTOCOL §10: "user" or "admin"; a suspended account cannot log in; a deleted one is a
+  // tombstone ("deleted-<id>").
+  std::string role = "user";
+  bool suspended = false;
+  bool deleted = false;
 };
 
 struct NewUser {
   std::string username;
   std::string email;  // already lower-cased
   std::string password_hash;
+  std::string role = "user";
+  std::optional<std::string> invite_code;  // set: one use of it is taken with the row, or nothing
 };
 
 struct UserCredentials {

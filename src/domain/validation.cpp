@@ -33,6 +33,9 @@ std::optional<Error> check_username(std::string_view u) {
       })) {
     return make_error(errc::invalid_input, "username must be 3-32 characters of A-Z a-z 0-9 _ . -");
   }
+  // The names of deleted accounts' tombstones (PROTOCOL §10).
+  if (to_lower_ascii(u).starts_with("deleted-"))
+    return make_error(errc::invalid_input, "usernames starting with deleted- are reserved");
   return std::nullopt;
 }
 
@@ -112,6 +115,40 @@ std::string to_lower_ascii(std::string_view s) {
     return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
   });
   return out;
+}
+
+std::size_t count_code_points(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::optional<Error> check_content(std::string_view content, std::size_t max_chars) {
+  if (!is_valid_utf8(content))
+    return make_error(errc::invalid_input, "content must be valid UTF-8");
+  if (content.find('\0') != std::string_view::npos)
+    return make_error(errc::invalid_input, "content must not contain NUL characters");
+  const auto n = count_code_points(content);
+  if (n == 0 || n > max_chars)
+    return make_error(errc::invalid_input,
+                      "content must be 1-" + std::to_string(max_chars) + " characters");
+  const bool blank = std::all_of(content.begin(), content.end(), [](unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  });
+  if (blank) return make_error(errc::invalid_input, "content must not be blank");
+  return std::nullopt;
+}
+
+std::optional<Error> check_text(std::string_view text, std::string_view field, std::size_t min,
+                                std::size_t max) {
+  const auto n = count_code_points(text);
+  const bool control = std::any_of(text.begin(), text.end(), [](unsigned char c) {
+    return (c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f;
+  });
+  if (!is_valid_utf8(text) || control || n < min || n > max)
+    return make_error(errc::invalid_input, std::string(field) + " must be " + std::to_string(min) +
+                                               "-" + std::to_string(max) +
+                                               " characters of text");
+  return std::nullopt;
 }
 
 }  // namespace chatd::validation

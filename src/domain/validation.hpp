@@ -23,4 +23,15 @@ bool is_valid_utf8(std::string_view s);
 
 std::string to_lower_ascii(std::string_view s);
 
+// Code points of well-formed UTF-8 (what "characters" means in PROTOCOL's bounds).
+std::size_t count_code_points(std::string_view s);
+
+// A message's content: UTF-8 without NUL, 1–`max_chars` characters, not blank (PROTOCOL §3).
+std::optional<Error> check_content(std::string_view content, std::size_t max_chars);
+
+// Free text a person writes (a report's reason, a note): UTF-8 without NUL or other control
+// characters but line breaks and tabs, `min`–`max` characters; the error names `field`.
+std::optional<Error> check_text(std::string_view text, std::string_view field, std::size_t min,
+                                std::size_t max);
+
 }  // namespace chatd::validation

@@ -13,31 +13,12 @@ using boost::asio::awaitable;
 
 namespace {
 
-// An optional integer query parameter; an error naming it when present but not an integer.
-Result<std::optional<std::int64_t>> int_param(const Request& r, std::string_view name) {
-  const auto* v = r.query_param(name);
-  if (v == nullptr) return std::optional<std::int64_t>{};
-  std::int64_t n = 0;
-  const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || p != v->data() + v->size())
-    return make_error(errc::invalid_input, std::string(name) + " must be an integer");
-  return std::optional<std::int64_t>{n};
-}
-
 Result<int> limit_param(const Request& r) {
   auto l = int_param(r, "limit");
   if (!l) return l.error();
   if (!*l) return kDefaultPageSize;
   if (**l < 1 || **l > kMaxPageSize) return make_error(errc::invalid_input, "limit must be 1-200");
   return static_cast<int>(**l);
-}
-
-Result<std::optional<std::int64_t>> id_param(const Request& r, std::string_view name) {
-  auto v = int_param(r, name);
-  if (!v) return v.error();
-  if (*v && **v <= 0)
-    return make_error(errc::invalid_input, std::string(name) + " must be a positive integer id");
-  return v;
 }
 
 struct HistoryRequest {
@@ -79,28 +60,6 @@ Result<HistoryRequest> parse_history(const Request& req) {
   return out;
 }
 
-json::object summary_json(const ConversationSummary& s) {
-  json::object o;
-  o["id"] = s.id;
-  o["type"] = s.is_group ? "group" : "direct";
-  if (s.peer)
-    o["peer"] = codec::to_json(*s.peer, false);
-  else
-    o["peer"] = nullptr;
-  if (s.group_id)
-    o["group"] = json::object{{"id", *s.group_id}, {"name", s.group_name}};
-  else
-    o["group"] = nullptr;
-  if (s.last_message)
-    o["last_message"] = codec::to_json(*s.last_message);
-  else
-    o["last_message"] = nullptr;
-  o["last_message_at"] = codec::nullable(s.last_message_at);
-  o["activity_at"] = s.activity_at;
-  o["unread_count"] = s.unread_count;
-  return o;
-}
-
 // `next_before`: the exact cursor after this page's last conversation when the page is full
 // (there may be more), else null.
 Response conversations_response(const std::vector<ConversationSummary>& list, int limit) {
@@ -125,6 +84,28 @@ Response history_response(const HistoryPage& page) {
 }
 
 }  // namespace
+
+json::object summary_json(const ConversationSummary& s) {
+  json::object o;
+  o["id"] = s.id;
+  o["type"] = s.is_group ? "group" : "direct";
+  if (s.peer)
+    o["peer"] = codec::to_json(*s.peer, false);
+  else
+    o["peer"] = nullptr;
+  if (s.group_id)
+    o["group"] = json::object{{"id", *s.group_id}, {"name", s.group_name}};
+  else
+    o["group"] = nullptr;
+  if (s.last_message)
+    o["last_message"] = codec::to_json(*s.last_message);
+  else
+    o["last_message"] = nullptr;
+  o["last_message_at"] = codec::nullable(s.last_message_at);
+  o["activity_at"] = s.activity_at;
+  o["unread_count"] = s.unread_count;
+  return o;
+}
 
 void add_inbox_routes(Router& router, InboxService& inbox) {
   router.add(Method::get, "/conversations", Access::authenticated,

@@ -51,4 +51,23 @@ Result<std::int64_t> parse_id(std::string_view text, std::string_view field) {
   return v;
 }
 
+// An optional integer query parameter; an error naming it when present but not an integer.
+Result<std::optional<std::int64_t>> int_param(const Request& r, std::string_view name) {
+  const auto* v = r.query_param(name);
+  if (v == nullptr) return std::optional<std::int64_t>{};
+  std::int64_t n = 0;
+  const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || p != v->data() + v->size())
+    return make_error(errc::invalid_input, std::string(name) + " must be an integer");
+  return std::optional<std::int64_t>{n};
+}
+
+Result<std::optional<std::int64_t>> id_param(const Request& r, std::string_view name) {
+  auto v = int_param(r, name);
+  if (!v) return v.error();
+  if (*v && **v <= 0)
+    return make_error(errc::invalid_input, std::string(name) + " must be a positive integer id");
+  return v;
+}
+
 }  // namespace chatd::http

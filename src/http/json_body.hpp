@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "domain/error.hpp"
+#include "http/message.hpp"
 
 namespace chatd::http {
 
@@ -19,6 +20,11 @@ Result<std::string> required_string(const boost::json::object& o, std::string_vi
 
 // A required positive 64-bit integer member (ids).
 Result<std::int64_t> required_id(const boost::json::object& o, std::string_view field);
+
+// An optional integer query parameter; an error naming it when present but not an integer.
+Result<std::optional<std::int64_t>> int_param(const Request& r, std::string_view name);
+// The same, a positive id when present.
+Result<std::optional<std::int64_t>> id_param(const Request& r, std::string_view name);
 
 // A positive 64-bit id from text (path segments, query parameters).
 Result<std::int64_t> parse_id(std::string_view text, std::string_view field);

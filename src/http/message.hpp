@@ -2,12 +2,17 @@
 // the router compile without Beast and are testable without sockets.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "domain/error.hpp"
 
 namespace chatd::http {
 
@@ -24,6 +29,15 @@ struct FileBody {
   std::string path;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
+};
+
+// A response body made as it is sent (chunked), so a large one is never whole in memory: next()
+// gives the next piece, nullopt at the end. An error ends the connection without the last
+// chunk, so the client sees a truncated body rather than a complete-looking one.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  virtual boost::asio::awaitable<Result<std::optional<std::string>>> next() = 0;
 };
 
 enum class Method { get, head, post, put, patch, del, options, other };
@@ -50,6 +64,7 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<FileBody> file;  // instead of `body`
+  std::shared_ptr<BodyStream> stream;  // instead of `body`
   std::string route;             // the route pattern that answered (for metrics)
 };
 

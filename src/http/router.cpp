@@ -87,11 +87,17 @@ boost::asio::awaitable<Response> Router::dispatch(const Request& request) const 
   }
 
   RequestContext ctx{request, std::move(params), 0};
-  if (found->access == Access::authenticated) {
+  if (found->access != Access::open) {
     auto claims = tokens_.claims(auth::bearer_token(request.authorization));
     if (!claims) co_return error_response(claims.error());
     ctx.user = claims->user;
     ctx.token = std::move(*claims);
+  }
+  if (found->access == Access::admin) {
+    Result<bool> admin = false;
+    if (admin_check_) admin = co_await admin_check_(ctx.user);
+    if (!admin) co_return error_response(admin.error());
+    if (!*admin) co_return error_response(make_error(errc::forbidden, "admins only"));
   }
   try {
     auto r = co_await found->handler(ctx);

@@ -22,7 +22,12 @@ struct RequestContext {
 
 using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
 
-enum class Access { open, authenticated };
+// admin: authenticated, and the caller is an admin (PROTOCOL §10); anyone else gets 403
+// before the handler runs, so a non-admin never learns whether a target exists.
+enum class Access { open, authenticated, admin };
+
+// Whether a user is an admin now (roles change at run time: asked on every admin request).
+using AdminCheck = std::function<boost::asio::awaitable<Result<bool>>(UserId)>;
 
 struct Route {
   Method method;
@@ -41,9 +46,11 @@ class Router {
   boost::asio::awaitable<Response> dispatch(const Request& request) const;
 
   const std::vector<Route>& routes() const noexcept { return routes_; }
+  void set_admin_check(AdminCheck check) { admin_check_ = std::move(check); }
 
  private:
   const auth::TokenService& tokens_;
+  AdminCheck admin_check_;
   std::vector<Route> routes_;
 };
 

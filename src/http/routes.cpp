@@ -1,5 +1,7 @@
 #include "http/routes.hpp"
 
+#include "http/account_handlers.hpp"
+#include "http/admin_handlers.hpp"
 #include "http/attachment_handlers.hpp"
 #include "http/device_handlers.hpp"
 #include "http/group_handlers.hpp"
@@ -12,6 +14,9 @@ void add_all_routes(Router& router, Services services) {
   add_health_routes(router, std::move(services.probe), std::move(services.nats));
   add_metrics_routes(router, std::move(services.gauges));
   add_user_routes(router, services.accounts);
+  add_account_routes(router, services.accounts, services.inbox, services.moderation);
+  add_admin_routes(router, services.moderation);
+  router.set_admin_check([&m = services.moderation](UserId u) { return m.is_admin(u); });
   add_group_routes(router, services.groups);
   add_inbox_routes(router, services.inbox);
   add_attachment_routes(router, services.attachments);

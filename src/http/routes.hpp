@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/account_service.hpp"
+#include "auth/moderation_service.hpp"
 #include "domain/group_service.hpp"
 #include "domain/inbox.hpp"
 #include "http/health_handlers.hpp"
@@ -18,6 +19,7 @@ struct Services {
   InboxService& inbox;
   AttachmentService& attachments;
   PushService& push;
+  auth::ModerationService& moderation;
   DatabaseProbe probe;
   Gauges gauges;
   NatsProbe nats = {};

@@ -39,7 +39,15 @@ void add_user_routes(Router& router, auth::AccountService& accounts) {
                if (!password) co_return error_response(password.error());
                auth::Registration registration{std::move(*username), std::move(*email),
                                                std::move(*password),
-                                               ctx.request.remote_address};
+                                               ctx.request.remote_address, std::nullopt};
+               // PROTOCOL §10: an admin's invite code, when the policy asks for one.
+               if (const auto* code = body->if_contains("invite_code");
+                   code != nullptr && !code->is_null()) {
+                 if (!code->is_string() || code->as_string().size() > 64)
+                   co_return error_response(make_error(
+                       errc::invalid_input, "invite_code must be a string of at most 64"));
+                 registration.invite_code = std::string(code->as_string());
+               }
                auto s = co_await accounts.register_user(std::move(registration));
                if (!s) co_return error_response(s.error());
                co_return session_response(201, *s);

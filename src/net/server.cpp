@@ -230,10 +230,40 @@ awaitable<void> reply_and_close(Stream& stream, const http::Response& r) {
   if (!ec) co_await finish(stream);
 }
 
+// A chunked body from a BodyStream: the header, a chunk per piece, the last chunk. A piece
+// that fails ends the exchange without the last chunk (the caller closes the connection).
+template <class Stream>
+awaitable<boost::system::error_code> send_stream(Stream& stream,
+                                                 bhttp::response<bhttp::empty_body>& res,
+                                                 http::BodyStream& body,
+                                                 std::chrono::milliseconds timeout) {
+  boost::system::error_code ec;
+  bhttp::response_serializer<bhttp::empty_body> sr{res};
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  co_await bhttp::async_write_header(stream, sr, asio::redirect_error(use_awaitable, ec));
+  while (!ec) {
+    auto piece = co_await body.next();
+    if (!piece) {
+      spdlog::warn("streamed response cut: {}", piece.error().message);
+      co_return make_error_code(boost::system::errc::io_error);
+    }
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    if (!*piece) {
+      co_await asio::async_write(stream, bhttp::make_chunk_last(),
+                                 asio::redirect_error(use_awaitable, ec));
+      break;
+    }
+    if ((*piece)->empty()) continue;
+    co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(**piece)),
+                               asio::redirect_error(use_awaitable, ec));
+  }
+  co_return ec;
+}
+
 // The HTTP exchanges of one connection, plain or TLS, until it closes or upgrades.
 template <class Stream>
 awaitable<void> serve_on(std::shared_ptr<Server::State> state, Stream stream,
-                         std::string remote_address) {
+                         asio::ip::address peer) {
   const auto& opts = state->options;
   boost::system::error_code ec;
   beast::flat_buffer buffer;
@@ -317,6 +347,17 @@ awaitable<void> serve_on(std::shared_ptr<Server::State> state, Stream stream,
       co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     }
     first = false;
+    // PROTOCOL §10: behind a trusted proxy, the client is named by X-Forwarded-For.
+    std::string remote_address = peer.to_string();
+    if (!opts.trusted_proxies.empty()) {
+      std::string forwarded;
+      const auto [from, to] = head.equal_range("X-Forwarded-For");
+      for (auto f = from; f != to; ++f) {
+        if (!forwarded.empty()) forwarded += ',';
+        forwarded.append(f->value().data(), f->value().size());
+      }
+      remote_address = opts.trusted_proxies.client_address(peer, forwarded);
+    }
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
         ec == beast::error::timeout || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted)
@@ -371,7 +412,7 @@ awaitable<void> serve_on(std::shared_ptr<Server::State> state, Stream stream,
           std::make_shared<WsSession<Stream>>(std::move(stream), claims->user, *state->ws);
       session->set_token(claims->jti, claims->issued_ms);
       auto ex = session->executor();
-      asio::co_spawn(ex, session->run(std::move(req)), [](std::exception_ptr e) {
+      asio::co_spawn(ex, session->run(std::move(req), std::move(remote_address)), [](std::exception_ptr e) {
         if (!e) return;
         try {
           std::rethrow_exception(e);
@@ -444,6 +485,17 @@ awaitable<void> serve_on(std::shared_ptr<Server::State> state, Stream stream,
       res.content_length(file.length);
       res.keep_alive(keep_alive);
       ec = co_await send_file(stream, res, file, opts.request_timeout);
+    } else if (response.stream && head.method() != bhttp::verb::head) {
+      auto body = std::move(response.stream);
+      bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), head.version()};
+      res.set(bhttp::field::server, "chatd");
+      res.set("X-Content-Type-Options", "nosniff");
+      res.set("Referrer-Policy", "no-referrer");
+      res.set(bhttp::field::content_type, response.content_type);
+      for (auto& [k, v] : response.headers) res.set(k, v);
+      res.chunked(true);
+      res.keep_alive(keep_alive);
+      ec = co_await send_stream(stream, res, *body, opts.request_timeout);
     } else {
       auto res = to_beast(std::move(response), head.version(), keep_alive);
       if (head.method() == bhttp::verb::head) res.body().clear();
@@ -453,8 +505,8 @@ awaitable<void> serve_on(std::shared_ptr<Server::State> state, Stream stream,
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                               started)
                         .count();
-    spdlog::info("{} {} {} {:.1f}ms request {}", head.method_string(), request.path, status, ms,
-                 rid);
+    spdlog::info("{} {} {} {:.1f}ms request {} from {}", head.method_string(), request.path,
+                 status, ms, rid, remote_address);
     metrics().http_latency(http::method_name(request.method), route.empty() ? "unmatched" : route,
                            status)
         .observe(ms / 1000.0);
@@ -467,9 +519,9 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   const auto remote = socket.remote_endpoint(ec);
-  std::string remote_address = ec ? "unknown" : remote.address().to_string();
+  const auto peer = ec ? asio::ip::address() : normalized(remote.address());
   if (!state->options.tls) {
-    co_await serve_on(state, PlainStream(std::move(socket)), std::move(remote_address));
+    co_await serve_on(state, PlainStream(std::move(socket)), peer);
     co_return;
   }
   // HTTPS and WSS: the handshake must finish within the request timeout, like a request.
@@ -479,10 +531,10 @@ awaitable<void> serve(std::shared_ptr<Server::State> state, tcp::socket socket) 
                                   asio::redirect_error(use_awaitable, ec));
   if (ec) {
     Metrics::add(metrics().tls_handshakes_failed);
-    spdlog::debug("TLS handshake with {} failed: {}", remote_address, ec.message());
+    spdlog::debug("TLS handshake with {} failed: {}", peer.to_string(), ec.message());
     co_return;
   }
-  co_await serve_on(state, std::move(stream), std::move(remote_address));
+  co_await serve_on(state, std::move(stream), peer);
 }
 
 awaitable<void> accept_loop(std::shared_ptr<Server::State> state) {

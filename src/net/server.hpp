@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "net/client_address.hpp"
+
 namespace chatd::http {
 class Router;
 }
@@ -39,6 +41,8 @@ struct ServerOptions {
   std::vector<std::string> cors_origins;
   // HTTPS and WSS instead of HTTP and WS (CHATD_TLS_CERT_FILE / CHATD_TLS_KEY_FILE).
   std::shared_ptr<TlsContexts> tls;
+  // Peers whose X-Forwarded-For names the client (CHATD_TRUSTED_PROXIES; none by default).
+  TrustedProxies trusted_proxies;
 };
 
 class Server {

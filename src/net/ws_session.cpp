@@ -281,7 +281,7 @@ awaitable<void> WsSession<NextLayer>::open() {
 }
 
 template <class NextLayer>
-awaitable<void> WsSession<NextLayer>::run(Request request) {
+awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) {
   auto self = this->shared_from_this();
   const auto& o = deps_.options;
   websocket::stream_base::timeout timeouts{std::chrono::seconds(10), o.idle_timeout, true};
@@ -299,7 +299,8 @@ awaitable<void> WsSession<NextLayer>::run(Request request) {
   request = {};  // the upgrade request is not needed for the connection's lifetime
   if (ec) co_return;
   ws_.text(true);
-  spdlog::info("Client connected: user {} session {}", user_, id_);
+  spdlog::info("Client connected: user {} session {} from {}", user_, id_, address);
+  address = std::string();  // nothing of it kept for the connection's lifetime
   Metrics::add(metrics().ws_connections_opened);
 
   co_await open();

@@ -60,8 +60,9 @@ class WsSession final : public hub::Subscriber,
   WsSession(NextLayer stream, UserId user, WsDeps& deps);
   ~WsSession() override;
 
-  // Accepts the upgrade and serves the connection until it closes.
-  boost::asio::awaitable<void> run(Request request);
+  // Accepts the upgrade and serves the connection until it closes; `address` is the client's
+  // (PROTOCOL §10), for the log.
+  boost::asio::awaitable<void> run(Request request, std::string address);
 
   boost::asio::any_io_executor executor() { return ws_.get_executor(); }
   std::uint64_t session_id() const noexcept override { return id_; }

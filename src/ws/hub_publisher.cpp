@@ -21,7 +21,8 @@ void close_revoked(hub::Hub& hub, const TokenRevocation& r) {
   hub.close_if(
       r.user,
       [&r](const hub::Subscriber& s) { return s.token_ended(r.jti, r.before_ms, r.keep_jti); },
-      kCloseTokenRevoked, "token revoked");
+      r.suspended ? kCloseAccountSuspended : kCloseTokenRevoked,
+      r.suspended ? "account suspended" : "token revoked");
 }
 
 void HubPublisher::revoked(const TokenRevocation& r) { close_revoked(hub_, r); }

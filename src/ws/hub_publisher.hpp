@@ -14,6 +14,7 @@ inline hub::MessageRef message_ref(const Message& m) {
 
 // Close code of a connection whose token was ended (PROTOCOL §2).
 inline constexpr std::uint16_t kCloseTokenRevoked = 4001;
+inline constexpr std::uint16_t kCloseAccountSuspended = 4003;  // PROTOCOL §10
 
 // Closes `user`'s connections the revocation ends.
 void close_revoked(hub::Hub& hub, const TokenRevocation& r);

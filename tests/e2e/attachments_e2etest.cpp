@@ -167,9 +167,11 @@ TEST_F(AttachmentsE2E, TheSameBytesTwiceShareOneFileAndNamesCannotEscapeTheDataD
   EXPECT_EQ(files_under(data_dir()), before + 1) << "one file for both";
   EXPECT_EQ(r2.json.at("attachment").at("filename").as_string(), "passwd")
       << "only the last path segment is kept";
-  for (const auto& e : fs::recursive_directory_iterator(data_dir()))
-    if (e.is_regular_file())
+  for (const auto& e : fs::recursive_directory_iterator(data_dir())) {
+    if (e.is_regular_file()) {
       EXPECT_EQ(e.path().filename().string().size(), 64u) << e.path() << ": only sha256 names";
+    }
+  }
 
   for (const std::string bad : {"", "..", "a%2F", "tab%09name"}) {
     auto r = upload(port(), a.token, bad, "x");

@@ -28,9 +28,20 @@ std::string HttpResult::error_code() const {
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
                         const std::string& body, const std::string& token,
                         const std::map<std::string, std::string>& headers) {
+  return http_request_from("", port, method, target, body, token, headers);
+}
+
+HttpResult http_request_from(const std::string& source, std::uint16_t port,
+                             const std::string& method, const std::string& target,
+                             const std::string& body, const std::string& token,
+                             const std::map<std::string, std::string>& headers) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(30));
+  if (!source.empty()) {
+    stream.socket().open(tcp::v4());
+    stream.socket().bind(tcp::endpoint(asio::ip::make_address(source), 0));
+  }
   stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, "127.0.0.1");

@@ -24,6 +24,13 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
                         const std::string& body = "", const std::string& token = "",
                         const std::map<std::string, std::string>& headers = {});
 
+// The same from the local address `source` (e.g. "127.0.0.3": clients on distinct loopback
+// addresses); "" lets the kernel choose.
+HttpResult http_request_from(const std::string& source, std::uint16_t port,
+                             const std::string& method, const std::string& target,
+                             const std::string& body = "", const std::string& token = "",
+                             const std::map<std::string, std::string>& headers = {});
+
 // Writes raw bytes to the server and returns everything it answers until it closes (or the
 // timeout passes); for malformed-request tests.
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 5000,

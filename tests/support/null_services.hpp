@@ -99,6 +99,77 @@ struct NoDevices final : DeviceRepository {
   }
 };
 
+struct NoAttempts final : AttemptRepository {
+  awaitable<Result<AttemptCheck>> check(std::vector<AttemptLimit>) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Status> record(std::vector<std::string>) override { co_return make_error(errc::internal, ""); }
+  awaitable<Status> forget(std::string) override { co_return make_error(errc::internal, ""); }
+  awaitable<Result<std::int64_t>> prune(std::chrono::seconds) override {
+    co_return make_error(errc::internal, "");
+  }
+};
+
+struct NoAccounts final : AccountRepository {
+  awaitable<Result<bool>> mark_deleted(UserId, std::int64_t) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<UserId>>> pending_erasures() override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<ErasedBatch>> erase_batch(UserId, MessageId, int) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<std::string>>> finish_erasure(UserId) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<Message>>> sent_messages(UserId, MessageId, int) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<std::pair<std::string, std::string>>>> devices(UserId) override {
+    co_return make_error(errc::internal, "");
+  }
+};
+
+struct NoModeration final : ModerationRepository {
+  awaitable<Result<bool>> is_admin(UserId) override { co_return make_error(errc::internal, ""); }
+  awaitable<Result<std::vector<User>>> search_users(std::string, int, UserId) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::optional<User>>> set_role(std::string, std::string) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<bool>> set_suspended(UserId, std::optional<std::string>, std::int64_t) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<Invite>> create_invite(UserId, std::string, int, int) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::optional<Report>>> report_message(UserId, MessageId, std::string) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::optional<Report>>> report_user(UserId, UserId, std::string) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<Report>>> reports(bool, int, std::int64_t) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<bool>> resolve_report(std::int64_t, UserId, std::string) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<ServerStats>> stats() override { co_return make_error(errc::internal, ""); }
+  awaitable<Status> audit(AuditEntry) override { co_return make_error(errc::internal, ""); }
+};
+
+struct NoEvents final : EventPublisher {
+  void message(const Message&, std::span<const UserId>, SessionId) override {}
+  void message_updated(const Message&, std::span<const UserId>) override {}
+  void receipt(UserId, const Receipt&) override {}
+  void presence(std::span<const UserId>, const PresenceChange&) override {}
+  void typing(std::span<const UserId>, ConversationId, UserId) override {}
+  void revoked(const TokenRevocation&) override {}
+};
+
 // Every service of http::Services over the repositories above.
 struct NullServices {
   NoUsers users;
@@ -106,20 +177,27 @@ struct NullServices {
   NoInbox inbox_store;
   auth::PasswordHasher hasher{{4, 1, 1}};
   auth::TokenService tokens;
-  auth::LoginThrottle throttle{{}};
-  auth::AccountService accounts{users, hasher, tokens, throttle, ""};
+  NoAttempts attempts;
+  NoAccounts account_store;
+  NoModeration moderation_store;
+  NoEvents events;
   GroupService groups{group_store, {}};
   InboxService inbox{inbox_store};
   NoAttachments attachment_store;
   NoFiles files;
   AttachmentService attachments{attachment_store, files};
+  AccountEraser eraser{account_store, events, files};
+  auth::AccountService accounts{
+      auth::AccountDeps{users, account_store, attempts, eraser, hasher, tokens},
+      {}, auth::RegistrationPolicy::open, ""};
+  auth::ModerationService moderation{moderation_store, accounts, nullptr};
   NoDevices device_store;
   PushService push{device_store, nullptr, [](UserId) { return false; }, {}};
 
   explicit NullServices(std::string secret) : tokens({std::move(secret), std::chrono::seconds(60)}) {}
 
   void add_routes(http::Router& router) {
-    http::add_all_routes(router, {accounts, groups, inbox, attachments, push,
+    http::add_all_routes(router, {accounts, groups, inbox, attachments, push, moderation,
                                   []() -> awaitable<bool> { co_return true; }});
   }
 };

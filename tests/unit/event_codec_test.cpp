@@ -109,21 +109,6 @@ TEST(EventCodec, EncodesServerEventsInTheProtocolShape) {
   EXPECT_EQ(encode_pong(), R"({"type":"pong"})");
 }
 
-TEST(ContentRules, LengthInCharactersAndNotBlank) {
-  EXPECT_FALSE(check_content("a", 4096));
-  EXPECT_FALSE(check_content(std::string(4096, 'a'), 4096));
-  EXPECT_TRUE(check_content(std::string(4097, 'a'), 4096));
-  std::string accents;
-  for (int i = 0; i < 4096; ++i) accents += "é";  // 2 bytes each, 4096 characters
-  EXPECT_FALSE(check_content(accents, 4096));
-  EXPECT_TRUE(check_content(accents + "é", 4096));
-  EXPECT_TRUE(check_content("", 4096));
-  EXPECT_TRUE(check_content(" \t\n ", 4096));
-  EXPECT_TRUE(check_content("\xff", 4096));
-  EXPECT_TRUE(check_content(std::string("a\0b", 3), 4096)) << "PostgreSQL text cannot hold NUL";
-  EXPECT_EQ(count_code_points("aé😀"), 3u);
-}
-
 TEST(EventCodec, AnEventRefusedUnreadNamesTheClientIdOfASendMessage) {
   EXPECT_EQ(send_client_id(R"({"type":"send_message","to":1,"content":"x","client_id":"c7"})"),
             std::optional<std::optional<std::string>>(std::optional<std::string>("c7")));

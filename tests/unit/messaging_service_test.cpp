@@ -49,8 +49,8 @@ class ScriptedRepository : public MessageRepository {
                                                 std::int64_t) override {
     co_return std::vector<Message>{};
   }
-  awaitable<Result<ChangeOutcome>> change(UserId, MessageId, std::optional<std::string>,
-                                          int) override {
+  awaitable<Result<ChangeOutcome>> change(UserId, MessageId, std::optional<std::string>, int,
+                                          bool) override {
     co_return ChangeOutcome{};
   }
   awaitable<Result<std::vector<ReceiptChange>>> mark_delivered(

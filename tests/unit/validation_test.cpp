@@ -67,3 +67,43 @@ TEST(Validation, Utf8) {
 }
 
 TEST(Validation, LowerAscii) { EXPECT_EQ(v::to_lower_ascii("MiXeD@Example.COM"), "mixed@example.com"); }
+
+TEST(ContentRules, LengthInCharactersAndNotBlank) {
+  EXPECT_FALSE(v::check_content("a", 4096));
+  EXPECT_FALSE(v::check_content(std::string(4096, 'a'), 4096));
+  EXPECT_TRUE(v::check_content(std::string(4097, 'a'), 4096));
+  std::string accents;
+  for (int i = 0; i < 4096; ++i) accents += "é";  // 2 bytes each, 4096 characters
+  EXPECT_FALSE(v::check_content(accents, 4096));
+  EXPECT_TRUE(v::check_content(accents + "é", 4096));
+  EXPECT_TRUE(v::check_content("", 4096));
+  EXPECT_TRUE(v::check_content(" \t\n ", 4096));
+  EXPECT_TRUE(v::check_content("\xff", 4096));
+  EXPECT_TRUE(v::check_content(std::string("a\0b", 3), 4096)) << "PostgreSQL text cannot hold NUL";
+  EXPECT_EQ(v::count_code_points("aé😀"), 3u);
+}
+
+TEST(Validation, FreeTextCountsCharactersAndRefusesControlCharacters) {
+  EXPECT_FALSE(v::check_text("spam", "reason", 1, 500));
+  EXPECT_FALSE(v::check_text("two\nlines\tand a tab", "reason", 1, 500));
+  std::string accents;
+  for (int i = 0; i < 500; ++i) accents += "é";
+  EXPECT_FALSE(v::check_text(accents, "reason", 1, 500));
+  EXPECT_TRUE(v::check_text(accents + "é", "reason", 1, 500));
+  EXPECT_TRUE(v::check_text("", "reason", 1, 500));
+  EXPECT_FALSE(v::check_text("", "note", 0, 500));
+  EXPECT_TRUE(v::check_text(std::string("a\0b", 3), "reason", 1, 500));
+  EXPECT_TRUE(v::check_text("bell\x07", "reason", 1, 500));
+  EXPECT_TRUE(v::check_text("\xff", "reason", 1, 500));
+  const auto e = v::check_text("", "reason", 1, 500);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("reason"), std::string::npos);
+}
+
+TEST(Validation, UsernamesOfTombstonesAreReserved) {
+  EXPECT_TRUE(v::check_username("deleted-12"));
+  EXPECT_TRUE(v::check_username("Deleted-x"));
+  EXPECT_FALSE(v::check_username("deleted_12"));
+  EXPECT_FALSE(v::check_username("undeleted-1"));
+}
+

@@ -24,7 +24,8 @@ const Statement kInboxStatement{
     "       g.id, g.name,"
     "       " CHATD_MESSAGE_COLUMNS("lm", "c") ","
     "       GREATEST(c.last_seq - cm.last_read_seq - coalesce(own.sent, 0), 0),"
-    "       (extract(epoch FROM coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint"
+    "       (extract(epoch FROM coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint,"
+    "       " CHATD_USER_FLAGS("pu")
     " FROM conversation_members cm"
     " JOIN conversations c ON c.id = cm.conversation_id"
     " LEFT JOIN users pu ON c.type = 'direct'"
@@ -101,7 +102,10 @@ awaitable<Result<std::vector<ConversationSummary>>> PgInboxRepository::conversat
     s.is_group = rs->text(r, 1) == "group";
     s.last_message_at = rs->opt_str(r, 2);
     s.activity_at = rs->str(r, 3);
-    if (!rs->is_null(r, 4)) s.peer = read_user(*rs, r, 4);
+    if (!rs->is_null(r, 4)) {
+      s.peer = read_user(*rs, r, 4);
+      read_user_flags(*rs, r, 14 + kMessageColumns, *s.peer);
+    }
     if (!rs->is_null(r, 10)) {
       s.group_id = rs->int64(r, 10);
       s.group_name = rs->str(r, 11);

@@ -198,7 +198,9 @@ constexpr Statement kChange{
     "                ON gm.group_id = c.group_id AND gm.user_id = $2 AND gm.role = 'admin'"
     "              WHERE c.id = m.conversation_id) AS admin"
     "           FROM messages m WHERE m.id = $1 FOR UPDATE OF m),"
-    " v AS (SELECT t.*, CASE WHEN t.member IS NOT TRUE THEN 'n'"
+    " v AS (SELECT t.*, CASE WHEN t.id IS NULL THEN 'n'"
+    "         WHEN $3::text IS NULL AND $5::bool THEN 'ok'"
+    "         WHEN t.member IS NOT TRUE THEN 'n'"
     "         WHEN $3::text IS NOT NULL AND t.sender_id <> $2 THEN 'f'"
     "         WHEN $3::text IS NOT NULL AND t.deleted_at IS NOT NULL THEN 'x'"
     "         WHEN $3::text IS NOT NULL"
@@ -427,10 +429,12 @@ awaitable<Result<std::vector<Message>>> PgMessageRepository::undelivered(UserId 
 
 awaitable<Result<ChangeOutcome>> PgMessageRepository::change(UserId user, MessageId id,
                                                               std::optional<std::string> content,
-                                                              int edit_window_seconds) {
+                                                              int edit_window_seconds,
+                                                              bool moderator) {
   auto rs = co_await pool_.exec(kChange, params(std::to_string(id), std::to_string(user),
                                                 std::move(content),
-                                                std::to_string(edit_window_seconds)));
+                                                std::to_string(edit_window_seconds),
+                                                moderator ? "true" : "false"));
   if (!rs) co_return to_domain_error(rs.error());
   ChangeOutcome out;
   const auto verdict = rs->empty() ? std::string_view("n") : rs->text(0, 0);

@@ -18,7 +18,8 @@ class PgMessageRepository final : public MessageRepository {
       ConversationId c) override;
   boost::asio::awaitable<Result<ChangeOutcome>> change(UserId user, MessageId id,
                                                        std::optional<std::string> content,
-                                                       int edit_window_seconds) override;
+                                                       int edit_window_seconds,
+                                                       bool moderator) override;
   boost::asio::awaitable<Result<std::vector<Message>>> range(ConversationId c,
                                                              std::int64_t after_seq,
                                                              std::int64_t before_seq) override;

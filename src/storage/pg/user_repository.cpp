@@ -6,19 +6,31 @@ using boost::asio::awaitable;
 
 namespace {
 
-#define CHATD_USER_COLUMNS \
-  "u.id, u.username, u.email, u.is_online, chatd_ts(u.last_seen), chatd_ts(u.created_at)"
+#define CHATD_USER_COLUMNS                                                                   \
+  "u.id, u.username, u.email, u.is_online, chatd_ts(u.last_seen), chatd_ts(u.created_at),"    \
+  " " CHATD_USER_FLAGS("u")
 
 constexpr Statement kInsert{"user_insert",
-                            "INSERT INTO users AS u (username, email, password_hash) "
-                            "VALUES ($1, $2, $3) RETURNING " CHATD_USER_COLUMNS};
-constexpr Statement kByEmail{"user_by_email", "SELECT " CHATD_USER_COLUMNS
-                                              ", u.password_hash FROM users u WHERE u.email = $1"};
+                            "INSERT INTO users AS u (username, email, password_hash, role) "
+                            "VALUES ($1, $2, $3, $4) RETURNING " CHATD_USER_COLUMNS};
+// With an invite (PROTOCOL §10): one use of it is taken in the same statement, so the row
+// lock on the invite lets two registrations with its last use through one at a time and the
+// second finds none left; no row when the code is unknown, used up or expired.
+constexpr Statement kInsertInvited{
+    "user_insert_invited",
+    "WITH i AS (UPDATE invites SET uses = uses + 1"
+    "           WHERE code = $5 AND uses < max_uses AND expires_at > now() RETURNING code)"
+    " INSERT INTO users AS u (username, email, password_hash, role)"
+    " SELECT $1, $2, $3, $4 FROM i RETURNING " CHATD_USER_COLUMNS};
+constexpr Statement kByEmail{"user_by_email",
+                             "SELECT " CHATD_USER_COLUMNS ", u.password_hash FROM users u"
+                             " WHERE u.email = $1 AND u.deleted_at IS NULL"};
 constexpr Statement kById{"user_by_id",
                           "SELECT " CHATD_USER_COLUMNS " FROM users u WHERE u.id = $1"};
 constexpr Statement kByUsername{
     "user_by_username",
-    "SELECT " CHATD_USER_COLUMNS " FROM users u WHERE lower(u.username) = lower($1)"};
+    "SELECT " CHATD_USER_COLUMNS " FROM users u WHERE lower(u.username) = lower($1)"
+    "   AND u.deleted_at IS NULL"};
 
 #undef CHATD_USER_COLUMNS
 
@@ -39,7 +51,8 @@ constexpr Statement kRevokeToken{
     "INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, to_timestamp($3))"
     " ON CONFLICT (jti) DO NOTHING"};
 constexpr Statement kPasswordHash{"user_password_hash",
-                                  "SELECT password_hash FROM users WHERE id = $1"};
+                                  "SELECT password_hash FROM users WHERE id = $1"
+                                  " AND deleted_at IS NULL"};
 constexpr Statement kSetPassword{"user_set_password",
                                  "UPDATE users SET password_hash = $2 WHERE id = $1"};
 constexpr Statement kSetCutoff{
@@ -85,10 +98,31 @@ User read_user(const ResultSet& rs, int row, int col) {
   return u;
 }
 
+void read_user_flags(const ResultSet& rs, int row, int col, User& u) {
+  u.role = rs.str(row, col);
+  u.suspended = rs.boolean(row, col + 1);
+  u.deleted = rs.boolean(row, col + 2);
+}
+
+namespace {
+// The nine columns of CHATD_USER_COLUMNS.
+User read_full(const ResultSet& rs, int row) {
+  auto u = read_user(rs, row, 0);
+  read_user_flags(rs, row, kUserColumns - 3, u);
+  return u;
+}
+}  // namespace
+
 awaitable<Result<User>> PgUserRepository::create(NewUser user) {
-  auto rs = co_await pool_.exec(kInsert, params(std::move(user.username), std::move(user.email), std::move(user.password_hash)));
+  const bool invited = user.invite_code.has_value();
+  auto args = params(std::move(user.username), std::move(user.email),
+                     std::move(user.password_hash), std::move(user.role));
+  if (invited) args.push_back(std::move(user.invite_code));
+  auto rs = co_await pool_.exec(invited ? kInsertInvited : kInsert, std::move(args));
   if (!rs) co_return create_error(rs.error());
-  co_return read_user(*rs, 0);
+  if (rs->empty())
+    co_return make_error(errc::forbidden, "the invite code is unknown, used up or expired");
+  co_return read_full(*rs, 0);
 }
 
 awaitable<Result<std::optional<UserCredentials>>> PgUserRepository::find_credentials(
@@ -96,21 +130,22 @@ awaitable<Result<std::optional<UserCredentials>>> PgUserRepository::find_credent
   auto rs = co_await pool_.exec(kByEmail, params(std::move(email)));
   if (!rs) co_return to_domain_error(rs.error());
   if (rs->empty()) co_return std::optional<UserCredentials>{};
-  co_return std::optional<UserCredentials>{UserCredentials{read_user(*rs, 0), rs->str(0, 6)}};
+  co_return std::optional<UserCredentials>{
+      UserCredentials{read_full(*rs, 0), rs->str(0, kUserColumns)}};
 }
 
 awaitable<Result<std::optional<User>>> PgUserRepository::find_by_id(UserId id) {
   auto rs = co_await pool_.exec(kById, params(std::to_string(id)));
   if (!rs) co_return to_domain_error(rs.error());
   if (rs->empty()) co_return std::optional<User>{};
-  co_return std::optional<User>{read_user(*rs, 0)};
+  co_return std::optional<User>{read_full(*rs, 0)};
 }
 
 awaitable<Result<std::vector<User>>> PgUserRepository::find_by_username(std::string username) {
   auto rs = co_await pool_.exec(kByUsername, params(std::move(username)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<User> users;
-  for (int r = 0; r < rs->rows(); ++r) users.push_back(read_user(*rs, r));
+  for (int r = 0; r < rs->rows(); ++r) users.push_back(read_full(*rs, r));
   co_return users;
 }
 

@@ -37,5 +37,10 @@ extern const Statement kContactsStatement;
 // Reads six user columns starting at `col`: id, username, email, is_online,
 // chatd_ts(last_seen), chatd_ts(created_at).
 User read_user(const ResultSet& rs, int row, int col = 0);
+// The three columns of CHATD_USER_FLAGS(u): role, suspended, deleted.
+#define CHATD_USER_FLAGS(u) \
+  u ".role, " u ".suspended_at IS NOT NULL, " u ".deleted_at IS NOT NULL"
+void read_user_flags(const ResultSet& rs, int row, int col, User& u);
+inline constexpr int kUserColumns = 9;  // the six of read_user and the three flags
 
 }  // namespace chatd::pg
