@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <sstream>
 
+#include "storage/pg/account_repository.hpp"
+#include "storage/pg/attempt_repository.hpp"
 #include "storage/pg/inbox_repository.hpp"
 #include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
@@ -162,6 +164,25 @@ TEST_F(QueryPlans, BatchAppendWorkGrowsLinearlyWithTheBatch) {
   ASSERT_GT(small, 0);
   EXPECT_LT(static_cast<double>(large) / static_cast<double>(small), 6.0)
       << "64 messages touched " << small << " rows, 256 touched " << large;
+}
+
+TEST_F(QueryPlans, TheExportAndTheErasureWalkTheSendersIndex) {
+  // A user's messages by id: the export pages and the erasure batches of PROTOCOL §10 read the
+  // sender's index, never every message.
+  const auto p = plan(kSentMessagesStatement, "(bigint, bigint, int)", "1500, 0, 500");
+  expect_no_seq_scan(p);
+  EXPECT_NE(p.find("messages_sender_idx"), std::string::npos) << p;
+}
+
+TEST_F(QueryPlans, TheThrottleCheckReadsTheKeysIndex) {
+  db_->scalar("INSERT INTO auth_attempts (key, at) SELECT 'login-email:u' || (g % 5000) ||"
+              " '@x.io', now() - (g % 600) * interval '1 second' FROM generate_series(1, 100000) g");
+  db_->scalar("ANALYZE auth_attempts");
+  const auto p = plan(kAttemptCheckStatement, "(text[], int[], int[])",
+                      "'{login-email:u7@x.io,login-address:1.2.3.4}', '{5,50}', '{300,300}'");
+  EXPECT_EQ(p.find("Seq Scan on auth_attempts"), std::string::npos) << p;
+  EXPECT_NE(p.find("auth_attempts_key_idx"), std::string::npos) << p;
+  db_->scalar("TRUNCATE auth_attempts");
 }
 
 TEST_F(QueryPlans, HistoryUsesTheConversationSeqIndex) {

@@ -62,3 +62,12 @@ TEST(Config, DescribeMasksSecrets) {
   auto kv = parse_config({}, {{"CHATD_DATABASE_URL", "host=db password=hunter2 dbname=x"}});
   EXPECT_EQ(chatd::describe(kv.config).find("hunter2"), std::string::npos);
 }
+
+TEST(Config, RegistrationPolicyIsOneOfThree) {
+  EXPECT_EQ(parse_config({}, {}).config.registration, "open");
+  for (const char* p : {"open", "invite", "closed"})
+    EXPECT_EQ(parse_config({}, {{"CHATD_REGISTRATION", p}}).config.registration, p);
+  EXPECT_FALSE(parse_config({}, {{"CHATD_REGISTRATION", "invite-only"}}).errors.empty());
+  EXPECT_EQ(parse_config({"--trusted-proxies", "10.0.0.0/8"}, {}).config.trusted_proxies,
+            "10.0.0.0/8");
+}
