@@ -1,0 +1,133 @@
+// The client's address behind a real HAProxy and throttles that hold for the whole cluster
+// (PROTOCOL §10): three chatd nodes on one PostgreSQL and one NATS, trusting only the proxy's
+// address, and clients on distinct loopback addresses (127.0.0.2, .3, .4).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <sstream>
+
+#include "e2e/e2e_fixture.hpp"
+#include "support/haproxy_process.hpp"
+#include "support/nats_process.hpp"
+
+namespace chatd::test {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int kPerAddress = 20;   // failed logins per address within the window
+constexpr int kPerEmail = 5;      // failed logins per email
+constexpr int kRegistrations = 8; // registrations per address within an hour
+
+class ProxiesE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    nats_ = std::make_unique<NatsProcess>();
+    nats_->start();
+    db_ = std::make_unique<TestDatabase>("proxies");
+    std::vector<std::uint16_t> ports;
+    for (int i = 0; i < 3; ++i) {
+      nodes_.push_back(std::make_unique<ChatdProcess>(
+          db_->conninfo(),
+          std::map<std::string, std::string>{
+              {"CHATD_NATS_URL", nats_->url()},
+              {"CHATD_NODE_NAME", numbered("proxied-", i)},
+              {"CHATD_TRUSTED_PROXIES", "127.0.0.1/32"},
+              {"CHATD_LOGIN_MAX_FAILURES_PER_ADDRESS", std::to_string(kPerAddress)},
+              {"CHATD_LOGIN_MAX_FAILURES_PER_EMAIL", std::to_string(kPerEmail)},
+              {"CHATD_REGISTER_MAX_PER_ADDRESS", std::to_string(kRegistrations)}}));
+      nodes_.back()->start();
+      ports.push_back(nodes_.back()->port());
+    }
+    proxy_ = std::make_unique<HaproxyProcess>(ports);
+    proxy_->start();
+  }
+  static void TearDownTestSuite() {
+    proxy_.reset();
+    nodes_.clear();
+    db_.reset();
+    nats_.reset();
+  }
+  static std::uint16_t proxy() { return proxy_->port(); }
+  static std::uint16_t node(int i) { return nodes_[static_cast<std::size_t>(i)]->port(); }
+
+  static HttpResult login_from(const std::string& source, std::uint16_t port,
+                               const std::string& email, const std::string& password,
+                               const std::map<std::string, std::string>& headers = {}) {
+    return http_request_from(source, port, "POST", "/auth/login",
+                             json_body({{"email", email}, {"password", password}}), "", headers);
+  }
+  static HttpResult register_from(const std::string& source, const std::string& name) {
+    return http_request_from(source, proxy(), "POST", "/auth/register",
+                             json_body({{"username", name}, {"email", name + "@example.com"},
+                                        {"password", "password-" + name}}));
+  }
+
+  static inline std::unique_ptr<NatsProcess> nats_;
+  static inline std::unique_ptr<TestDatabase> db_;
+  static inline std::vector<std::unique_ptr<ChatdProcess>> nodes_;
+  static inline std::unique_ptr<HaproxyProcess> proxy_;
+};
+
+TEST_F(ProxiesE2E, OneAbuserBehindTheProxyLocksOutOnlyThemselves) {
+  ASSERT_EQ(register_from("127.0.0.3", "px_carol").status, 201);
+  // Failed logins with random emails from one address, spread by HAProxy over three nodes.
+  int refused = 0, throttled = 0;
+  for (int i = 0; i < kPerAddress + 10; ++i) {
+    auto r = login_from("127.0.0.2", proxy(), numbered("nobody", i) + "@example.com",
+                        "wrong-password");
+    refused += r.status == 401;
+    throttled += r.status == 429;
+  }
+  EXPECT_EQ(refused, kPerAddress) << "the limit holds once for all three nodes";
+  EXPECT_EQ(throttled, 10);
+  auto forged = login_from("127.0.0.2", proxy(), "px_carol@example.com", "password-px_carol",
+                           {{"X-Forwarded-For", "198.51.100.77"}});
+  EXPECT_EQ(forged.status, 429) << "a client's own X-Forwarded-For entry does not hide it";
+  EXPECT_FALSE(forged.headers["retry-after"].empty());
+  auto direct = login_from("127.0.0.2", node(1), "px_carol@example.com", "password-px_carol",
+                           {{"X-Forwarded-For", "198.51.100.78"}});
+  EXPECT_EQ(direct.status, 429) << "an untrusted peer's X-Forwarded-For is ignored";
+
+  for (int i = 0; i < 3; ++i) {
+    auto ok = login_from("127.0.0.3", proxy(), "px_carol@example.com", "password-px_carol");
+    EXPECT_EQ(ok.status, 200) << "everybody else logs in: " << ok.body;
+  }
+  bool logged = false;
+  for (const auto& n : nodes_) {
+    std::istringstream lines(n->log());
+    for (std::string line; std::getline(lines, line);)
+      logged = logged || (line.find("POST /auth/login 200") != std::string::npos &&
+                          line.find("from 127.0.0.3") != std::string::npos);
+  }
+  EXPECT_TRUE(logged) << "log lines name the client, not the proxy";
+}
+
+TEST_F(ProxiesE2E, RegistrationsAreCountedPerClientAddress) {
+  int created = 0, throttled = 0;
+  for (int i = 0; i < kRegistrations + 3; ++i) {
+    auto r = register_from("127.0.0.5", numbered("px_bulk", i));
+    created += r.status == 201;
+    throttled += r.status == 429;
+  }
+  EXPECT_EQ(created, kRegistrations) << "counted once for the cluster";
+  EXPECT_EQ(throttled, 3);
+  auto first = register_from("127.0.0.4", "px_newcomer");
+  EXPECT_EQ(first.status, 201) << "a first registration from another address: " << first.body;
+}
+
+TEST_F(ProxiesE2E, FailuresForOneEmailSpreadOverTheNodesHitOneLimit) {
+  ASSERT_EQ(register_from("127.0.0.6", "px_dave").status, 201);
+  // Straight to the nodes, from distinct addresses, so only the email's limit can bite.
+  for (int i = 0; i < kPerEmail; ++i) {
+    auto r = login_from(numbered("127.0.1.", i + 1), node(i % 3), "px_dave@example.com",
+                        "wrong-password");
+    EXPECT_EQ(r.status, 401) << i;
+  }
+  auto r = login_from("127.0.1.100", node(2), "px_dave@example.com", "password-px_dave");
+  EXPECT_EQ(r.status, 429) << "five failures over three nodes are five for the email";
+}
+
+}  // namespace
+}  // namespace chatd::test
