@@ -64,6 +64,17 @@ export class Api {
   removeMember(groupId, userId) {
     return this.request("DELETE", `/groups/${groupId}/members/${userId}`);
   }
+  changePassword(current, next) {
+    return this.request("PUT", "/users/me/password", { current_password: current, new_password: next });
+  }
+  deleteAccount(password) { return this.request("DELETE", "/users/me", { password }); }
+  exportData() { return this.request("GET", "/users/me/export", undefined, true); }
+  report(body) { return this.request("POST", "/reports", body); }
+  adminUsers(q) { return this.request("GET", `/admin/users?q=${encodeURIComponent(q)}&limit=50`); }
+  suspend(id, reason) { return this.request("POST", `/admin/users/${id}/suspend`, { reason }); }
+  unsuspend(id) { return this.request("POST", `/admin/users/${id}/unsuspend`); }
+  reports(status) { return this.request("GET", `/admin/reports?status=${status}`); }
+  resolveReport(id, note) { return this.request("POST", `/admin/reports/${id}/resolve`, { note }); }
   upload(file) {
     return this.request("POST", `/attachments?filename=${encodeURIComponent(file.name)}`, file);
   }
@@ -75,12 +86,14 @@ export class Api {
 }
 
 // The WebSocket: `onEvent(event)` for every frame, `onState(up)` when it opens or drops.
-// Reconnects after 0.5 s, doubling up to 10 s, until close() is called.
+// Reconnects after 0.5 s, doubling up to 10 s, until close() is called — or until chatd ends
+// the session (4001: token ended, 4003: account suspended), which `onEnded(code)` is told.
 export class Socket {
-  constructor(api, onEvent, onState) {
+  constructor(api, onEvent, onState, onEnded = () => {}) {
     this.api = api;
     this.onEvent = onEvent;
     this.onState = onState;
+    this.onEnded = onEnded;
     this.delay = 500;
     this.closed = false;
     this.ws = null;
@@ -97,9 +110,14 @@ export class Socket {
       this.onState(true);
     };
     ws.onmessage = (e) => this.onEvent(JSON.parse(e.data));
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       this.onState(false);
       if (this.closed) return;
+      if (e.code === 4001 || e.code === 4003) {
+        this.closed = true;
+        this.onEnded(e.code);
+        return;
+      }
       setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 10000);
     };

@@ -1,15 +1,10 @@
 // The chatd web client: inbox, conversations, groups, over the public contract only (REST and
 // /ws). Everything users type is put on the page as text (textContent), never as HTML.
 import { Api, Socket } from "./api.js";
+import { initAccount } from "./account.js";
+import { $, el, button } from "./dom.js";
 
 const api = new Api();
-const $ = (id) => document.getElementById(id);
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 const state = {
   me: null,
@@ -55,11 +50,16 @@ $("auth-form").onsubmit = async (e) => {
     $("auth-error").textContent = err.message;
   }
 };
-$("logout").onclick = () => {
+$("logout").onclick = () => endSession("");
+// Back to the login screen, with `why` shown there (a session ended elsewhere, a suspension).
+function endSession(why) {
   state.socket?.close();
   api.setToken("");
-  location.reload();
-};
+  if (!why) { location.reload(); return; }
+  showAuth();
+  $("auth-error").textContent = why;
+}
+const account = initAccount(api, { endSession, showPanel, closePanel });
 
 // ---- start -------------------------------------------------------------------------------
 
@@ -68,8 +68,24 @@ async function start(user) {
   $("auth").hidden = true;
   $("app").hidden = false;
   $("me").textContent = user.username;
+  account.setUser(user);
   await loadInbox();
-  state.socket = new Socket(api, onEvent, (up) => $("connection").classList.toggle("up", up));
+  state.socket = new Socket(api, onEvent, (up) => $("connection").classList.toggle("up", up),
+                            (code) => endSession(code === 4003
+                              ? "Your account was suspended by an admin."
+                              : "Your session was ended. Log in again."));
+}
+
+// The account and admin screens take the conversation's place.
+function showPanel(id) {
+  for (const p of ["chat", "account", "admin"]) $(p).hidden = p !== id;
+  $("app").classList.add("in-chat");
+  state.open = null;
+  renderInbox();
+}
+function closePanel() {
+  $("account").hidden = $("admin").hidden = true;
+  $("app").classList.remove("in-chat");
 }
 
 async function fetchInbox(before) {
@@ -206,9 +222,11 @@ async function openConversation(c) {
   state.replyTo = null;
   $("replying").hidden = true;
   $("app").classList.add("in-chat");
+  $("account").hidden = $("admin").hidden = true;
   $("chat").hidden = false;
   $("chat-title").textContent = convName(c);
   $("group-admin").hidden = !c.group;
+  $("report-user").hidden = !c.peer;
   $("typing").textContent = "";
   renderSubtitle();
   renderMessages();
@@ -350,9 +368,26 @@ function actions(m) {
       if (confirm("Delete for everyone?")) state.socket.send({ type: "delete_message", message_id: m.id });
     };
     bar.append(edit, del);
+  } else {
+    bar.append(button("Report", () => report({ message_id: m.id })));
   }
   return bar;
 }
+
+// PROTOCOL §10: a message or a user reported to the admins, with a reason.
+async function report(target) {
+  const reason = prompt("Why are you reporting this? (sent to the admins)");
+  if (!reason) return;
+  try {
+    await api.report({ ...target, reason });
+    $("typing").textContent = "Reported. Thank you.";
+  } catch (err) {
+    $("typing").textContent = err.message;
+  }
+}
+$("report-user").onclick = () => {
+  if (state.open?.peer) report({ user_id: state.open.peer.id });
+};
 
 function renderMessages() {
   const list = $("messages");

@@ -1,7 +1,7 @@
 // The web client in Debian's Chromium (puppeteer-core, no browser download) against a real
 // chatd it starts and restarts itself. Run by scripts/test with CHATD_BINARY, CHATD_DATABASE_URL
 // and CHATD_WEB_ROOT set; SCREENSHOTS=<dir> also saves the main screens there.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,7 +10,7 @@ import puppeteer from "puppeteer-core";
 
 const failures = [];
 // A hung browser or page fails the run instead of holding it.
-setTimeout(() => { console.log("web client: timed out after 3 minutes"); process.exit(2); }, 180000);
+setTimeout(() => { console.log("web client: timed out after 5 minutes"); process.exit(2); }, 300000);
 function check(cond, what) {
   if (cond) console.log(`  ok  ${what}`);
   else { console.log(`  FAIL ${what}`); failures.push(what); }
@@ -62,11 +62,9 @@ async function shot(page, name) {
 
 const suffix = Date.now().toString(36);
 const answers = [];
-async function user(name) {
-  const ctx = await browser.createBrowserContext();
-  const page = await ctx.newPage();
-  await page.setViewport({ width: 1000, height: 700 });
-  // The only dialogs are the edit prompt and the delete confirmation, answered by `answers`.
+// Dialogs (the edit, report, suspend and resolve prompts, the delete confirmations) are answered
+// in order from `answers`; page errors fail the run.
+function answerDialogs(page, name) {
   page.on("dialog", async (d) => {
     const a = answers.shift();
     if (a === undefined) { failures.push(`unexpected dialog: ${d.message()}`); await d.dismiss(); }
@@ -74,6 +72,12 @@ async function user(name) {
     else await d.accept(a);
   });
   page.on("pageerror", (e) => failures.push(`page error (${name}): ${e.message}`));
+}
+async function user(name) {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.setViewport({ width: 1000, height: 700 });
+  answerDialogs(page, name);
   await page.goto(base);
   await page.waitForSelector("#auth:not([hidden])");
   if (name === "alice") await shot(page, "login");
@@ -224,6 +228,7 @@ try {
   console.log("a group of three");
   const bob2 = { page: await (await browser.createBrowserContext()).newPage(), name: bob.name };
   await bob2.page.setViewport({ width: 1000, height: 700 });
+  answerDialogs(bob2.page, "bob2");
   await bob2.page.goto(base);
   await bob2.page.click("#auth-email");
   await bob2.page.type("#auth-email", `bob_${suffix}@example.com`);
@@ -266,6 +271,84 @@ try {
   const mine = (await texts(alice.page)).filter((t) => t === "sent while the server was down").length;
   check(mine === 1, "and shows once on the sender's side");
   await shot(alice.page, "inbox");
+
+  console.log("reports, the admin view and the account page");
+  // alice reports one of carol's messages from the conversation.
+  await openFromInbox(alice, carol.name);
+  await waitText(alice, "old 120");
+  answers.push("this is spam");
+  await alice.page.evaluate(() => {
+    const theirs = [...document.querySelectorAll("#messages .msg:not(.mine)")].pop();
+    [...theirs.querySelectorAll(".actions button")].find((b) => b.textContent === "Report").click();
+  });
+  await alice.page.waitForFunction(() => document.getElementById("typing").textContent.startsWith("Reported"));
+  check(true, "a message is reported from the conversation");
+  check(await alice.page.$eval("#report-user", (b) => !b.hidden), "a direct chat offers to report the user");
+  check(await alice.page.$eval("#admin-open", (b) => b.hidden), "no admin view for a user");
+
+  // bob is made an admin the operator's way, and sees the admin view after a reload.
+  execFileSync(process.env.CHATD_BINARY, ["admin", "promote", `bob_${suffix}@example.com`],
+               { env: process.env, stdio: ["ignore", "ignore", "inherit"] });
+  await bob2.page.reload();
+  await bob2.page.waitForSelector("#connection.up");
+  await bob2.page.waitForSelector("#admin-open:not([hidden])");
+  await bob2.page.click("#admin-open");
+  await bob2.page.waitForFunction(() => [...document.querySelectorAll("#admin-reports .report")]
+    .some((r) => r.querySelector(".reason")?.textContent === "this is spam" &&
+                 r.querySelector(".copy")?.textContent === "old 120"));
+  check(true, "the admin sees the open report with the copy of the message");
+  console.log("  (the admin finds carol)");
+  await bob2.page.type("#admin-q", carol.name);
+  await bob2.page.click("#admin-search button");
+  await bob2.page.waitForFunction((n) => [...document.querySelectorAll("#admin-users .name")]
+    .some((e) => e.textContent === n), {}, carol.name);
+  console.log("  (and suspends her)");
+  answers.push("spamming people");
+  await bob2.page.evaluate(() => [...document.querySelectorAll("#admin-users button")]
+    .find((b) => b.textContent === "Suspend").click());
+  await carol.page.waitForFunction(() => !document.getElementById("auth").hidden &&
+    document.getElementById("auth-error").textContent.includes("suspended"), { timeout: 5000 });
+  check(true, "a suspended user is logged out and told why");
+  await bob2.page.waitForFunction(() => [...document.querySelectorAll("#admin-users .badge")]
+    .some((b) => b.textContent === "suspended"));
+  await shot(bob2.page, "admin");
+  await bob2.page.evaluate(() => [...document.querySelectorAll("#admin-users button")]
+    .find((b) => b.textContent === "Unsuspend").click());
+  await bob2.page.waitForFunction(() => document.getElementById("admin-status").textContent.includes("may log in"));
+  await carol.page.type("#auth-email", `carol_${suffix}@example.com`);
+  await carol.page.type("#auth-password", "correct-horse-battery");
+  await carol.page.click("#auth-submit");
+  await carol.page.waitForSelector("#app:not([hidden])");
+  check(true, "unsuspended, carol logs in again");
+  answers.push("warned carol");
+  await bob2.page.evaluate(() => [...document.querySelectorAll("#admin-reports .report button")]
+    .find((b) => b.textContent === "Resolve").click());
+  await bob2.page.waitForFunction(() => document.querySelector("#admin-reports .empty") !== null);
+  check(true, "a resolved report leaves the open list");
+
+  // alice's account page: export, a wrong password, then leaving for good.
+  await alice.page.click("#account-open");
+  await alice.page.click("#export");
+  await alice.page.waitForFunction(() => document.getElementById("account-status").textContent.startsWith("Exported"));
+  const exported = await alice.page.$eval("#account-status", (s) => s.textContent);
+  check(/^Exported [1-9]\d* message/.test(exported), `the export downloads ("${exported}")`);
+  await shot(alice.page, "account");
+  answers.push(null);
+  await alice.page.type("#delete-password", "not-the-password");
+  await alice.page.click("#delete-form button");
+  await alice.page.waitForFunction(() => document.getElementById("account-status").textContent === "The password is wrong.");
+  check(true, "a wrong password deletes nothing");
+  answers.push(null);
+  await alice.page.$eval("#delete-password", (i) => { i.value = ""; });
+  await alice.page.type("#delete-password", "correct-horse-battery");
+  await alice.page.click("#delete-form button");
+  await alice.page.waitForFunction(() => !document.getElementById("auth").hidden &&
+    document.getElementById("auth-error").textContent.includes("deleted"));
+  check(true, "leaving for good returns to the login screen");
+  await openFromInbox(bob2, "trio");
+  await bob2.page.waitForFunction(() => !(
+    [...document.querySelectorAll("#messages .msg .text")].some((e) => e.textContent === "hi both")));
+  check(true, "what alice sent is gone for the others");
 } catch (err) {
   failures.push(String(err.stack || err));
 } finally {
