@@ -10,6 +10,7 @@
 #include "e2e/e2e_fixture.hpp"
 #include "support/haproxy_process.hpp"
 #include "support/nats_process.hpp"
+#include "support/ws_client.hpp"
 
 namespace chatd::test {
 namespace {
@@ -127,6 +128,70 @@ TEST_F(ProxiesE2E, FailuresForOneEmailSpreadOverTheNodesHitOneLimit) {
   }
   auto r = login_from("127.0.1.100", node(2), "px_dave@example.com", "password-px_dave");
   EXPECT_EQ(r.status, 429) << "five failures over three nodes are five for the email";
+}
+
+TEST_F(ProxiesE2E, SuspensionAndDeletionCrossNodesWithinASecond) {
+  using namespace std::chrono_literals;
+  ASSERT_EQ(register_from("127.0.0.7", "px_admin").status, 201);
+  ASSERT_EQ(std::system(("env CHATD_DATABASE_URL='" + db_->conninfo() +
+                         "' " CHATD_BINARY " admin promote px_admin@example.com >/dev/null")
+                            .c_str()),
+            0);
+  auto admin = login_from("127.0.0.7", node(0), "px_admin@example.com", "password-px_admin");
+  ASSERT_EQ(admin.status, 200);
+  const auto admin_token = std::string(admin.json.at("token").as_string());
+  auto eve = register_from("127.0.0.8", "px_eve");
+  auto fay = register_from("127.0.0.9", "px_fay");
+  ASSERT_EQ(eve.status, 201);
+  ASSERT_EQ(fay.status, 201);
+  const auto eve_id = eve.json.at("user").at("id").as_int64();
+  const auto fay_id = fay.json.at("user").at("id").as_int64();
+  WsClient on1(node(1), std::string(eve.json.at("token").as_string()));
+  WsClient on2(node(2), std::string(eve.json.at("token").as_string()));
+  on1.next_of("ready");
+  on2.next_of("ready");
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = http_request(node(0), "POST", "/admin/users/" + std::to_string(eve_id) + "/suspend",
+                        R"({"reason":"abuse"})", admin_token);
+  ASSERT_EQ(r.status, 204) << r.body;
+  for (auto* c : {&on1, &on2}) {
+    auto code = c->wait_closed(2s);
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, 4003) << "closed on the other nodes too";
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_EQ(http_request(node(2), "GET", "/users/me", "", std::string(eve.json.at("token").as_string()))
+                .status,
+            401)
+      << "the token is refused on every node";
+  EXPECT_EQ(login_from("127.0.0.8", node(1), "px_eve@example.com", "password-px_eve").status, 403);
+
+  // Fay, on node 2, leaves for good through node 0: her socket closes, and gus, on node 1, is
+  // told her message is gone.
+  const auto fay_token = std::string(fay.json.at("token").as_string());
+  auto gus = register_from("127.0.0.10", "px_gus");
+  const auto gus_token = std::string(gus.json.at("token").as_string());
+  WsClient fay_ws(node(2), fay_token), gus_ws(node(1), gus_token);
+  fay_ws.next_of("ready");
+  gus_ws.next_of("ready");
+  fay_ws.send(json::object{{"type", "send_message"},
+                           {"to", gus.json.at("user").at("id")},
+                           {"content", "bye"}});
+  fay_ws.next_of("ack");
+  gus_ws.next_of("message");
+  t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(http_request(node(0), "DELETE", "/users/me", R"({"password":"password-px_fay"})",
+                         fay_token)
+                .status,
+            204);
+  auto code = fay_ws.wait_closed(2s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 4001);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  auto up = gus_ws.next_of("message_updated");
+  EXPECT_EQ(up.at("message").at("deleted"), true);
+  EXPECT_EQ(up.at("message").at("sender_id").as_int64(), fay_id);
 }
 
 }  // namespace
