@@ -4,6 +4,7 @@
 #include "http/account_handlers.hpp"
 #include "http/errors.hpp"
 #include "http/json_body.hpp"
+#include "http/user_handlers.hpp"
 
 namespace chatd::http {
 
@@ -107,14 +108,10 @@ void add_admin_routes(Router& router, auth::ModerationService& moderation) {
              [&m](RequestContext& ctx) -> awaitable<Response> {
                auto body = parse_object(ctx.request.body);
                if (!body) co_return error_response(body.error());
-               auto username = required_string(*body, "username");
-               if (!username) co_return error_response(username.error());
-               auto email = required_string(*body, "email");
-               if (!email) co_return error_response(email.error());
-               auto password = required_string(*body, "password");
-               if (!password) co_return error_response(password.error());
-               auto u = co_await m.create_user(ctx.user, std::move(*username), std::move(*email),
-                                               std::move(*password));
+               auto f = account_fields(*body);
+               if (!f) co_return error_response(f.error());
+               auto u = co_await m.create_user(ctx.user, std::move(f->username),
+                                               std::move(f->email), std::move(f->password));
                if (!u) co_return error_response(u.error());
                json::object out;
                out["user"] = codec::to_admin_json(*u);

@@ -26,19 +26,26 @@ Response user_response(const User& u, bool own) {
 
 }  // namespace
 
+Result<AccountFields> account_fields(const json::object& body) {
+  auto username = required_string(body, "username");
+  if (!username) return username.error();
+  auto email = required_string(body, "email");
+  if (!email) return email.error();
+  auto password = required_string(body, "password");
+  if (!password) return password.error();
+  return AccountFields{std::move(*username), std::move(*email), std::move(*password)};
+}
+
 void add_user_routes(Router& router, auth::AccountService& accounts) {
   router.add(Method::post, "/auth/register", Access::open,
              [&accounts](RequestContext& ctx) -> awaitable<Response> {
                auto body = parse_object(ctx.request.body);
                if (!body) co_return error_response(body.error());
-               auto username = required_string(*body, "username");
-               if (!username) co_return error_response(username.error());
-               auto email = required_string(*body, "email");
-               if (!email) co_return error_response(email.error());
-               auto password = required_string(*body, "password");
-               if (!password) co_return error_response(password.error());
-               auth::Registration registration{std::move(*username), std::move(*email),
-                                               std::move(*password),
+               auto fields = account_fields(*body);
+               if (!fields) co_return error_response(fields.error());
+               auth::Registration registration{std::move(fields->username),
+                                               std::move(fields->email),
+                                               std::move(fields->password),
                                                ctx.request.remote_address, std::nullopt};
                // PROTOCOL §10: an admin's invite code, when the policy asks for one.
                if (const auto* code = body->if_contains("invite_code");

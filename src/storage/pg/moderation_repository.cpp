@@ -10,9 +10,7 @@ using boost::asio::awaitable;
 
 namespace {
 
-#define CHATD_USER_COLUMNS \
-  "u.id, u.username, u.email, u.is_online, chatd_ts(u.last_seen), chatd_ts(u.created_at), " \
-  CHATD_USER_FLAGS("u")
+#define CHATD_USER_COLUMNS CHATD_FULL_USER_COLUMNS("u")
 
 constexpr Statement kIsAdmin{"moderation_is_admin",
                              "SELECT role = 'admin' AND suspended_at IS NULL AND deleted_at IS NULL"
@@ -94,12 +92,6 @@ constexpr Statement kAudit{
 
 #undef CHATD_USER_COLUMNS
 
-User read_full(const ResultSet& rs, int row) {
-  auto u = read_user(rs, row, 0);
-  read_user_flags(rs, row, kUserColumns - 3, u);
-  return u;
-}
-
 Report read_report(const ResultSet& rs, int row) {
   Report r;
   r.id = rs.int64(row, 0);
@@ -136,7 +128,7 @@ awaitable<Result<std::vector<User>>> PgModerationRepository::search_users(std::s
       kSearch, params(std::move(q), std::to_string(limit), std::to_string(after)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<User> out;
-  for (int r = 0; r < rs->rows(); ++r) out.push_back(read_full(*rs, r));
+  for (int r = 0; r < rs->rows(); ++r) out.push_back(read_full_user(*rs, r));
   co_return out;
 }
 
@@ -145,7 +137,7 @@ awaitable<Result<std::optional<User>>> PgModerationRepository::set_role(std::str
   auto rs = co_await pool_.exec(kSetRole, params(std::move(email), std::move(role)));
   if (!rs) co_return to_domain_error(rs.error());
   if (rs->empty()) co_return std::optional<User>{};
-  co_return std::optional<User>{read_full(*rs, 0)};
+  co_return std::optional<User>{read_full_user(*rs, 0)};
 }
 
 awaitable<Result<bool>> PgModerationRepository::set_suspended(UserId user,

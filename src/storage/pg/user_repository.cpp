@@ -6,9 +6,7 @@ using boost::asio::awaitable;
 
 namespace {
 
-#define CHATD_USER_COLUMNS                                                                   \
-  "u.id, u.username, u.email, u.is_online, chatd_ts(u.last_seen), chatd_ts(u.created_at),"    \
-  " " CHATD_USER_FLAGS("u")
+#define CHATD_USER_COLUMNS CHATD_FULL_USER_COLUMNS("u")
 
 constexpr Statement kInsert{"user_insert",
                             "INSERT INTO users AS u (username, email, password_hash, role) "
@@ -104,14 +102,11 @@ void read_user_flags(const ResultSet& rs, int row, int col, User& u) {
   u.deleted = rs.boolean(row, col + 2);
 }
 
-namespace {
-// The nine columns of CHATD_USER_COLUMNS.
-User read_full(const ResultSet& rs, int row) {
-  auto u = read_user(rs, row, 0);
-  read_user_flags(rs, row, kUserColumns - 3, u);
+User read_full_user(const ResultSet& rs, int row, int col) {
+  auto u = read_user(rs, row, col);
+  read_user_flags(rs, row, col + kUserColumns - 3, u);
   return u;
 }
-}  // namespace
 
 awaitable<Result<User>> PgUserRepository::create(NewUser user) {
   const bool invited = user.invite_code.has_value();
@@ -122,7 +117,7 @@ awaitable<Result<User>> PgUserRepository::create(NewUser user) {
   if (!rs) co_return create_error(rs.error());
   if (rs->empty())
     co_return make_error(errc::forbidden, "the invite code is unknown, used up or expired");
-  co_return read_full(*rs, 0);
+  co_return read_full_user(*rs, 0);
 }
 
 awaitable<Result<std::optional<UserCredentials>>> PgUserRepository::find_credentials(
@@ -131,21 +126,21 @@ awaitable<Result<std::optional<UserCredentials>>> PgUserRepository::find_credent
   if (!rs) co_return to_domain_error(rs.error());
   if (rs->empty()) co_return std::optional<UserCredentials>{};
   co_return std::optional<UserCredentials>{
-      UserCredentials{read_full(*rs, 0), rs->str(0, kUserColumns)}};
+      UserCredentials{read_full_user(*rs, 0), rs->str(0, kUserColumns)}};
 }
 
 awaitable<Result<std::optional<User>>> PgUserRepository::find_by_id(UserId id) {
   auto rs = co_await pool_.exec(kById, params(std::to_string(id)));
   if (!rs) co_return to_domain_error(rs.error());
   if (rs->empty()) co_return std::optional<User>{};
-  co_return std::optional<User>{read_full(*rs, 0)};
+  co_return std::optional<User>{read_full_user(*rs, 0)};
 }
 
 awaitable<Result<std::vector<User>>> PgUserRepository::find_by_username(std::string username) {
   auto rs = co_await pool_.exec(kByUsername, params(std::move(username)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<User> users;
-  for (int r = 0; r < rs->rows(); ++r) users.push_back(read_full(*rs, r));
+  for (int r = 0; r < rs->rows(); ++r) users.push_back(read_full_user(*rs, r));
   co_return users;
 }
 

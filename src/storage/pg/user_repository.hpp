@@ -42,5 +42,10 @@ User read_user(const ResultSet& rs, int row, int col = 0);
   u ".role, " u ".suspended_at IS NOT NULL, " u ".deleted_at IS NOT NULL"
 void read_user_flags(const ResultSet& rs, int row, int col, User& u);
 inline constexpr int kUserColumns = 9;  // the six of read_user and the three flags
+// All nine columns of a user row aliased `u`, as read_full_user() reads them.
+#define CHATD_FULL_USER_COLUMNS(u)                                                          \
+  u ".id, " u ".username, " u ".email, " u ".is_online, chatd_ts(" u ".last_seen), chatd_ts(" u \
+  ".created_at), " CHATD_USER_FLAGS(u)
+User read_full_user(const ResultSet& rs, int row, int col = 0);
 
 }  // namespace chatd::pg

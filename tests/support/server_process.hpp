@@ -1,0 +1,20 @@
+// What the test's helper servers (nats-server, HAProxy) share: started quietly, waited for until
+// they accept on their port, stopped with SIGTERM.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chatd::test {
+
+// fork + exec of `path` with `args` (argv[1..]), stdout and stderr to /dev/null.
+pid_t spawn_quiet(const std::string& path, const std::vector<std::string>& args);
+// Returns once 127.0.0.1:port accepts; throws naming `what` after 10 s.
+void wait_accepting(std::uint16_t port, const std::string& what);
+// SIGTERM and wait; `pid` becomes -1. Nothing when it is not running.
+void terminate(pid_t& pid);
+
+}  // namespace chatd::test
