@@ -10,7 +10,12 @@ import puppeteer from "puppeteer-core";
 
 const failures = [];
 // A hung browser or page fails the run instead of holding it.
-setTimeout(() => { console.log("web client: timed out after 5 minutes"); process.exit(2); }, 300000);
+// (The chatd it started goes too: `server` is set below.)
+setTimeout(() => {
+  console.log("web client: timed out after 5 minutes");
+  server?.kill("SIGKILL");
+  process.exit(2);
+}, 300000);
 function check(cond, what) {
   if (cond) console.log(`  ok  ${what}`);
   else { console.log(`  FAIL ${what}`); failures.push(what); }
