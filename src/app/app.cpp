@@ -47,6 +47,7 @@
 #include "storage/pg/attachment_repository.hpp"
 #include "storage/pg/attempt_repository.hpp"
 #include "storage/pg/moderation_repository.hpp"
+#include "storage/pg/reaction_repository.hpp"
 #include "storage/pg/device_repository.hpp"
 #include "push/webhook_transport.hpp"
 #include "storage/files/file_store.hpp"
@@ -309,7 +310,9 @@ int App::run() {
     }
   }
 
-  ws::Dispatcher dispatcher(messaging);
+  pg::PgReactionRepository reaction_store(pool);
+  ReactionService reactions(reaction_store, publisher);
+  ws::Dispatcher dispatcher(messaging, reactions);
   net::WsDeps ws_deps{hub,
                       dispatcher,
                       messaging,

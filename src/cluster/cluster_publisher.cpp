@@ -80,6 +80,10 @@ void ClusterPublisher::presence(std::span<const UserId> to, const PresenceChange
   frame(to, ws::encode_presence(p));
 }
 
+void ClusterPublisher::reaction(const ReactionChange& r, std::span<const UserId> members) {
+  frame(members, ws::encode_reaction(r));
+}
+
 void ClusterPublisher::typing(std::span<const UserId> to, ConversationId c, UserId who) {
   frame(to, ws::encode_typing(c, who));
 }

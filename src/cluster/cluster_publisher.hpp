@@ -39,6 +39,7 @@ class ClusterPublisher final : public EventPublisher {
   void presence(std::span<const UserId> to, const PresenceChange& p) override;
   void typing(std::span<const UserId> to, ConversationId c, UserId who) override;
   void revoked(const TokenRevocation& r) override;
+  void reaction(const ReactionChange& r, std::span<const UserId> members) override;
 
   // An envelope from another node (on the NATS client's thread).
   void on_remote(std::string_view bytes);

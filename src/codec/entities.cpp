@@ -59,6 +59,17 @@ boost::json::object to_json(const Message& m) {
   o["attachments"] = std::move(attachments);
   o["edited_at"] = nullable(m.edited_at);
   o["deleted"] = m.deleted;
+  boost::json::array reactions;
+  for (const auto& r : m.reactions) {
+    boost::json::object ro;
+    ro["emoji"] = r.emoji;
+    ro["count"] = r.count;
+    boost::json::array who;
+    for (auto u : r.user_ids) who.push_back(u);
+    ro["user_ids"] = std::move(who);
+    reactions.push_back(std::move(ro));
+  }
+  o["reactions"] = std::move(reactions);
   return o;
 }
 

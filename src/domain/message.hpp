@@ -26,6 +26,22 @@ struct Attachment {
   std::string sha256;
 };
 
+// The reactions of one emoji on a message (PROTOCOL §9), listed in order of the emoji's first use.
+struct Reaction {
+  std::string emoji;
+  std::int64_t count = 0;
+  std::vector<UserId> user_ids;  // in the order they reacted
+};
+
+// A reaction set (emoji) or removed (nullopt) by `user_id` at `at`.
+struct ReactionChange {
+  ConversationId conversation_id = 0;
+  MessageId message_id = 0;
+  UserId user_id = 0;
+  std::optional<std::string> emoji;
+  std::string at;
+};
+
 struct Message {
   MessageId id = 0;
   ConversationId conversation_id = 0;
@@ -40,6 +56,7 @@ struct Message {
   std::optional<std::string> edited_at;  // null unless edited
   bool deleted = false;                  // deleted for everyone: content (and attachments) gone
   std::vector<Attachment> attachments;
+  std::vector<Reaction> reactions;
 };
 
 // What the sender asked for, after validation: exactly one of `to` and `group_id`. Storage

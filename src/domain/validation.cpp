@@ -138,6 +138,35 @@ std::optional<Error> check_content(std::string_view content, std::size_t max_cha
   return std::nullopt;
 }
 
+std::optional<Error> check_emoji(std::string_view emoji) {
+  const auto bad = make_error(errc::invalid_input,
+                              "emoji must be 1-8 characters without spaces or control characters");
+  if (!is_valid_utf8(emoji)) return bad;
+  const auto n = count_code_points(emoji);
+  if (n < 1 || n > 8) return bad;
+  for (std::size_t i = 0; i < emoji.size();) {
+    const auto c = static_cast<unsigned char>(emoji[i]);
+    if (c < 0x20 || c == 0x20 || c == 0x7f) return bad;
+    // Two-byte controls and spaces: U+0080–U+009F (C1 controls), U+00A0 (no-break space).
+    if (c == 0xc2 && i + 1 < emoji.size()) {
+      const auto d = static_cast<unsigned char>(emoji[i + 1]);
+      if (d >= 0x80 && d <= 0xa0) return bad;
+    }
+    // Three-byte spaces and separators: U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F,
+    // U+3000 (ZWJ U+200D and variation selectors stay: emoji are made of them).
+    if (i + 2 < emoji.size()) {
+      const auto d = static_cast<unsigned char>(emoji[i + 1]);
+      const auto e = static_cast<unsigned char>(emoji[i + 2]);
+      if ((c == 0xe1 && d == 0x9a && e == 0x80) || (c == 0xe3 && d == 0x80 && e == 0x80) ||
+          (c == 0xe2 && d == 0x80 && (e <= 0x8a || e == 0xa8 || e == 0xa9 || e == 0xaf)) ||
+          (c == 0xe2 && d == 0x81 && e == 0x9f))
+        return bad;
+    }
+    i += c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+  }
+  return std::nullopt;
+}
+
 std::optional<Error> check_text(std::string_view text, std::string_view field, std::size_t min,
                                 std::size_t max) {
   const auto n = count_code_points(text);

@@ -29,6 +29,9 @@ std::size_t count_code_points(std::string_view s);
 // A message's content: UTF-8 without NUL, 1–`max_chars` characters, not blank (PROTOCOL §3).
 std::optional<Error> check_content(std::string_view content, std::size_t max_chars);
 
+// A reaction (PROTOCOL §9): 1–8 code points of UTF-8, no whitespace or control character.
+std::optional<Error> check_emoji(std::string_view emoji);
+
 // Free text a person writes (a report's reason, a note): UTF-8 without NUL or other control
 // characters but line breaks and tabs, `min`–`max` characters; the error names `field`.
 std::optional<Error> check_text(std::string_view text, std::string_view field, std::size_t min,

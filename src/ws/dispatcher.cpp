@@ -47,6 +47,9 @@ awaitable<void> Dispatcher::on_text(std::shared_ptr<hub::Subscriber> conn, std::
   } else if (auto* typing = std::get_if<TypingEvent>(&event)) {
     auto r = co_await messaging_.typing(user, typing->conversation_id);
     if (!r) reply_error(*conn, r.error());
+  } else if (auto* react = std::get_if<ReactEvent>(&event)) {
+    auto r = co_await reactions_.react(user, react->message_id, std::move(react->emoji));
+    if (!r) reply_error(*conn, r.error());
   } else {
     conn->send(hub::make_frame(encode_pong()));
   }

@@ -8,13 +8,15 @@
 #include <string_view>
 
 #include "domain/messaging_service.hpp"
+#include "domain/reaction_service.hpp"
 #include "hub/hub.hpp"
 
 namespace chatd::ws {
 
 class Dispatcher {
  public:
-  explicit Dispatcher(MessagingService& messaging) : messaging_(messaging) {}
+  Dispatcher(MessagingService& messaging, ReactionService& reactions)
+      : messaging_(messaging), reactions_(reactions) {}
 
   // Handles one text frame. Returns once the event is queued or answered: messages sent one
   // after another on a connection keep their order, without waiting for each commit.
@@ -23,6 +25,7 @@ class Dispatcher {
 
  private:
   MessagingService& messaging_;
+  ReactionService& reactions_;
 };
 
 }  // namespace chatd::ws

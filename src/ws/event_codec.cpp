@@ -124,6 +124,17 @@ std::variant<ClientEvent, DecodeError> decode(std::string_view text) {
     return ClientEvent{TypingEvent{*std::get<0>(c)}};
   }
   if (t == "ping") return ClientEvent{PingEvent{}};
+  if (t == "react") {
+    auto id = id_member(o, "message_id");
+    if (auto* err = std::get_if<std::string>(&id)) return bad(*err);
+    if (!std::get<0>(id)) return bad("message_id is required");
+    const auto* emoji = o.if_contains("emoji");
+    if (emoji == nullptr || !(emoji->is_null() || emoji->is_string()))
+      return bad("emoji is required: a string, or null to remove the reaction");
+    ReactEvent e{*std::get<0>(id), std::nullopt};
+    if (emoji->is_string()) e.emoji = std::string(emoji->get_string());
+    return ClientEvent{std::move(e)};
+  }
   return bad("unknown event type");
 }
 
@@ -181,6 +192,17 @@ std::string encode_typing(ConversationId c, UserId who) {
   o["type"] = "typing";
   o["conversation_id"] = c;
   o["user_id"] = who;
+  return dump(o);
+}
+
+std::string encode_reaction(const ReactionChange& r) {
+  json::object o;
+  o["type"] = "reaction";
+  o["conversation_id"] = r.conversation_id;
+  o["message_id"] = r.message_id;
+  o["user_id"] = r.user_id;
+  o["emoji"] = codec::nullable(r.emoji);
+  o["at"] = r.at;
   return dump(o);
 }
 

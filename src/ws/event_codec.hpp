@@ -36,9 +36,13 @@ struct TypingEvent {
   ConversationId conversation_id = 0;
 };
 struct PingEvent {};
+struct ReactEvent {
+  MessageId message_id = 0;
+  std::optional<std::string> emoji;  // nullopt: remove
+};
 
 using ClientEvent = std::variant<SendMessageEvent, EditMessageEvent, DeleteMessageEvent,
-                                 MarkReadEvent, TypingEvent, PingEvent>;
+                                 MarkReadEvent, TypingEvent, PingEvent, ReactEvent>;
 
 // A client event that could not be understood: the error to answer, with the client_id of a
 // send_message when one could be read.
@@ -61,6 +65,7 @@ std::string encode_message_updated(const Message& m);
 std::string encode_receipt(const Receipt& r);
 std::string encode_presence(const PresenceChange& p);
 std::string encode_typing(ConversationId c, UserId who);
+std::string encode_reaction(const ReactionChange& r);
 std::string encode_error(const Error& e, const std::optional<std::string>& client_id = {},
                          bool answers_send = false);
 std::string encode_pong();

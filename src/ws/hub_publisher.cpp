@@ -35,6 +35,10 @@ void HubPublisher::presence(std::span<const UserId> to, const PresenceChange& p)
   hub_.deliver(to, hub::make_frame(encode_presence(p)));
 }
 
+void HubPublisher::reaction(const ReactionChange& r, std::span<const UserId> members) {
+  hub_.deliver(members, hub::make_frame(encode_reaction(r)));
+}
+
 void HubPublisher::typing(std::span<const UserId> to, ConversationId c, UserId who) {
   hub_.deliver(to, hub::make_frame(encode_typing(c, who)));
 }

@@ -29,6 +29,7 @@ class HubPublisher final : public EventPublisher {
   void presence(std::span<const UserId> to, const PresenceChange& p) override;
   void typing(std::span<const UserId> to, ConversationId c, UserId who) override;
   void revoked(const TokenRevocation& r) override;
+  void reaction(const ReactionChange& r, std::span<const UserId> members) override;
 
  private:
   hub::Hub& hub_;

@@ -168,6 +168,7 @@ struct NoEvents final : EventPublisher {
   void presence(std::span<const UserId>, const PresenceChange&) override {}
   void typing(std::span<const UserId>, ConversationId, UserId) override {}
   void revoked(const TokenRevocation&) override {}
+  void reaction(const ReactionChange&, std::span<const UserId>) override {}
 };
 
 // Every service of http::Services over the repositories above.

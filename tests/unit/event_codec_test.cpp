@@ -119,3 +119,25 @@ TEST(EventCodec, AnEventRefusedUnreadNamesTheClientIdOfASendMessage) {
   EXPECT_FALSE(send_client_id("not json").has_value());
   EXPECT_FALSE(send_client_id("[1,2]").has_value());
 }
+
+TEST(EventCodec, ReactNamesAMessageAndAnEmojiOrNull) {
+  auto set = decode(R"({"type":"react","message_id":7,"emoji":"👍"})");
+  ASSERT_TRUE(std::holds_alternative<ClientEvent>(set));
+  const auto& e = std::get<ReactEvent>(std::get<ClientEvent>(set));
+  EXPECT_EQ(e.message_id, 7);
+  EXPECT_EQ(e.emoji, "👍");
+  auto removed = decode(R"({"type":"react","message_id":7,"emoji":null})");
+  EXPECT_FALSE(std::get<ReactEvent>(std::get<ClientEvent>(removed)).emoji);
+  for (const char* bad : {R"({"type":"react","emoji":"x"})", R"({"type":"react","message_id":7})",
+                          R"({"type":"react","message_id":7,"emoji":3})",
+                          R"({"type":"react","message_id":-1,"emoji":"x"})"})
+    EXPECT_TRUE(std::holds_alternative<DecodeError>(decode(bad))) << bad;
+  const auto frame = boost::json::parse(encode_reaction(
+      ReactionChange{3, 7, 9, std::nullopt, "2026-12-01T10:00:00.000Z"}));
+  EXPECT_EQ(frame.at("type"), "reaction");
+  EXPECT_TRUE(frame.at("emoji").is_null());
+  EXPECT_EQ(frame.at("conversation_id").as_int64(), 3);
+  EXPECT_EQ(frame.at("message_id").as_int64(), 7);
+  EXPECT_EQ(frame.at("user_id").as_int64(), 9);
+}
+

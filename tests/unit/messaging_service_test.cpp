@@ -76,6 +76,7 @@ class CountingPublisher : public EventPublisher {
   void presence(std::span<const UserId>, const PresenceChange&) override {}
   void typing(std::span<const UserId>, ConversationId, UserId) override {}
   void revoked(const TokenRevocation&) override {}
+  void reaction(const ReactionChange&, std::span<const UserId>) override {}
   int messages = 0;
 };
 

@@ -107,3 +107,17 @@ TEST(Validation, UsernamesOfTombstonesAreReserved) {
   EXPECT_FALSE(v::check_username("undeleted-1"));
 }
 
+
+TEST(Validation, EmojiAreOneToEightCodePointsWithoutSpaceOrControl) {
+  EXPECT_FALSE(v::check_emoji("👍"));
+  EXPECT_FALSE(v::check_emoji("❤️"));                     // with a variation selector
+  EXPECT_FALSE(v::check_emoji("👨‍👩‍👧‍👦"));                  // 7 code points joined by ZWJ
+  EXPECT_FALSE(v::check_emoji("+1"));
+  EXPECT_FALSE(v::check_emoji("12345678"));
+  EXPECT_TRUE(v::check_emoji("123456789"));
+  EXPECT_TRUE(v::check_emoji(""));
+  for (const char* bad : {"a b", "\t", "x\ny", "\x7f", "\xc2\x85", "\xc2\xa0", "\xe2\x80\x83",
+                          "\xe3\x80\x80", "\xe2\x80\xa8", "\xff"})
+    EXPECT_TRUE(v::check_emoji(bad)) << bad;
+  EXPECT_TRUE(v::check_emoji(std::string("a\0", 2)));
+}

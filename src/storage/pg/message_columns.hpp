@@ -10,7 +10,16 @@
   ".created_at), " m ".reply_to, chatd_ts(" m ".edited_at), " m ".deleted_at IS NOT NULL, "   \
   "CASE WHEN " m ".attachment_count > 0 THEN (SELECT " CHATD_ATTACHMENTS_JSON("a", "ma.position") \
   " FROM message_attachments ma JOIN attachments a ON a.id = ma.attachment_id"                \
-  " WHERE ma.message_id = " m ".id) END"
+  " WHERE ma.message_id = " m ".id) END, "                                                 \
+  "CASE WHEN " m ".reaction_count > 0 THEN (SELECT " CHATD_REACTIONS_JSON                     \
+  " FROM (SELECT r.emoji, count(*) AS n, array_agg(r.user_id ORDER BY r.at, r.user_id) AS who," \
+  " min(r.at) AS first FROM message_reactions r WHERE r.message_id = " m ".id"                \
+  " GROUP BY r.emoji) x) END"
+
+// The reactions of a message as read_message() parses them, by the first use of each emoji.
+#define CHATD_REACTIONS_JSON                                                                   \
+  "json_agg(json_build_object('emoji', x.emoji, 'count', x.n, 'user_ids', x.who)"             \
+  " ORDER BY x.first, x.emoji)::text"
 
 // A JSON array (text) of attachment rows `a`, in `order`: what read_message() parses.
 #define CHATD_ATTACHMENTS_JSON(a, order)                                                     \
@@ -18,4 +27,4 @@
   ".content_type, 'size', " a ".size, 'sha256', " a ".sha256) ORDER BY " order ")::text"
 
 // How many columns CHATD_MESSAGE_COLUMNS is.
-inline constexpr int kMessageColumns = 13;
+inline constexpr int kMessageColumns = 14;

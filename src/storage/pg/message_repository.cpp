@@ -129,7 +129,7 @@ const Statement kAppendBatchStatement{
     "        CASE WHEN n.att IS NOT NULL THEN"
     "          (SELECT " CHATD_ATTACHMENTS_JSON("a", "x.pos")
     "           FROM unnest(n.att) WITH ORDINALITY AS x(aid, pos) JOIN attachments a"
-    "             ON a.id = x.aid) END,"
+    "             ON a.id = x.aid) END, NULL::text,"
     "        CASE WHEN n.first_of_conv AND n.is_group THEN"
     "          ARRAY(SELECT cm.user_id FROM conversation_members cm"
     "                WHERE cm.conversation_id = n.cid)::text END"
@@ -137,7 +137,7 @@ const Statement kAppendBatchStatement{
     " UNION ALL"
     " SELECT r.ord, CASE WHEN NOT r.is_member AND r.found IS NULL THEN 'n'"
     "                    WHEN NOT r.is_member THEN 'f' WHEN NOT r.reply_ok THEN 'r' ELSE 'a' END,"
-    "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
     " FROM r WHERE r.is_first AND NOT (r.is_member AND r.reply_ok AND r.att_ok)"
     " UNION ALL"
     " SELECT r.ord, 'd', " CHATD_MESSAGE_COLUMNS("m", "c") ", NULL"
@@ -215,10 +215,13 @@ constexpr Statement kChange{
     "                           THEN coalesce(m.deleted_at, statement_timestamp())"
     "                           ELSE m.deleted_at END,"
     "         changed_at = statement_timestamp(),"
-    "         attachment_count = CASE WHEN $3::text IS NULL THEN 0 ELSE m.attachment_count END"
+    "         attachment_count = CASE WHEN $3::text IS NULL THEN 0 ELSE m.attachment_count END,"
+    "         reaction_count = CASE WHEN $3::text IS NULL THEN 0 ELSE m.reaction_count END"
     "       FROM v WHERE m.id = v.id AND v.verdict = 'ok' RETURNING m.*),"
     " unlink AS (DELETE FROM message_attachments ma USING v"
-    "            WHERE $3::text IS NULL AND v.verdict = 'ok' AND ma.message_id = v.id)"
+    "            WHERE $3::text IS NULL AND v.verdict = 'ok' AND ma.message_id = v.id),"
+    " unreact AS (DELETE FROM message_reactions mr USING v"
+    "            WHERE $3::text IS NULL AND v.verdict = 'ok' AND mr.message_id = v.id)"
     " SELECT v.verdict, " CHATD_MESSAGE_COLUMNS("u", "c") ","
     "        ARRAY(SELECT cm.user_id FROM conversation_members cm"
     "              WHERE cm.conversation_id = v.conversation_id)::text"
@@ -289,6 +292,21 @@ std::vector<Attachment> read_attachments(const ResultSet& rs, int row, int col) 
   return out;
 }
 
+std::vector<Reaction> read_reactions(const ResultSet& rs, int row, int col) {
+  std::vector<Reaction> out;
+  if (rs.is_null(row, col)) return out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(rs.text(row, col), ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& e : v.as_array()) {
+    const auto& o = e.as_object();
+    Reaction r{std::string(o.at("emoji").as_string()), o.at("count").to_number<std::int64_t>(), {}};
+    for (const auto& u : o.at("user_ids").as_array()) r.user_ids.push_back(u.to_number<std::int64_t>());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 Message read_message(const ResultSet& rs, int row, int col) {
   Message m;
   m.id = rs.int64(row, col);
@@ -304,6 +322,7 @@ Message read_message(const ResultSet& rs, int row, int col) {
   m.edited_at = rs.opt_str(row, col + 10);
   m.deleted = rs.boolean(row, col + 11);
   m.attachments = read_attachments(rs, row, col + 12);
+  m.reactions = read_reactions(rs, row, col + 13);
   return m;
 }
 
@@ -379,7 +398,7 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     o.message.client_id = m.client_id;
     o.message.created_at = rs.str(r, 10);
     o.message.reply_to = m.reply_to;
-    o.message.attachments = read_attachments(rs, r, 2 + kMessageColumns - 1);
+    o.message.attachments = read_attachments(rs, r, 2 + 12);  // a new message has no reactions
     constexpr int kMembersColumn = 2 + kMessageColumns;
     if (m.to)
       o.recipients = {*m.to};
