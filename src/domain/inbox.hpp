@@ -50,6 +50,13 @@ struct HistoryQuery {
   std::optional<std::string> changed_since;
 };
 
+// Where one member stands on one message.
+struct MemberReceipt {
+  UserId user_id = 0;
+  std::string status;  // sent, delivered, read
+  std::optional<std::string> delivered_at, read_at;
+};
+
 struct HistoryPage {
   std::vector<Message> messages;  // ascending seq
   bool has_more = false;
@@ -67,6 +74,10 @@ class InboxRepository {
   // nullopt when the conversation does not exist or the user is not a member.
   virtual boost::asio::awaitable<Result<std::optional<HistoryPage>>> history(
       UserId user, ConversationId c, HistoryQuery q) = 0;
+  // Message info (PROTOCOL §9): the receipt of every other member of message `id`'s
+  // conversation who was a member when it was sent; nullopt unless `sender` sent it.
+  virtual boost::asio::awaitable<Result<std::optional<std::vector<MemberReceipt>>>> receipts(
+      UserId sender, MessageId id) = 0;
 };
 
 // Which conversation GET /messages names: exactly one of the three.
@@ -85,6 +96,8 @@ class InboxService {
   // errc::not_found alike for a conversation that does not exist and one the user is not in.
   boost::asio::awaitable<Result<HistoryPage>> history(UserId user, ConversationRef ref,
                                                       HistoryQuery q);
+  // errc::not_found alike for a message that does not exist and one the caller did not send.
+  boost::asio::awaitable<Result<std::vector<MemberReceipt>>> receipts(UserId user, MessageId id);
 
  private:
   InboxRepository& repo_;

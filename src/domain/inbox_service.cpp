@@ -123,4 +123,11 @@ awaitable<Result<HistoryPage>> InboxService::history(UserId user, ConversationRe
   co_return std::move(**page);
 }
 
+awaitable<Result<std::vector<MemberReceipt>>> InboxService::receipts(UserId user, MessageId id) {
+  auto r = co_await repo_.receipts(user, id);
+  if (!r) co_return r.error();
+  if (!*r) co_return make_error(errc::not_found, "no such message");
+  co_return std::move(**r);
+}
+
 }  // namespace chatd

@@ -119,6 +119,26 @@ void add_inbox_routes(Router& router, InboxService& inbox) {
                co_return conversations_response(*list, *limit);
              });
 
+  router.add(Method::get, "/messages/{id}/receipts", Access::authenticated,
+             [&inbox](RequestContext& ctx) -> awaitable<Response> {
+               auto id = parse_id(ctx.params[0], "id");
+               if (!id) co_return error_response(id.error());
+               auto list = co_await inbox.receipts(ctx.user, *id);
+               if (!list) co_return error_response(list.error());
+               json::array items;
+               for (const auto& r : *list) {
+                 json::object o;
+                 o["user_id"] = r.user_id;
+                 o["status"] = r.status;
+                 o["delivered_at"] = codec::nullable(r.delivered_at);
+                 o["read_at"] = codec::nullable(r.read_at);
+                 items.push_back(std::move(o));
+               }
+               json::object body;
+               body["receipts"] = std::move(items);
+               co_return json_response(200, body);
+             });
+
   router.add(Method::get, "/messages", Access::authenticated,
              [&inbox](RequestContext& ctx) -> awaitable<Response> {
                auto parsed = parse_history(ctx.request);

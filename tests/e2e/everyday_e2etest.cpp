@@ -130,5 +130,56 @@ TEST_F(EverydayE2E, BadReactionsAreRefusedAndChangeNothing) {
             "0");
 }
 
+TEST_F(EverydayE2E, MessageInfoTellsTheSenderWhoGotAndReadAGroupMessage) {
+  auto a = must_register(port(), "mi_ann");
+  auto b = must_register(port(), "mi_ben");
+  auto c = must_register(port(), "mi_cat");
+  auto g = http_request(port(), "POST", "/groups",
+                        json_body({{"name", "info"}, {"members", json::array{b.id, c.id}}}),
+                        a.token);
+  ASSERT_EQ(g.status, 201);
+  const auto gid = g.json.at("group").at("id").as_int64();
+  const auto conversation = g.json.at("conversation_id").as_int64();
+  WsClient ca(port(), a.token), cb(port(), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  ca.send(json::object{{"type", "send_message"}, {"group_id", gid}, {"content", "who reads?"}});
+  const auto mid = ca.next_of("ack").at("message").at("id").as_int64();
+  const auto seq = cb.next_of("message").at("message").at("seq").as_int64();
+  cb.send(json::object{{"type", "mark_read"}, {"conversation_id", conversation}, {"seq", seq}});
+  ca.next_of("receipt");  // delivered to ben
+  for (int i = 0; i < 50; ++i) {
+    auto r = http_request(port(), "GET", "/messages/" + std::to_string(mid) + "/receipts", "",
+                          a.token);
+    if (r.body.find("\"read\"") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  auto info = http_request(port(), "GET", "/messages/" + std::to_string(mid) + "/receipts", "",
+                           a.token);
+  ASSERT_EQ(info.status, 200) << info.body;
+  const auto& list = info.json.at("receipts").as_array();
+  ASSERT_EQ(list.size(), 2u) << "one per other member";
+  for (const auto& r : list) {
+    if (r.at("user_id").as_int64() == b.id) {
+      EXPECT_EQ(r.at("status"), "read");
+      EXPECT_FALSE(r.at("read_at").is_null());
+      EXPECT_FALSE(r.at("delivered_at").is_null());
+    } else {
+      EXPECT_EQ(r.at("user_id").as_int64(), c.id);
+      EXPECT_EQ(r.at("status"), "sent") << "carol is offline";
+      EXPECT_TRUE(r.at("delivered_at").is_null());
+      EXPECT_TRUE(r.at("read_at").is_null());
+    }
+  }
+  EXPECT_EQ(http_request(port(), "GET", "/messages/" + std::to_string(mid) + "/receipts", "",
+                         b.token)
+                .status,
+            404)
+      << "only its sender may ask";
+  EXPECT_EQ(http_request(port(), "GET", "/messages/999999999/receipts", "", a.token).status, 404);
+  EXPECT_EQ(http_request(port(), "GET", "/messages/abc/receipts", "", a.token).status, 400);
+  EXPECT_EQ(http_request(port(), "GET", "/messages/1/receipts").status, 401);
+}
+
 }  // namespace
 }  // namespace chatd::test

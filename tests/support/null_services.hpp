@@ -66,6 +66,9 @@ struct NoInbox final : InboxRepository {
   awaitable<Result<std::optional<HistoryPage>>> history(UserId, ConversationId, HistoryQuery) override {
     co_return make_error(errc::internal, "");
   }
+  awaitable<Result<std::optional<std::vector<MemberReceipt>>>> receipts(UserId, MessageId) override {
+    co_return make_error(errc::internal, "");
+  }
 };
 
 struct NoAttachments final : AttachmentRepository {

@@ -159,4 +159,28 @@ awaitable<Result<std::optional<HistoryPage>>> PgInboxRepository::history(UserId 
   co_return std::optional<HistoryPage>{std::move(page)};
 }
 
+// Message info: the sender's own message, then the receipts view (migrations/0004) of it — the
+// members who were in the conversation when it was sent (joined before its seq) and are still
+// in it. The first row says whether the message is the sender's at all.
+const Statement kReceiptsStatement{
+    "message_receipts_of",
+    "SELECT m.id, r.user_id, r.status, chatd_ts(r.delivered_at), chatd_ts(r.read_at)"
+    " FROM messages m LEFT JOIN message_receipts r ON r.message_id = m.id"
+    " WHERE m.id = $1 AND m.sender_id = $2 ORDER BY r.user_id"};
+
+awaitable<Result<std::optional<std::vector<MemberReceipt>>>> PgInboxRepository::receipts(
+    UserId sender, MessageId id) {
+  auto rs = co_await pool_.exec(kReceiptsStatement, params(std::to_string(id),
+                                                           std::to_string(sender)));
+  if (!rs) co_return to_domain_error(rs.error());
+  if (rs->empty()) co_return std::optional<std::vector<MemberReceipt>>{};
+  std::vector<MemberReceipt> out;
+  for (int r = 0; r < rs->rows(); ++r) {
+    if (rs->is_null(r, 1)) continue;  // nobody else in the conversation
+    out.push_back(MemberReceipt{rs->int64(r, 1), rs->str(r, 2), rs->opt_str(r, 3),
+                                rs->opt_str(r, 4)});
+  }
+  co_return std::optional<std::vector<MemberReceipt>>{std::move(out)};
+}
+
 }  // namespace chatd::pg

@@ -16,6 +16,8 @@ class PgInboxRepository final : public InboxRepository {
   boost::asio::awaitable<Result<std::optional<ConversationId>>> find_direct(UserId a,
                                                                             UserId b) override;
   boost::asio::awaitable<Result<std::optional<ConversationId>>> find_group(GroupId g) override;
+  boost::asio::awaitable<Result<std::optional<std::vector<MemberReceipt>>>> receipts(
+      UserId sender, MessageId id) override;
   boost::asio::awaitable<Result<std::optional<HistoryPage>>> history(UserId user,
                                                                      ConversationId c,
                                                                      HistoryQuery q) override;
