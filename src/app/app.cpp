@@ -252,7 +252,7 @@ int App::run() {
     });
 
   pg::PgInboxRepository inbox_store(pool);
-  InboxService inbox(inbox_store);
+  InboxService inbox(inbox_store, &publisher);
   pg::PgDeviceRepository device_store(pool);
   std::optional<push::WebhookTransport> webhook;
   if (!config_.push_webhook_url.empty()) {

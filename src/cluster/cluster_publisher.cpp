@@ -84,6 +84,12 @@ void ClusterPublisher::reaction(const ReactionChange& r, std::span<const UserId>
   frame(members, ws::encode_reaction(r));
 }
 
+void ClusterPublisher::settings_changed(UserId user, ConversationId c,
+                                        const ConversationSettings& s) {
+  const UserId one[] = {user};
+  frame(one, ws::encode_conversation_settings(c, s));
+}
+
 void ClusterPublisher::typing(std::span<const UserId> to, ConversationId c, UserId who) {
   frame(to, ws::encode_typing(c, who));
 }

@@ -73,6 +73,14 @@ boost::json::object to_json(const Message& m) {
   return o;
 }
 
+boost::json::object to_json(const ConversationSettings& s) {
+  boost::json::object o;
+  o["muted_until"] = nullable(s.muted_until);
+  o["archived"] = s.archived;
+  o["pinned"] = s.pinned;
+  return o;
+}
+
 boost::json::object to_json(const Group& g) {
   boost::json::object o;
   o["id"] = g.id;

@@ -27,5 +27,6 @@ boost::json::object to_admin_json(const User& u);
 boost::json::object to_json(const Attachment& a);
 boost::json::object to_json(const Message& m);
 boost::json::object to_json(const Group& g);
+boost::json::object to_json(const ConversationSettings& s);
 
 }  // namespace chatd::codec

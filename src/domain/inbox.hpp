@@ -8,9 +8,25 @@
 #include <vector>
 
 #include "domain/error.hpp"
+#include "domain/event_publisher.hpp"
 #include "domain/message.hpp"
 
 namespace chatd {
+
+// What PUT /conversations/{id}/settings changes: each field when given (muted_until given as
+// null unmutes).
+struct SettingsChange {
+  std::optional<std::optional<std::string>> muted_until;
+  std::optional<bool> archived;
+  std::optional<bool> pinned;
+};
+
+// Which part of the inbox a page lists: archived or not; the pinned ones, or the others by
+// activity.
+struct InboxView {
+  bool archived = false;
+  bool pinned = false;
+};
 
 struct ConversationSummary {
   ConversationId id = 0;
@@ -23,6 +39,7 @@ struct ConversationSummary {
   std::string activity_at;  // last_message_at, or created_at before the first message: the order
   std::int64_t unread_count = 0;
   std::int64_t activity_micros = 0;  // activity_at to the microsecond, for the exact cursor
+  ConversationSettings settings;
 };
 
 // Where an inbox page starts. `before=<RFC3339>` (PROTOCOL §5) compares at the millisecond
@@ -67,7 +84,10 @@ class InboxRepository {
   virtual ~InboxRepository() = default;
   // The user's conversations by activity (then id), newest first, after `cursor`.
   virtual boost::asio::awaitable<Result<std::vector<ConversationSummary>>> conversations(
-      UserId user, InboxCursor cursor, int limit) = 0;
+      UserId user, InboxCursor cursor, int limit, InboxView view) = 0;
+  // nullopt when the user is not a member; errc::conflict for a sixth pinned conversation.
+  virtual boost::asio::awaitable<Result<std::optional<ConversationSettings>>> set_settings(
+      UserId user, ConversationId c, SettingsChange change) = 0;
   virtual boost::asio::awaitable<Result<std::optional<ConversationId>>> find_direct(UserId a,
                                                                                     UserId b) = 0;
   virtual boost::asio::awaitable<Result<std::optional<ConversationId>>> find_group(GroupId g) = 0;
@@ -89,10 +109,15 @@ struct ConversationRef {
 
 class InboxService {
  public:
-  explicit InboxService(InboxRepository& repo) : repo_(repo) {}
+  // `publisher` (optional) tells the caller's connections of settings they changed.
+  explicit InboxService(InboxRepository& repo, EventPublisher* publisher = nullptr)
+      : repo_(repo), publisher_(publisher) {}
 
+  // Pinned conversations head the first page (no `before`); the rest follow by activity.
   boost::asio::awaitable<Result<std::vector<ConversationSummary>>> conversations(
-      UserId user, std::optional<std::string> before, int limit);
+      UserId user, std::optional<std::string> before, int limit, bool archived = false);
+  boost::asio::awaitable<Result<ConversationSettings>> set_settings(UserId user, ConversationId c,
+                                                                    SettingsChange change);
   // errc::not_found alike for a conversation that does not exist and one the user is not in.
   boost::asio::awaitable<Result<HistoryPage>> history(UserId user, ConversationRef ref,
                                                       HistoryQuery q);
@@ -101,6 +126,7 @@ class InboxService {
 
  private:
   InboxRepository& repo_;
+  EventPublisher* publisher_;
 };
 
 inline constexpr int kMaxPageSize = 200;

@@ -73,7 +73,7 @@ std::optional<InboxCursor> decode_inbox_cursor(std::string_view text) {
 }
 
 awaitable<Result<std::vector<ConversationSummary>>> InboxService::conversations(
-    UserId user, std::optional<std::string> before, int limit) {
+    UserId user, std::optional<std::string> before, int limit, bool archived) {
   if (limit < 1 || limit > kMaxPageSize)
     co_return make_error(errc::invalid_input, "limit must be 1-200");
   InboxCursor cursor;
@@ -87,7 +87,30 @@ awaitable<Result<std::vector<ConversationSummary>>> InboxService::conversations(
                            "before must be an RFC 3339 timestamp or a next_before cursor");
     }
   }
-  co_return co_await repo_.conversations(user, std::move(cursor), limit);
+  std::vector<ConversationSummary> page;
+  if (!before) {
+    auto pinned = co_await repo_.conversations(user, {}, limit, InboxView{archived, true});
+    if (!pinned) co_return pinned.error();
+    page = std::move(*pinned);
+    if (static_cast<int>(page.size()) >= limit) co_return page;
+  }
+  auto rest = co_await repo_.conversations(user, std::move(cursor),
+                                           limit - static_cast<int>(page.size()),
+                                           InboxView{archived, false});
+  if (!rest) co_return rest.error();
+  for (auto& s : *rest) page.push_back(std::move(s));
+  co_return page;
+}
+
+awaitable<Result<ConversationSettings>> InboxService::set_settings(UserId user, ConversationId c,
+                                                                   SettingsChange change) {
+  if (change.muted_until && *change.muted_until && !is_rfc3339(**change.muted_until))
+    co_return make_error(errc::invalid_input, "muted_until must be an RFC 3339 time or null");
+  auto s = co_await repo_.set_settings(user, c, std::move(change));
+  if (!s) co_return s.error();
+  if (!*s) co_return not_found();
+  if (publisher_ != nullptr) publisher_->settings_changed(user, c, **s);
+  co_return **s;
 }
 
 awaitable<Result<HistoryPage>> InboxService::history(UserId user, ConversationRef ref,

@@ -42,6 +42,13 @@ struct ReactionChange {
   std::string at;
 };
 
+// One member's own view of a conversation (PROTOCOL §9).
+struct ConversationSettings {
+  std::optional<std::string> muted_until;  // RFC 3339
+  bool archived = false;
+  bool pinned = false;
+};
+
 struct Message {
   MessageId id = 0;
   ConversationId conversation_id = 0;

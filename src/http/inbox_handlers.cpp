@@ -1,6 +1,8 @@
 #include "http/inbox_handlers.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "codec/entities.hpp"
 #include "http/errors.hpp"
@@ -67,8 +69,16 @@ Response conversations_response(const std::vector<ConversationSummary>& list, in
   for (const auto& s : list) items.push_back(summary_json(s));
   json::object body;
   body["conversations"] = std::move(items);
+  // The cursor follows the last conversation by activity: pinned ones head the first page only
+  // (a page of pinned ones alone continues from the start of the others: the year 9999).
+  constexpr std::int64_t kEndOfTime = 253402300799999999;  // 9999-12-31T23:59:59.999999Z in µs
+  const auto last = std::find_if(list.rbegin(), list.rend(),
+                                 [](const ConversationSummary& s) { return !s.settings.pinned; });
   if (!list.empty() && static_cast<int>(list.size()) == limit)
-    body["next_before"] = encode_inbox_cursor(list.back().activity_micros, list.back().id);
+    body["next_before"] = last == list.rend()
+                              ? encode_inbox_cursor(kEndOfTime,
+                                                    std::numeric_limits<std::int64_t>::max())
+                              : encode_inbox_cursor(last->activity_micros, last->id);
   else
     body["next_before"] = nullptr;
   return json_response(200, body);
@@ -81,6 +91,23 @@ Response history_response(const HistoryPage& page) {
   body["messages"] = std::move(items);
   body["has_more"] = page.has_more;
   return json_response(200, body);
+}
+
+// The fields of PUT /conversations/{id}/settings, each optional and typed.
+Result<SettingsChange> settings_change(const json::object& body) {
+  SettingsChange c;
+  if (const auto* v = body.if_contains("muted_until")) {
+    if (v->is_null()) c.muted_until = std::optional<std::string>{};
+    else if (v->is_string()) c.muted_until = std::optional<std::string>{std::string(v->as_string())};
+    else return make_error(errc::invalid_input, "muted_until must be an RFC 3339 time or null");
+  }
+  for (auto [name, slot] : {std::pair{"archived", &c.archived}, std::pair{"pinned", &c.pinned}}) {
+    if (const auto* v = body.if_contains(name)) {
+      if (!v->is_bool()) return make_error(errc::invalid_input, std::string(name) + " must be a boolean");
+      *slot = v->as_bool();
+    }
+  }
+  return c;
 }
 
 }  // namespace
@@ -104,6 +131,9 @@ json::object summary_json(const ConversationSummary& s) {
   o["last_message_at"] = codec::nullable(s.last_message_at);
   o["activity_at"] = s.activity_at;
   o["unread_count"] = s.unread_count;
+  o["muted_until"] = codec::nullable(s.settings.muted_until);
+  o["archived"] = s.settings.archived;
+  o["pinned"] = s.settings.pinned;
   return o;
 }
 
@@ -114,9 +144,32 @@ void add_inbox_routes(Router& router, InboxService& inbox) {
                if (!limit) co_return error_response(limit.error());
                std::optional<std::string> before;
                if (const auto* b = ctx.request.query_param("before")) before = *b;
-               auto list = co_await inbox.conversations(ctx.user, std::move(before), *limit);
+               bool archived = false;
+               if (const auto* a = ctx.request.query_param("archived")) {
+                 if (*a != "true" && *a != "false")
+                   co_return error_response(
+                       make_error(errc::invalid_input, "archived must be true or false"));
+                 archived = *a == "true";
+               }
+               auto list =
+                   co_await inbox.conversations(ctx.user, std::move(before), *limit, archived);
                if (!list) co_return error_response(list.error());
                co_return conversations_response(*list, *limit);
+             });
+
+  router.add(Method::put, "/conversations/{id}/settings", Access::authenticated,
+             [&inbox](RequestContext& ctx) -> awaitable<Response> {
+               auto id = parse_id(ctx.params[0], "id");
+               if (!id) co_return error_response(id.error());
+               auto body = parse_object(ctx.request.body);
+               if (!body) co_return error_response(body.error());
+               auto change = settings_change(*body);
+               if (!change) co_return error_response(change.error());
+               auto s = co_await inbox.set_settings(ctx.user, *id, std::move(*change));
+               if (!s) co_return error_response(s.error());
+               json::object out;
+               out["settings"] = codec::to_json(*s);
+               co_return json_response(200, out);
              });
 
   router.add(Method::get, "/messages/{id}/receipts", Access::authenticated,

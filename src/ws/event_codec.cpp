@@ -206,6 +206,14 @@ std::string encode_reaction(const ReactionChange& r) {
   return dump(o);
 }
 
+std::string encode_conversation_settings(ConversationId c, const ConversationSettings& s) {
+  json::object o;
+  o["type"] = "conversation_settings";
+  o["conversation_id"] = c;
+  o["settings"] = codec::to_json(s);
+  return dump(o);
+}
+
 std::string encode_error(const Error& e, const std::optional<std::string>& client_id,
                          bool answers_send) {
   json::object o;

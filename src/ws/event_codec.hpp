@@ -66,6 +66,7 @@ std::string encode_receipt(const Receipt& r);
 std::string encode_presence(const PresenceChange& p);
 std::string encode_typing(ConversationId c, UserId who);
 std::string encode_reaction(const ReactionChange& r);
+std::string encode_conversation_settings(ConversationId c, const ConversationSettings& s);
 std::string encode_error(const Error& e, const std::optional<std::string>& client_id = {},
                          bool answers_send = false);
 std::string encode_pong();

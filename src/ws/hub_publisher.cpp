@@ -39,6 +39,10 @@ void HubPublisher::reaction(const ReactionChange& r, std::span<const UserId> mem
   hub_.deliver(members, hub::make_frame(encode_reaction(r)));
 }
 
+void HubPublisher::settings_changed(UserId user, ConversationId c, const ConversationSettings& s) {
+  hub_.deliver(user, hub::make_frame(encode_conversation_settings(c, s)));
+}
+
 void HubPublisher::typing(std::span<const UserId> to, ConversationId c, UserId who) {
   hub_.deliver(to, hub::make_frame(encode_typing(c, who)));
 }

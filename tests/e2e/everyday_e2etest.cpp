@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include <set>
 #include <thread>
 
 #include "e2e/e2e_fixture.hpp"
@@ -179,6 +180,118 @@ TEST_F(EverydayE2E, MessageInfoTellsTheSenderWhoGotAndReadAGroupMessage) {
   EXPECT_EQ(http_request(port(), "GET", "/messages/999999999/receipts", "", a.token).status, 404);
   EXPECT_EQ(http_request(port(), "GET", "/messages/abc/receipts", "", a.token).status, 400);
   EXPECT_EQ(http_request(port(), "GET", "/messages/1/receipts").status, 401);
+}
+
+HttpResult put_settings(std::uint16_t port, std::int64_t conversation, const std::string& body,
+                        const std::string& token) {
+  return http_request(port, "PUT", "/conversations/" + std::to_string(conversation) + "/settings",
+                      body, token);
+}
+
+std::vector<std::int64_t> inbox_ids(std::uint16_t port, const std::string& token,
+                                    const std::string& query = "") {
+  auto r = http_request(port, "GET", "/conversations?limit=50" + query, "", token);
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::vector<std::int64_t> ids;
+  for (const auto& c : r.json.at("conversations").as_array()) ids.push_back(c.at("id").as_int64());
+  return ids;
+}
+
+TEST_F(EverydayE2E, PinArchiveAndMuteAreOnesOwnViewOfTheInbox) {
+  auto me = must_register(port(), "ps_me");
+  WsClient mine(port(), me.token);
+  mine.next_of("ready");
+  // Seven groups of one's own, made oldest first: the inbox lists them newest first.
+  std::vector<std::int64_t> convs;
+  for (int i = 0; i < 7; ++i) {
+    auto g = http_request(port(), "POST", "/groups",
+                          json_body({{"name", numbered("ps group ", i)}, {"members", json::array{}}}),
+                          me.token);
+    ASSERT_EQ(g.status, 201);
+    convs.push_back(g.json.at("conversation_id").as_int64());
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(inbox_ids(port(), me.token),
+            (std::vector<std::int64_t>{convs[6], convs[5], convs[4], convs[3], convs[2], convs[1],
+                                       convs[0]}));
+
+  auto pinned = put_settings(port(), convs[0], R"({"pinned":true})", me.token);
+  ASSERT_EQ(pinned.status, 200) << pinned.body;
+  EXPECT_EQ(pinned.json.at("settings").at("pinned"), true);
+  EXPECT_EQ(pinned.json.at("settings").at("archived"), false);
+  EXPECT_TRUE(pinned.json.at("settings").at("muted_until").is_null());
+  auto event = mine.next_of("conversation_settings");
+  EXPECT_EQ(event.at("conversation_id").as_int64(), convs[0]);
+  EXPECT_EQ(event.at("settings").at("pinned"), true) << "the caller's other connections are told";
+  ASSERT_EQ(put_settings(port(), convs[1], R"({"pinned":true})", me.token).status, 200);
+  auto ids = inbox_ids(port(), me.token);
+  EXPECT_EQ(ids[0], convs[1]) << "pinned first, the most recently pinned first";
+  EXPECT_EQ(ids[1], convs[0]);
+  EXPECT_EQ(ids[2], convs[6]) << "then by activity";
+  EXPECT_EQ(ids.size(), 7u);
+
+  for (int i = 2; i < 5; ++i)
+    ASSERT_EQ(put_settings(port(), convs[i], R"({"pinned":true})", me.token).status, 200);
+  auto sixth = put_settings(port(), convs[5], R"({"pinned":true})", me.token);
+  EXPECT_EQ(sixth.status, 409);
+  EXPECT_EQ(sixth.error_code(), "conflict");
+  EXPECT_EQ(put_settings(port(), convs[4], R"({"pinned":true})", me.token).status, 200)
+      << "pinning a pinned one again is fine";
+  ASSERT_EQ(put_settings(port(), convs[4], R"({"pinned":false})", me.token).status, 200);
+  EXPECT_EQ(put_settings(port(), convs[5], R"({"pinned":true})", me.token).status, 200);
+
+  // A first page of three when five are pinned: the cursor then walks the others.
+  auto page = http_request(port(), "GET", "/conversations?limit=3", "", me.token);
+  ASSERT_EQ(page.json.at("conversations").as_array().size(), 3u);
+  std::set<std::int64_t> seen;
+  std::string cursor(page.json.at("next_before").as_string());
+  for (const auto& c : page.json.at("conversations").as_array()) seen.insert(c.at("id").as_int64());
+  for (int i = 0; i < 5 && !cursor.empty(); ++i) {
+    auto next = http_request(port(), "GET", "/conversations?limit=3&before=" + cursor, "", me.token);
+    for (const auto& c : next.json.at("conversations").as_array()) {
+      EXPECT_FALSE(c.at("pinned").as_bool()) << "pinned ones head the first page only";
+      EXPECT_TRUE(seen.insert(c.at("id").as_int64()).second) << "each once";
+    }
+    cursor = next.json.at("next_before").is_null() ? "" : std::string(next.json.at("next_before").as_string());
+  }
+  EXPECT_GE(seen.size(), 5u);
+
+  // Archived: left out, listed alone with archived=true, and staying archived on new messages.
+  ASSERT_EQ(put_settings(port(), convs[6], R"({"archived":true,"muted_until":"2099-01-01T00:00:00Z"})",
+                         me.token).status, 200);
+  ids = inbox_ids(port(), me.token);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), convs[6]), 0);
+  EXPECT_EQ(inbox_ids(port(), me.token, "&archived=true"), (std::vector<std::int64_t>{convs[6]}));
+  auto group = http_request(port(), "GET", "/conversations?archived=true", "", me.token);
+  EXPECT_EQ(group.json.at("conversations").at(0).at("muted_until"), "2099-01-01T00:00:00.000Z");
+  const auto gid = http_request(port(), "GET", "/conversations?archived=true", "", me.token)
+                       .json.at("conversations").at(0).at("group").at("id").as_int64();
+  mine.send(json::object{{"type", "send_message"}, {"group_id", gid}, {"content", "still here"}});
+  mine.next_of("ack");
+  EXPECT_EQ(inbox_ids(port(), me.token, "&archived=true"), (std::vector<std::int64_t>{convs[6]}))
+      << "it stays archived when messages arrive";
+  EXPECT_EQ(put_settings(port(), convs[6], R"({"muted_until":null})", me.token)
+                .json.at("settings").at("muted_until"), nullptr);
+}
+
+TEST_F(EverydayE2E, SettingsRefuseBadInputAndOutsiders) {
+  auto a = must_register(port(), "sb_ann");
+  auto b = must_register(port(), "sb_ben");
+  auto g = http_request(port(), "POST", "/groups",
+                        json_body({{"name", "mine"}, {"members", json::array{}}}), a.token);
+  const auto conv = g.json.at("conversation_id").as_int64();
+  EXPECT_EQ(put_settings(port(), conv, R"({"pinned":true})", b.token).status, 404)
+      << "not a member";
+  EXPECT_EQ(put_settings(port(), 999999999, R"({"pinned":true})", a.token).status, 404);
+  for (const std::string bad : {R"({"pinned":"yes"})", R"({"archived":1})",
+                                R"({"muted_until":"tomorrow"})", R"({"muted_until":5})", "[]", "{"})
+    EXPECT_EQ(put_settings(port(), conv, bad, a.token).status, 400) << bad;
+  EXPECT_EQ(http_request(port(), "GET", "/conversations?archived=maybe", "", a.token).status, 400);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM conversation_members WHERE conversation_id = " +
+                        std::to_string(conv) + " AND (pinned_at IS NOT NULL OR archived"
+                        " OR muted_until IS NOT NULL)"),
+            "0")
+      << "nothing changed";
 }
 
 }  // namespace

@@ -88,16 +88,22 @@ void expect_member_row_probes(const std::string& p, int at_least) {
 }  // namespace
 
 TEST_F(QueryPlans, InboxUsesIndexes) {
-  const auto p = plan(kInboxStatement, "(bigint, timestamptz, int, bigint, bigint)",
-                      "1500, NULL, 50, NULL, NULL");
+  const auto p = plan(kInboxStatement, "(bigint, timestamptz, int, bigint, bigint, bool)",
+                      "1500, NULL, 50, NULL, NULL, false");
   expect_no_seq_scan(p);
   EXPECT_NE(p.find("conversation_members_user_idx"), std::string::npos) << p;
   EXPECT_NE(p.find("messages_conversation_seq_key"), std::string::npos) << p;
   // A later page, by the exact cursor: the same indexes.
-  const auto next = plan(kInboxStatement, "(bigint, timestamptz, int, bigint, bigint)",
-                         "1500, NULL, 50, 1772359200123456, 42");
+  const auto next = plan(kInboxStatement, "(bigint, timestamptz, int, bigint, bigint, bool)",
+                         "1500, NULL, 50, 1772359200123456, 42, false");
   expect_no_seq_scan(next);
   EXPECT_NE(next.find("conversation_members_user_idx"), std::string::npos) << next;
+}
+
+TEST_F(QueryPlans, ThePinnedConversationsAreFoundThroughTheirIndex) {
+  const auto p = plan(kPinnedStatement, "(bigint, bool, int)", "1500, false, 50");
+  expect_no_seq_scan(p);
+  EXPECT_NE(p.find("conversation_members_pinned_idx"), std::string::npos) << p;
 }
 
 TEST_F(QueryPlans, BatchAppendProbesIndexesPerMessage) {

@@ -53,8 +53,12 @@ struct NoGroups final : GroupRepository {
   }
 };
 struct NoInbox final : InboxRepository {
-  awaitable<Result<std::vector<ConversationSummary>>> conversations(UserId, InboxCursor,
-                                                                    int) override {
+  awaitable<Result<std::vector<ConversationSummary>>> conversations(UserId, InboxCursor, int,
+                                                                    InboxView) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::optional<ConversationSettings>>> set_settings(UserId, ConversationId,
+                                                                      SettingsChange) override {
     co_return make_error(errc::internal, "");
   }
   awaitable<Result<std::optional<ConversationId>>> find_direct(UserId, UserId) override {
@@ -172,6 +176,7 @@ struct NoEvents final : EventPublisher {
   void typing(std::span<const UserId>, ConversationId, UserId) override {}
   void revoked(const TokenRevocation&) override {}
   void reaction(const ReactionChange&, std::span<const UserId>) override {}
+  void settings_changed(UserId, ConversationId, const ConversationSettings&) override {}
 };
 
 // Every service of http::Services over the repositories above.

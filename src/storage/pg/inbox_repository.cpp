@@ -15,32 +15,68 @@ using boost::asio::awaitable;
 // (sent_since_read, migrations/0011): no walk of the unread messages, whatever the backlog.
 // `before` compares at millisecond precision, the precision of the timestamps clients see; the
 // exact cursor ($4 microseconds since the epoch, $5 id) compares (activity, id) as ordered.
+#define CHATD_INBOX_SELECT                                                                   \
+    "SELECT c.id, c.type, chatd_ts(c.last_message_at),"                                       \
+    "       chatd_ts(coalesce(c.last_message_at, c.created_at)),"                              \
+    "       pu.id, pu.username, pu.email, pu.is_online, chatd_ts(pu.last_seen),"               \
+    "       chatd_ts(pu.created_at),"                                                          \
+    "       g.id, g.name,"                                                                     \
+    "       " CHATD_MESSAGE_COLUMNS("lm", "c") ","                                             \
+    "       GREATEST(c.last_seq - cm.last_read_seq - coalesce(own.sent, 0), 0),"               \
+    "       (extract(epoch FROM coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint," \
+    "       " CHATD_USER_FLAGS("pu") ","                                                       \
+    "       chatd_ts(cm.muted_until), cm.archived, cm.pinned_at IS NOT NULL"                  \
+    " FROM conversation_members cm"                                                            \
+    " JOIN conversations c ON c.id = cm.conversation_id"                                       \
+    " LEFT JOIN users pu ON c.type = 'direct'"                                                 \
+    "      AND pu.id = CASE WHEN c.user_lo = $1 THEN c.user_hi ELSE c.user_lo END"             \
+    " LEFT JOIN groups g ON g.id = c.group_id"                                                 \
+    " LEFT JOIN sent_since_read own ON own.conversation_id = c.id AND own.user_id = $1"        \
+    " LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = c.id"              \
+    "                    ORDER BY m.seq DESC LIMIT 1) lm ON true"
+
+// Conversations not pinned, archived or not ($6), by activity.
 const Statement kInboxStatement{
     "inbox_page",
-    "SELECT c.id, c.type, chatd_ts(c.last_message_at),"
-    "       chatd_ts(coalesce(c.last_message_at, c.created_at)),"
-    "       pu.id, pu.username, pu.email, pu.is_online, chatd_ts(pu.last_seen),"
-    "       chatd_ts(pu.created_at),"
-    "       g.id, g.name,"
-    "       " CHATD_MESSAGE_COLUMNS("lm", "c") ","
-    "       GREATEST(c.last_seq - cm.last_read_seq - coalesce(own.sent, 0), 0),"
-    "       (extract(epoch FROM coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint,"
-    "       " CHATD_USER_FLAGS("pu")
-    " FROM conversation_members cm"
-    " JOIN conversations c ON c.id = cm.conversation_id"
-    " LEFT JOIN users pu ON c.type = 'direct'"
-    "      AND pu.id = CASE WHEN c.user_lo = $1 THEN c.user_hi ELSE c.user_lo END"
-    " LEFT JOIN groups g ON g.id = c.group_id"
-    " LEFT JOIN sent_since_read own ON own.conversation_id = c.id AND own.user_id = $1"
-    " LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = c.id"
-    "                    ORDER BY m.seq DESC LIMIT 1) lm ON true"
-    " WHERE cm.user_id = $1"
+    CHATD_INBOX_SELECT
+    " WHERE cm.user_id = $1 AND cm.archived = $6 AND cm.pinned_at IS NULL"
     "   AND ($2::timestamptz IS NULL OR"
     "        date_trunc('milliseconds', coalesce(c.last_message_at, c.created_at)) < $2)"
     "   AND ($4::bigint IS NULL OR (coalesce(c.last_message_at, c.created_at), c.id) <"
     "        ('epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5::bigint))"
     " ORDER BY coalesce(c.last_message_at, c.created_at) DESC, c.id DESC"
     " LIMIT $3"};
+
+// The pinned ones (at most five), archived or not ($2), most recently pinned first: they head
+// the first page of the inbox.
+const Statement kPinnedStatement{
+    "inbox_pinned",
+    CHATD_INBOX_SELECT
+    " WHERE cm.user_id = $1 AND cm.archived = $2 AND cm.pinned_at IS NOT NULL"
+    " ORDER BY cm.pinned_at DESC, c.id DESC LIMIT $3"};
+
+#undef CHATD_INBOX_SELECT
+
+// Settings (PROTOCOL §9) of member $1 in conversation $2: muted_until ($3: whether to set it,
+// $4 its value), archived ($5), pinned ($6), each left as it is when null. A pin past the
+// fifth is refused (no row from u); the pins are counted under a per-user lock taken first.
+const Statement kSetSettingsStatement{
+    "member_settings",
+    "WITH cur AS (SELECT 1 FROM conversation_members WHERE conversation_id = $2 AND user_id = $1),"
+    " pins AS (SELECT count(*) AS n FROM conversation_members"
+    "          WHERE user_id = $1 AND pinned_at IS NOT NULL AND conversation_id <> $2),"
+    " u AS (UPDATE conversation_members cm SET"
+    "         muted_until = CASE WHEN $3::bool THEN $4::timestamptz ELSE cm.muted_until END,"
+    "         archived = coalesce($5::bool, cm.archived),"
+    "         pinned_at = CASE WHEN $6::bool IS NULL THEN cm.pinned_at"
+    "                          WHEN $6::bool THEN coalesce(cm.pinned_at, clock_timestamp())"
+    "                          ELSE NULL END"
+    "       FROM pins WHERE cm.conversation_id = $2 AND cm.user_id = $1"
+    "         AND (NOT coalesce($6::bool, false) OR cm.pinned_at IS NOT NULL OR pins.n < 5)"
+    "       RETURNING chatd_ts(cm.muted_until) AS muted_until, cm.archived,"
+    "                 cm.pinned_at IS NOT NULL AS pinned)"
+    " SELECT (SELECT count(*) FROM cur), u.muted_until, u.archived, u.pinned"
+    " FROM (SELECT 1) one LEFT JOIN u ON true"};
 
 // One more row than asked for tells whether there is more.
 const Statement kHistoryBeforeStatement{
@@ -83,16 +119,48 @@ awaitable<Result<std::optional<ConversationId>>> one_id(Pool& pool, const Statem
 
 }  // namespace
 
+constexpr Statement kPinLock{"member_pin_lock",
+                             "SELECT pg_advisory_xact_lock(2, ($1::bigint % 2147483647)::int)"};
+
+awaitable<Result<std::optional<ConversationSettings>>> PgInboxRepository::set_settings(
+    UserId user, ConversationId c, SettingsChange change) {
+  const auto u = std::to_string(user);
+  std::vector<Query> queries;  // one transaction: the user's pin lock, then the change
+  queries.push_back(Query{&kPinLock, params(u)});
+  queries.push_back(Query{
+      &kSetSettingsStatement,
+      params(u, std::to_string(c), change.muted_until ? "true" : "false",
+             change.muted_until ? *change.muted_until : std::nullopt,
+             change.archived ? std::optional<std::string>(*change.archived ? "true" : "false")
+                             : std::nullopt,
+             change.pinned ? std::optional<std::string>(*change.pinned ? "true" : "false")
+                           : std::nullopt)});
+  auto rs = co_await pool_.run(std::move(queries));
+  if (!rs) co_return to_domain_error(rs.error());
+  const auto& r = rs->back();
+  if (r.int64(0, 0) == 0) co_return std::optional<ConversationSettings>{};
+  if (r.is_null(0, 2)) co_return make_error(errc::conflict, "at most five conversations are pinned");
+  co_return std::optional<ConversationSettings>{
+      ConversationSettings{r.opt_str(0, 1), r.boolean(0, 2), r.boolean(0, 3)}};
+}
+
 awaitable<Result<std::vector<ConversationSummary>>> PgInboxRepository::conversations(
-    UserId user, InboxCursor cursor, int limit) {
+    UserId user, InboxCursor cursor, int limit, InboxView view) {
   std::optional<std::string> micros, id;
   if (cursor.micros) {
     micros = std::to_string(*cursor.micros);
     id = std::to_string(cursor.id);
   }
-  auto rs = co_await pool_.exec(kInboxStatement,
-                                params(std::to_string(user), std::move(cursor.before_time),
-                                       std::to_string(limit), std::move(micros), std::move(id)));
+  const std::string archived = view.archived ? "true" : "false";
+  PgResult<ResultSet> rs = ResultSet{};
+  if (view.pinned)
+    rs = co_await pool_.exec(kPinnedStatement,
+                             params(std::to_string(user), archived, std::to_string(limit)));
+  else
+    rs = co_await pool_.exec(kInboxStatement,
+                             params(std::to_string(user), std::move(cursor.before_time),
+                                    std::to_string(limit), std::move(micros), std::move(id),
+                                    archived));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<ConversationSummary> out;
   out.reserve(static_cast<std::size_t>(rs->rows()));
@@ -106,6 +174,9 @@ awaitable<Result<std::vector<ConversationSummary>>> PgInboxRepository::conversat
       s.peer = read_user(*rs, r, 4);
       read_user_flags(*rs, r, 14 + kMessageColumns, *s.peer);
     }
+    s.settings = ConversationSettings{rs->opt_str(r, 17 + kMessageColumns),
+                                      rs->boolean(r, 18 + kMessageColumns),
+                                      rs->boolean(r, 19 + kMessageColumns)};
     if (!rs->is_null(r, 10)) {
       s.group_id = rs->int64(r, 10);
       s.group_name = rs->str(r, 11);

@@ -12,7 +12,9 @@ class PgInboxRepository final : public InboxRepository {
   explicit PgInboxRepository(Pool& pool) : pool_(pool) {}
 
   boost::asio::awaitable<Result<std::vector<ConversationSummary>>> conversations(
-      UserId user, InboxCursor cursor, int limit) override;
+      UserId user, InboxCursor cursor, int limit, InboxView view) override;
+  boost::asio::awaitable<Result<std::optional<ConversationSettings>>> set_settings(
+      UserId user, ConversationId c, SettingsChange change) override;
   boost::asio::awaitable<Result<std::optional<ConversationId>>> find_direct(UserId a,
                                                                             UserId b) override;
   boost::asio::awaitable<Result<std::optional<ConversationId>>> find_group(GroupId g) override;
@@ -28,6 +30,7 @@ class PgInboxRepository final : public InboxRepository {
 
 // The statements, for EXPLAIN in tests.
 extern const Statement kInboxStatement;
+extern const Statement kPinnedStatement;
 extern const Statement kHistoryBeforeStatement;
 extern const Statement kHistoryAfterStatement;
 
