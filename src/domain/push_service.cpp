@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -96,14 +98,19 @@ awaitable<void> PushService::deliver(std::vector<Candidate> batch) {
     users.push_back(c.recipient);
     senders.push_back(c.sender_id);
   }
+  std::vector<std::pair<UserId, ConversationId>> pairs;
+  for (const auto& c : batch) pairs.emplace_back(c.recipient, c.conversation_id);
   auto offline = co_await devices_.offline_devices(users);
   auto names = co_await devices_.usernames(senders);
-  if (!offline || !names) {
+  auto muted = co_await devices_.muted(std::move(pairs));
+  if (!offline || !names || !muted) {
     spdlog::warn("push batch of {} not prepared: {}", batch.size(),
-                 (!offline ? offline.error() : names.error()).message);
+                 (!offline ? offline.error() : !names ? names.error() : muted.error()).message);
     Metrics::add(metrics().push_dropped, batch.size());
     co_return;
   }
+  // A member who muted the conversation is not pushed for it (PROTOCOL §9).
+  std::set<std::pair<UserId, ConversationId>> silent(muted->begin(), muted->end());
   std::unordered_map<UserId, const std::vector<Device>*> devices;
   for (const auto& r : *offline) devices[r.user_id] = &r.devices;
   std::unordered_map<UserId, std::string> username(names->begin(), names->end());
@@ -112,6 +119,7 @@ awaitable<void> PushService::deliver(std::vector<Candidate> batch) {
   for (const auto& c : batch) {
     auto it = devices.find(c.recipient);
     if (it == devices.end()) continue;  // online elsewhere by now, or no device
+    if (silent.contains({c.recipient, c.conversation_id})) continue;
     boost::json::array ds;
     for (const auto& d : *it->second)
       ds.push_back(boost::json::object{{"platform", platform_name(d.platform)}, {"token", d.token}});

@@ -40,6 +40,9 @@ struct OfflineRecipient {
 class DeviceRepository {
  public:
   virtual ~DeviceRepository() = default;
+  // Of these (user, conversation) pairs, those muted now (PROTOCOL §9: muted_until ahead).
+  virtual boost::asio::awaitable<Result<std::vector<std::pair<UserId, ConversationId>>>> muted(
+      std::vector<std::pair<UserId, ConversationId>> pairs) = 0;
   // Registers `token` for `user` (moving it from whoever had it).
   virtual boost::asio::awaitable<Status> save(UserId user, Device device) = 0;
   // Removes `token` when it is `user`'s.

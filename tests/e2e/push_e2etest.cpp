@@ -117,6 +117,33 @@ class PushE2E : public ::testing::Test {
   std::filesystem::path dir;
 };
 
+TEST_F(PushE2E, AMutedConversationIsNotPushedUntilTheMuteEnds) {
+  start();
+  auto a = must_register(port(), "pm_alice");
+  auto b = must_register(port(), "pm_bob");
+  ASSERT_EQ(device(b, "fcm", "bob-phone"), 201);
+  WsClient ca(port(), a.token);
+  ca.next_of("ready");
+  ca.send(json::value{{"type", "send_message"}, {"to", b.id}, {"content", "first"}});
+  const auto conversation = ca.next_of("ack").at("message").at("conversation_id").as_int64();
+  ASSERT_TRUE(hook->wait_for(1, 5s));
+  const auto settings = "/conversations/" + std::to_string(conversation) + "/settings";
+  ASSERT_EQ(http_request(port(), "PUT", settings, R"({"muted_until":"2099-01-01T00:00:00Z"})",
+                         b.token).status, 200);
+  ca.send(json::value{{"type", "send_message"}, {"to", b.id}, {"content", "while muted"}});
+  ca.next_of("ack");
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(notifications().size(), 1u) << "nothing pushed while muted";
+  ASSERT_EQ(http_request(port(), "PUT", settings, R"({"muted_until":"2020-01-01T00:00:00Z"})",
+                         b.token).status, 200);
+  ca.send(json::value{{"type", "send_message"}, {"to", b.id}, {"content", "mute over"}});
+  ca.next_of("ack");
+  ASSERT_TRUE(hook->wait_for(2, 5s)) << "a mute in the past mutes nothing";
+  const auto ns = notifications();
+  ASSERT_EQ(ns.size(), 2u);
+  EXPECT_EQ(ns[1].at("preview"), "mute over");
+}
+
 TEST_F(PushE2E, AnOfflineRecipientIsPushedOnceSignedAndTheSenderNever) {
   start();
   auto a = must_register(port(), "p_alice");

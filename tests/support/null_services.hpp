@@ -97,6 +97,10 @@ struct NoFiles final : FileStore {
 struct NoDevices final : DeviceRepository {
   awaitable<Status> save(UserId, Device) override { co_return make_error(errc::internal, ""); }
   awaitable<Status> remove(UserId, std::string) override { co_return make_error(errc::internal, ""); }
+  awaitable<Result<std::vector<std::pair<UserId, ConversationId>>>> muted(
+      std::vector<std::pair<UserId, ConversationId>>) override {
+    co_return make_error(errc::internal, "");
+  }
   awaitable<Result<std::vector<OfflineRecipient>>> offline_devices(std::vector<UserId>) override {
     co_return make_error(errc::internal, "");
   }

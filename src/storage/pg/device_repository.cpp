@@ -22,6 +22,12 @@ constexpr Statement kOffline{
     "device_offline",
     "SELECT d.user_id, d.platform, d.token FROM devices d JOIN users u ON u.id = d.user_id"
     " WHERE d.user_id = ANY ($1::bigint[]) AND NOT u.is_online ORDER BY d.user_id, d.token"};
+// A primary-key probe of each member row.
+constexpr Statement kMuted{
+    "device_muted",
+    "SELECT cm.user_id, cm.conversation_id FROM unnest($1::bigint[], $2::bigint[]) AS x(u, c)"
+    " JOIN conversation_members cm ON cm.conversation_id = x.c AND cm.user_id = x.u"
+    " WHERE cm.muted_until > now()"};
 constexpr Statement kUsernames{"device_usernames",
                                "SELECT id, username FROM users WHERE id = ANY ($1::bigint[])"};
 
@@ -45,6 +51,20 @@ awaitable<Status> PgDeviceRepository::remove(UserId user, std::string token) {
   auto rs = co_await pool_.exec(kRemove, params(std::move(token), std::to_string(user)));
   if (!rs) co_return to_domain_error(rs.error());
   co_return Status{};
+}
+
+awaitable<Result<std::vector<std::pair<UserId, ConversationId>>>> PgDeviceRepository::muted(
+    std::vector<std::pair<UserId, ConversationId>> pairs) {
+  std::vector<std::int64_t> users, conversations;
+  for (const auto& [u, c] : pairs) {
+    users.push_back(u);
+    conversations.push_back(c);
+  }
+  auto rs = co_await pool_.exec(kMuted, params(to_array(users), to_array(conversations)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<std::pair<UserId, ConversationId>> out;
+  for (int r = 0; r < rs->rows(); ++r) out.emplace_back(rs->int64(r, 0), rs->int64(r, 1));
+  co_return out;
 }
 
 awaitable<Result<std::vector<OfflineRecipient>>> PgDeviceRepository::offline_devices(

@@ -14,6 +14,8 @@ class PgDeviceRepository final : public DeviceRepository {
   boost::asio::awaitable<Status> remove(UserId user, std::string token) override;
   boost::asio::awaitable<Result<std::vector<OfflineRecipient>>> offline_devices(
       std::vector<UserId> users) override;
+  boost::asio::awaitable<Result<std::vector<std::pair<UserId, ConversationId>>>> muted(
+      std::vector<std::pair<UserId, ConversationId>> pairs) override;
   boost::asio::awaitable<Result<std::vector<std::pair<UserId, std::string>>>> usernames(
       std::vector<UserId> users) override;
 
