@@ -44,6 +44,7 @@
 #include "storage/pg/migrations.hpp"
 #include "storage/pg/node_repository.hpp"
 #include "storage/pg/account_repository.hpp"
+#include "storage/pg/block_repository.hpp"
 #include "storage/pg/attachment_repository.hpp"
 #include "storage/pg/attempt_repository.hpp"
 #include "storage/pg/moderation_repository.hpp"
@@ -221,6 +222,9 @@ int App::run() {
   MessagingService messaging(ioc.get_executor(), messages, publisher, messaging_options);
   GroupService groups(group_store,
                       GroupOptions{static_cast<std::size_t>(config_.max_group_members)});
+  pg::PgBlockRepository block_store(pool);
+  BlockService blocks(block_store);
+  groups.use_blocks(block_store);
 
   auth::PasswordHasher hasher({config_.bcrypt_cost,
                                static_cast<std::size_t>(effective_hash_threads(config_)),
@@ -283,7 +287,7 @@ int App::run() {
   };
   http::Router router(tokens);
   http::add_all_routes(router, http::Services{accounts, groups, inbox, attachments, push_service,
-                                              moderation,
+                                              moderation, blocks,
                                               [&pool]() -> awaitable<bool> {
                                                 auto r = co_await pool.exec(kPing, pg::params());
                                                 co_return r.has_value();

@@ -251,10 +251,38 @@ awaitable<Result<User>> AccountService::get(UserId id) {
   co_return std::move(**u);
 }
 
-awaitable<Result<std::vector<User>>> AccountService::find_by_username(std::string username) {
+awaitable<Status> AccountService::hide_blockers(UserId viewer, std::vector<User>& users) {
+  std::vector<UserId> ids;
+  for (const auto& u : users)
+    if (u.id != viewer) ids.push_back(u.id);
+  if (ids.empty()) co_return Status{};
+  auto blockers = co_await d_.users.blocking(viewer, std::move(ids));
+  if (!blockers) co_return blockers.error();
+  for (auto& u : users) {
+    if (std::find(blockers->begin(), blockers->end(), u.id) == blockers->end()) continue;
+    u.is_online = false;
+    u.last_seen.reset();
+  }
+  co_return Status{};
+}
+
+awaitable<Result<User>> AccountService::get_as(UserId viewer, UserId id) {
+  auto u = co_await get(id);
+  if (!u) co_return u.error();
+  std::vector<User> one;
+  one.push_back(std::move(*u));
+  if (auto hidden = co_await hide_blockers(viewer, one); !hidden) co_return hidden.error();
+  co_return std::move(one[0]);
+}
+
+awaitable<Result<std::vector<User>>> AccountService::find_by_username(UserId viewer,
+                                                                     std::string username) {
   if (username.empty() || username.size() > 32)
     co_return make_error(errc::invalid_input, "username must be 1-32 characters");
-  co_return co_await d_.users.find_by_username(std::move(username));
+  auto users = co_await d_.users.find_by_username(std::move(username));
+  if (!users) co_return users.error();
+  if (auto hidden = co_await hide_blockers(viewer, *users); !hidden) co_return hidden.error();
+  co_return std::move(*users);
 }
 
 awaitable<void> AccountService::prune_attempts() {

@@ -73,6 +73,8 @@ class AccountService {
                                                 std::string address);
 
   boost::asio::awaitable<Result<User>> get(UserId id);
+  // As `viewer` sees them: a user who blocks the viewer shows offline, never seen (PROTOCOL §9).
+  boost::asio::awaitable<Result<User>> get_as(UserId viewer, UserId id);
   // PROTOCOL §2: ends the presented token; or changes the password and ends every other token.
   boost::asio::awaitable<Status> logout(TokenClaims presented);
   boost::asio::awaitable<Status> change_password(TokenClaims presented, std::string current,
@@ -99,11 +101,13 @@ class AccountService {
   boost::asio::awaitable<Status> load_revocations();
   // Told of every revocation made here (to close connections, here and on other nodes).
   void on_revoked(std::function<void(const TokenRevocation&)> f) { on_revoked_ = std::move(f); }
-  boost::asio::awaitable<Result<std::vector<User>>> find_by_username(std::string username);
+  boost::asio::awaitable<Result<std::vector<User>>> find_by_username(UserId viewer,
+                                                                     std::string username);
   // Drops counted attempts no window can see any more.
   boost::asio::awaitable<void> prune_attempts();
 
  private:
+  boost::asio::awaitable<Status> hide_blockers(UserId viewer, std::vector<User>& users);
   boost::asio::awaitable<Result<User>> create(Registration r, std::string role);
   AccountDeps d_;
   ThrottleOptions throttle_;

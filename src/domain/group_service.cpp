@@ -31,7 +31,18 @@ awaitable<Result<Group>> GroupService::create(UserId owner, std::string name,
     co_return make_error(errc::invalid_input, "a group has at most " +
                                                   std::to_string(options_.max_members) +
                                                   " members");
+  if (auto ok = co_await check_not_blocked(members, owner); !ok) co_return ok.error();
   co_return co_await groups_.create(std::move(name), owner, std::move(members));
+}
+
+awaitable<Status> GroupService::check_not_blocked(std::vector<UserId> users, UserId actor) {
+  if (blocks_ == nullptr) co_return Status{};
+  std::erase(users, actor);
+  if (users.empty()) co_return Status{};
+  auto blocked = co_await blocks_->any_blocks(std::move(users), actor);
+  if (!blocked) co_return blocked.error();
+  if (*blocked) co_return make_error(errc::forbidden, "a user you named does not accept this");
+  co_return Status{};
 }
 
 awaitable<Result<Group>> GroupService::get(UserId viewer, GroupId id) {
@@ -49,6 +60,9 @@ awaitable<Result<Group>> GroupService::add_member(UserId actor, GroupId id, User
   if (find_member(*g, user) != nullptr) co_return std::move(*g);  // already in: nothing to do
   if (g->members.size() >= options_.max_members)
     co_return make_error(errc::invalid_input, "the group is full");
+  std::vector<UserId> one;
+  one.push_back(user);
+  if (auto ok = co_await check_not_blocked(std::move(one), actor); !ok) co_return ok.error();
   auto added = co_await groups_.add_member(id, user, options_.max_members);
   if (!added) co_return added.error();
   co_return co_await get(actor, id);

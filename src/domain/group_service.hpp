@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "domain/block_service.hpp"
 #include "domain/group_repository.hpp"
 
 namespace chatd {
@@ -17,6 +18,8 @@ class GroupService {
  public:
   GroupService(GroupRepository& groups, GroupOptions options)
       : groups_(groups), options_(options) {}
+  // PROTOCOL §9: a blocked user may not put the blocker in a group (403).
+  void use_blocks(BlockRepository& blocks) { blocks_ = &blocks; }
 
   boost::asio::awaitable<Result<Group>> create(UserId owner, std::string name,
                                                std::vector<UserId> members);
@@ -26,7 +29,9 @@ class GroupService {
   boost::asio::awaitable<Status> remove_member(UserId actor, GroupId id, UserId user);
 
  private:
+  boost::asio::awaitable<Status> check_not_blocked(std::vector<UserId> users, UserId actor);
   GroupRepository& groups_;
+  BlockRepository* blocks_ = nullptr;
   GroupOptions options_;
 };
 

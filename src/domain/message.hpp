@@ -100,7 +100,8 @@ struct AppendOutcome {
   // not_found: `to` names no user, or `group_id` no group; not_member: the sender is not in
   // the group; bad_reply: `reply_to` is no message of the conversation; bad_attachment: an
   // attachment id the sender did not upload.
-  enum class Kind { stored, duplicate, not_member, not_found, bad_reply, bad_attachment };
+  // blocked: a direct message between two users one of whom blocks the other (PROTOCOL §9).
+  enum class Kind { stored, duplicate, not_member, not_found, bad_reply, bad_attachment, blocked };
   Kind kind = Kind::stored;
   Message message;                 // the stored one, or the original for a duplicate
   std::vector<UserId> recipients;  // every member but the sender (stored only)

@@ -81,6 +81,9 @@ void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
     case AppendOutcome::Kind::not_member:
       p.done(make_error(errc::forbidden, "not a member of this conversation"));
       return;
+    case AppendOutcome::Kind::blocked:  // the same for both directions: nothing to learn
+      p.done(make_error(errc::forbidden, "this conversation does not accept messages"));
+      return;
     case AppendOutcome::Kind::not_found:
       p.done(make_error(errc::not_found, p.message.to ? "no such user" : "no such group"));
       return;

@@ -43,6 +43,9 @@ class UserRepository {
                                                          std::string keep_jti) = 0;
   // Every revocation still in force, to fill memory at start.
   virtual boost::asio::awaitable<Result<std::vector<TokenRevocation>>> revocations() = 0;
+  // Those of `users` who block `viewer` (their presence is hidden from the viewer, PROTOCOL §9).
+  virtual boost::asio::awaitable<Result<std::vector<UserId>>> blocking(UserId viewer,
+                                                                       std::vector<UserId> users) = 0;
   // At start-up no connection exists yet: clears every is_online left by a crash.
   virtual boost::asio::awaitable<Result<std::int64_t>> clear_presence() = 0;
 };

@@ -19,8 +19,9 @@ namespace {
 // user with a million messages costs chatd no more memory than one with ten.
 class ExportStream final : public BodyStream {
  public:
-  ExportStream(auth::AccountService& accounts, InboxService& inbox, UserId user)
-      : accounts_(accounts), inbox_(inbox), user_(user) {}
+  ExportStream(auth::AccountService& accounts, InboxService& inbox, BlockService& blocks,
+               UserId user)
+      : accounts_(accounts), inbox_(inbox), blocks_(blocks), user_(user) {}
   ~ExportStream() override { accounts_.end_export(user_); }
 
   awaitable<Result<std::optional<std::string>>> next() override {
@@ -37,9 +38,14 @@ class ExportStream final : public BodyStream {
           d["token"] = token;
           list.push_back(std::move(d));
         }
+        auto blocked = co_await blocks_.list(user_);
+        if (!blocked) co_return blocked.error();
+        json::array blocks;
+        for (const auto& b : *blocked) blocks.push_back(codec::to_json(b, false));
         stage_ = Stage::conversations;
         co_return "{\"user\":" + json::serialize(codec::to_json(*u, true)) +
-            ",\"devices\":" + json::serialize(list) + ",\"blocks\":[],\"conversations\":[";
+            ",\"devices\":" + json::serialize(list) + ",\"blocks\":" + json::serialize(blocks) +
+            ",\"conversations\":[";
       }
       case Stage::conversations: {
         auto page = co_await inbox_.conversations(user_, before_, kConversationPage);
@@ -87,6 +93,7 @@ class ExportStream final : public BodyStream {
   enum class Stage { head, conversations, messages, done };
   auth::AccountService& accounts_;
   InboxService& inbox_;
+  BlockService& blocks_;
   UserId user_;
   Stage stage_ = Stage::head;
   bool first_ = true;
@@ -133,7 +140,36 @@ json::object to_json(const Report& r) {
 }
 
 void add_account_routes(Router& router, auth::AccountService& accounts, InboxService& inbox,
-                        auth::ModerationService& moderation) {
+                        auth::ModerationService& moderation, BlockService& blocks) {
+  router.add(Method::post, "/users/me/blocks", Access::authenticated,
+             [&blocks](RequestContext& ctx) -> awaitable<Response> {
+               auto body = parse_object(ctx.request.body);
+               if (!body) co_return error_response(body.error());
+               auto id = required_id(*body, "user_id");
+               if (!id) co_return error_response(id.error());
+               auto done = co_await blocks.block(ctx.user, *id);
+               if (!done) co_return error_response(done.error());
+               co_return no_content();
+             });
+  router.add(Method::del, "/users/me/blocks/{user_id}", Access::authenticated,
+             [&blocks](RequestContext& ctx) -> awaitable<Response> {
+               auto id = parse_id(ctx.params[0], "user_id");
+               if (!id) co_return error_response(id.error());
+               auto done = co_await blocks.unblock(ctx.user, *id);
+               if (!done) co_return error_response(done.error());
+               co_return no_content();
+             });
+  router.add(Method::get, "/users/me/blocks", Access::authenticated,
+             [&blocks](RequestContext& ctx) -> awaitable<Response> {
+               auto list = co_await blocks.list(ctx.user);
+               if (!list) co_return error_response(list.error());
+               json::array users;
+               for (const auto& u : *list) users.push_back(codec::to_json(u, false));
+               json::object body;
+               body["users"] = std::move(users);
+               co_return json_response(200, body);
+             });
+
   router.add(Method::del, "/users/me", Access::authenticated,
              [&accounts](RequestContext& ctx) -> awaitable<Response> {
                auto body = parse_object(ctx.request.body);
@@ -146,14 +182,14 @@ void add_account_routes(Router& router, auth::AccountService& accounts, InboxSer
              });
 
   router.add(Method::get, "/users/me/export", Access::authenticated,
-             [&accounts, &inbox](RequestContext& ctx) -> awaitable<Response> {
+             [&accounts, &inbox, &blocks](RequestContext& ctx) -> awaitable<Response> {
                if (!accounts.begin_export(ctx.user)) {
                  Error e = make_error(errc::rate_limited, "an export is already running");
                  e.retry_after = 10;
                  co_return error_response(e);
                }
                Response r;
-               r.stream = std::make_shared<ExportStream>(accounts, inbox, ctx.user);
+               r.stream = std::make_shared<ExportStream>(accounts, inbox, blocks, ctx.user);
                r.headers.emplace_back("Content-Disposition",
                                       "attachment; filename=\"chatd-export.json\"");
                r.headers.emplace_back("Cache-Control", "no-store");

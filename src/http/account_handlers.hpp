@@ -6,13 +6,14 @@
 
 #include "auth/account_service.hpp"
 #include "auth/moderation_service.hpp"
+#include "domain/block_service.hpp"
 #include "domain/inbox.hpp"
 #include "http/router.hpp"
 
 namespace chatd::http {
 
 void add_account_routes(Router& router, auth::AccountService& accounts, InboxService& inbox,
-                        auth::ModerationService& moderation);
+                        auth::ModerationService& moderation, BlockService& blocks);
 
 // A report as the API shows it.
 boost::json::object to_json(const Report& r);

@@ -14,7 +14,8 @@ void add_all_routes(Router& router, Services services) {
   add_health_routes(router, std::move(services.probe), std::move(services.nats));
   add_metrics_routes(router, std::move(services.gauges));
   add_user_routes(router, services.accounts);
-  add_account_routes(router, services.accounts, services.inbox, services.moderation);
+  add_account_routes(router, services.accounts, services.inbox, services.moderation,
+                     services.blocks);
   add_admin_routes(router, services.moderation);
   router.set_admin_check([&m = services.moderation](UserId u) { return m.is_admin(u); });
   add_group_routes(router, services.groups);

@@ -8,6 +8,7 @@
 #include "http/health_handlers.hpp"
 #include "http/metrics_handlers.hpp"
 #include "domain/attachment_service.hpp"
+#include "domain/block_service.hpp"
 #include "domain/push_service.hpp"
 #include "http/router.hpp"
 
@@ -20,6 +21,7 @@ struct Services {
   AttachmentService& attachments;
   PushService& push;
   auth::ModerationService& moderation;
+  BlockService& blocks;
   DatabaseProbe probe;
   Gauges gauges;
   NatsProbe nats = {};

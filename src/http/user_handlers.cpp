@@ -109,7 +109,7 @@ void add_user_routes(Router& router, auth::AccountService& accounts) {
              [&accounts](RequestContext& ctx) -> awaitable<Response> {
                auto id = parse_id(ctx.params[0], "id");
                if (!id) co_return error_response(id.error());
-               auto u = co_await accounts.get(*id);
+               auto u = co_await accounts.get_as(ctx.user, *id);
                if (!u) co_return error_response(u.error());
                co_return user_response(*u, *id == ctx.user);
              });
@@ -120,7 +120,7 @@ void add_user_routes(Router& router, auth::AccountService& accounts) {
                if (username == nullptr)
                  co_return error_response(
                      make_error(errc::invalid_input, "username query parameter is required"));
-               auto users = co_await accounts.find_by_username(*username);
+               auto users = co_await accounts.find_by_username(ctx.user, *username);
                if (!users) co_return error_response(users.error());
                json::array list;
                for (const auto& u : *users) list.push_back(codec::to_json(u, u.id == ctx.user));

@@ -294,5 +294,103 @@ TEST_F(EverydayE2E, SettingsRefuseBadInputAndOutsiders) {
       << "nothing changed";
 }
 
+TEST_F(EverydayE2E, ABlockStopsDirectMessagesBothWaysAndGroupsWithTheBlocker) {
+  auto a = must_register(port(), "bl_ann");   // blocks ben
+  auto b = must_register(port(), "bl_ben");
+  auto c = must_register(port(), "bl_cat");
+  const auto blocks = std::string("/users/me/blocks");
+  EXPECT_EQ(http_request(port(), "POST", blocks, json_body({{"user_id", a.id}}), a.token).status, 400);
+  EXPECT_EQ(http_request(port(), "POST", blocks, json_body({{"user_id", 999999999}}), a.token).status,
+            404);
+  EXPECT_EQ(http_request(port(), "POST", blocks, R"({"user_id":"x"})", a.token).status, 400);
+  ASSERT_EQ(http_request(port(), "POST", blocks, json_body({{"user_id", b.id}}), a.token).status, 204);
+  EXPECT_EQ(http_request(port(), "POST", blocks, json_body({{"user_id", b.id}}), a.token).status, 204)
+      << "idempotent";
+  auto list = http_request(port(), "GET", blocks, "", a.token);
+  ASSERT_EQ(list.json.at("users").as_array().size(), 1u);
+  EXPECT_EQ(list.json.at("users").at(0).at("id").as_int64(), b.id);
+
+  WsClient ca(port(), a.token), cb(port(), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  cb.send(json::object{{"type", "send_message"}, {"to", a.id}, {"content", "hey"}, {"client_id", "b1"}});
+  auto e1 = cb.next_of("error");
+  EXPECT_EQ(e1.at("code"), "forbidden");
+  EXPECT_EQ(e1.at("client_id"), "b1");
+  ca.send(json::object{{"type", "send_message"}, {"to", b.id}, {"content", "hey"}, {"client_id", "a1"}});
+  auto e2 = ca.next_of("error");
+  EXPECT_EQ(e2.at("code"), "forbidden") << "the same for both directions";
+  EXPECT_EQ(e2.at("message"), e1.at("message"));
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM messages WHERE sender_id IN (" + std::to_string(a.id) +
+                        "," + std::to_string(b.id) + ")"),
+            "0");
+
+  // The blocked one cannot create a group with the blocker or add them to one.
+  auto g = http_request(port(), "POST", "/groups",
+                        json_body({{"name", "with ann"}, {"members", json::array{a.id, c.id}}}),
+                        b.token);
+  EXPECT_EQ(g.status, 403);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM groups WHERE owner_id = " + std::to_string(b.id)), "0");
+  auto own = http_request(port(), "POST", "/groups",
+                          json_body({{"name", "ben's"}, {"members", json::array{c.id}}}), b.token);
+  ASSERT_EQ(own.status, 201);
+  const auto gid = own.json.at("group").at("id").as_int64();
+  EXPECT_EQ(http_request(port(), "POST", "/groups/" + std::to_string(gid) + "/members",
+                         json_body({{"user_id", a.id}}), b.token)
+                .status,
+            403);
+  // A group the blocker made with both: messages flow as before.
+  auto shared = http_request(port(), "POST", "/groups",
+                             json_body({{"name", "shared"}, {"members", json::array{b.id, c.id}}}),
+                             a.token);
+  ASSERT_EQ(shared.status, 201);
+  cb.send(json::object{{"type", "send_message"}, {"group_id", shared.json.at("group").at("id")},
+                       {"content", "hello group"}});
+  cb.next_of("ack");
+  EXPECT_EQ(ca.next_of("message").at("message").at("content"), "hello group");
+
+  // Unblocked, direct messages flow again.
+  EXPECT_EQ(http_request(port(), "DELETE", blocks + "/" + std::to_string(b.id), "", a.token).status,
+            204);
+  cb.send(json::object{{"type", "send_message"}, {"to", a.id}, {"content", "friends again"}});
+  cb.next_of("ack");
+  EXPECT_EQ(ca.next_of("message").at("message").at("content"), "friends again");
+}
+
+TEST_F(EverydayE2E, TheBlockersPresenceIsHiddenFromTheBlockedOne) {
+  auto a = must_register(port(), "bp_ann");
+  auto b = must_register(port(), "bp_ben");
+  WsClient cb(port(), b.token);
+  cb.next_of("ready");
+  {
+    WsClient ca(port(), a.token);
+    ca.next_of("ready");
+    ca.send(json::object{{"type", "send_message"}, {"to", b.id}, {"content", "hi"}});
+    ca.next_of("ack");
+    cb.next_of("message");
+  }
+  cb.next_of("presence");  // ann went offline: they shared a conversation
+  ASSERT_EQ(http_request(port(), "POST", "/users/me/blocks", json_body({{"user_id", b.id}}), a.token)
+                .status,
+            204);
+  WsClient ca(port(), a.token);
+  ca.next_of("ready");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(cb.take("presence", 200ms)) << "no presence from the blocker";
+  auto seen = http_request(port(), "GET", "/users/" + std::to_string(a.id), "", b.token);
+  EXPECT_EQ(seen.json.at("user").at("is_online"), false);
+  EXPECT_TRUE(seen.json.at("user").at("last_seen").is_null());
+  auto by_name = http_request(port(), "GET", "/users?username=bp_ann", "", b.token);
+  EXPECT_EQ(by_name.json.at("users").at(0).at("is_online"), false);
+  auto inbox = http_request(port(), "GET", "/conversations", "", b.token);
+  const auto& peer = inbox.json.at("conversations").at(0).at("peer");
+  EXPECT_EQ(peer.at("is_online"), false);
+  EXPECT_TRUE(peer.at("last_seen").is_null());
+  auto others = http_request(port(), "GET", "/users/" + std::to_string(a.id), "", a.token);
+  EXPECT_EQ(others.json.at("user").at("is_online"), true) << "the blocker sees themself as ever";
+  auto reverse = http_request(port(), "GET", "/users/" + std::to_string(b.id), "", a.token);
+  EXPECT_EQ(reverse.json.at("user").at("is_online"), true) << "the blocker still sees the blocked";
+}
+
 }  // namespace
 }  // namespace chatd::test

@@ -29,6 +29,9 @@ struct NoUsers final : UserRepository {
     co_return make_error(errc::internal, "");
   }
   awaitable<Result<std::int64_t>> clear_presence() override { co_return make_error(errc::internal, ""); }
+  awaitable<Result<std::vector<UserId>>> blocking(UserId, std::vector<UserId>) override {
+    co_return make_error(errc::internal, "");
+  }
   awaitable<Status> revoke_token(UserId, std::string, std::int64_t) override {
     co_return make_error(errc::internal, "");
   }
@@ -172,6 +175,17 @@ struct NoModeration final : ModerationRepository {
   awaitable<Status> audit(AuditEntry) override { co_return make_error(errc::internal, ""); }
 };
 
+struct NoBlocks final : BlockRepository {
+  awaitable<Result<bool>> block(UserId, UserId) override { co_return make_error(errc::internal, ""); }
+  awaitable<Status> unblock(UserId, UserId) override { co_return make_error(errc::internal, ""); }
+  awaitable<Result<std::vector<User>>> blocked_by(UserId) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<bool>> any_blocks(std::vector<UserId>, UserId) override {
+    co_return make_error(errc::internal, "");
+  }
+};
+
 struct NoEvents final : EventPublisher {
   void message(const Message&, std::span<const UserId>, SessionId) override {}
   void message_updated(const Message&, std::span<const UserId>) override {}
@@ -204,13 +218,15 @@ struct NullServices {
       auth::AccountDeps{users, account_store, attempts, eraser, hasher, tokens},
       {}, auth::RegistrationPolicy::open, ""};
   auth::ModerationService moderation{moderation_store, accounts, nullptr};
+  NoBlocks block_store;
+  BlockService blocks{block_store};
   NoDevices device_store;
   PushService push{device_store, nullptr, [](UserId) { return false; }, {}};
 
   explicit NullServices(std::string secret) : tokens({std::move(secret), std::chrono::seconds(60)}) {}
 
   void add_routes(http::Router& router) {
-    http::add_all_routes(router, {accounts, groups, inbox, attachments, push, moderation,
+    http::add_all_routes(router, {accounts, groups, inbox, attachments, push, moderation, blocks,
                                   []() -> awaitable<bool> { co_return true; }});
   }
 };

@@ -29,6 +29,8 @@ constexpr Statement kCutoff{
     " ON CONFLICT (user_id) DO UPDATE SET before_ms = EXCLUDED.before_ms, keep_jti = ''"
     "   WHERE token_cutoffs.before_ms <= EXCLUDED.before_ms"};
 constexpr Statement kDropDevices{"account_drop_devices", "DELETE FROM devices WHERE user_id = $1"};
+constexpr Statement kDropBlocks{"account_drop_blocks",
+                                "DELETE FROM blocks WHERE blocker = $1 OR blocked = $1"};
 // Every group left at once; a group that loses its last admin gets its longest-standing
 // remaining member as admin (the statement's snapshot still sees the rows it deletes, so the
 // heirs are chosen among the others).
@@ -99,6 +101,7 @@ awaitable<Result<bool>> PgAccountRepository::mark_deleted(UserId user, std::int6
   queries.push_back(Query{&kTombstone, params(id)});
   queries.push_back(Query{&kCutoff, params(id, std::to_string(before_ms))});
   queries.push_back(Query{&kDropDevices, params(id)});
+  queries.push_back(Query{&kDropBlocks, params(id)});
   queries.push_back(Query{&kLeaveGroups, params(id)});
   auto rs = co_await pool_.run(std::move(queries));
   if (!rs) co_return to_domain_error(rs.error());

@@ -18,7 +18,8 @@ using boost::asio::awaitable;
 #define CHATD_INBOX_SELECT                                                                   \
     "SELECT c.id, c.type, chatd_ts(c.last_message_at),"                                       \
     "       chatd_ts(coalesce(c.last_message_at, c.created_at)),"                              \
-    "       pu.id, pu.username, pu.email, pu.is_online, chatd_ts(pu.last_seen),"               \
+    "       pu.id, pu.username, pu.email, pu.is_online AND NOT hidden.h,"                      \
+    "       CASE WHEN NOT hidden.h THEN chatd_ts(pu.last_seen) END,"                           \
     "       chatd_ts(pu.created_at),"                                                          \
     "       g.id, g.name,"                                                                     \
     "       " CHATD_MESSAGE_COLUMNS("lm", "c") ","                                             \
@@ -31,6 +32,8 @@ using boost::asio::awaitable;
     " LEFT JOIN users pu ON c.type = 'direct'"                                                 \
     "      AND pu.id = CASE WHEN c.user_lo = $1 THEN c.user_hi ELSE c.user_lo END"             \
     " LEFT JOIN groups g ON g.id = c.group_id"                                                 \
+    " CROSS JOIN LATERAL (SELECT pu.id IS NOT NULL AND EXISTS (SELECT 1 FROM blocks bl"       \
+    "     WHERE bl.blocker = pu.id AND bl.blocked = $1) AS h) hidden"                          \
     " LEFT JOIN sent_since_read own ON own.conversation_id = c.id AND own.user_id = $1"        \
     " LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = c.id"              \
     "                    ORDER BY m.seq DESC LIMIT 1) lm ON true"

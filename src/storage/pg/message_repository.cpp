@@ -71,6 +71,11 @@ const Statement kAppendBatchStatement{
     "          WHEN NOT r0.is_group THEN"
     "            (SELECT true FROM users u WHERE u.id = r0.lo)"
     "            AND (SELECT true FROM users u WHERE u.id = r0.hi) END, false) AS is_member,"
+    "     r0.is_group OR NOT coalesce((SELECT true FROM blocks bl"
+    "                                  WHERE bl.blocker = r0.lo AND bl.blocked = r0.hi), false)"
+    "       AND NOT coalesce((SELECT true FROM blocks bl"
+    "                         WHERE bl.blocker = r0.hi AND bl.blocked = r0.lo), false)"
+    "       AS unblocked,"
     "     r0.reply_to IS NULL OR coalesce((SELECT true FROM messages x WHERE x.id = r0.reply_to"
     "                                      AND x.conversation_id = r0.found), false) AS reply_ok,"
     "     r0.att IS NULL OR (SELECT count(*) FROM attachments at WHERE at.id = ANY (r0.att)"
@@ -80,7 +85,7 @@ const Statement kAppendBatchStatement{
     "     CASE WHEN r.found IS NULL"
     "          AND row_number() OVER (PARTITION BY r.lo, r.hi ORDER BY r.ord) = 1"
     "          THEN nextval('conversations_id_seq') END AS new_id"
-    "   FROM r WHERE r.is_first AND r.is_member AND r.reply_ok AND r.att_ok),"
+    "   FROM r WHERE r.is_first AND r.is_member AND r.unblocked AND r.reply_ok AND r.att_ok),"
     " b AS MATERIALIZED (SELECT a.*,"
     "     coalesce(a.found, max(a.new_id) OVER (PARTITION BY a.lo, a.hi)) AS cid FROM a),"
     " n AS MATERIALIZED (SELECT b.ord, b.sender_id, b.content, b.client_id, b.reply_to, b.att,"
@@ -136,9 +141,10 @@ const Statement kAppendBatchStatement{
     " FROM n"
     " UNION ALL"
     " SELECT r.ord, CASE WHEN NOT r.is_member AND r.found IS NULL THEN 'n'"
-    "                    WHEN NOT r.is_member THEN 'f' WHEN NOT r.reply_ok THEN 'r' ELSE 'a' END,"
+    "                    WHEN NOT r.is_member THEN 'f' WHEN NOT r.unblocked THEN 'b'"
+    "                    WHEN NOT r.reply_ok THEN 'r' ELSE 'a' END,"
     "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-    " FROM r WHERE r.is_first AND NOT (r.is_member AND r.reply_ok AND r.att_ok)"
+    " FROM r WHERE r.is_first AND NOT (r.is_member AND r.unblocked AND r.reply_ok AND r.att_ok)"
     " UNION ALL"
     " SELECT r.ord, 'd', " CHATD_MESSAGE_COLUMNS("m", "c") ", NULL"
     " FROM r JOIN messages m ON m.id = r.old_id JOIN conversations c ON c.id = m.conversation_id"};
@@ -374,9 +380,10 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     auto& o = out[i];
     answered[i] = true;
     const auto kind = rs.text(r, 1);
-    if (kind == "n" || kind == "f" || kind == "r" || kind == "a") {
+    if (kind == "n" || kind == "f" || kind == "r" || kind == "a" || kind == "b") {
       o.kind = kind == "n"   ? AppendOutcome::Kind::not_found
                : kind == "f" ? AppendOutcome::Kind::not_member
+               : kind == "b" ? AppendOutcome::Kind::blocked
                : kind == "r" ? AppendOutcome::Kind::bad_reply
                              : AppendOutcome::Kind::bad_attachment;
       continue;

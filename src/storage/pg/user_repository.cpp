@@ -1,5 +1,7 @@
 #include "storage/pg/user_repository.hpp"
 
+#include "storage/pg/arrays.hpp"
+
 namespace chatd::pg {
 
 using boost::asio::awaitable;
@@ -83,7 +85,8 @@ const Statement kContactsStatement{
     "SELECT DISTINCT m FROM conversation_members a,"
     " unnest(ARRAY(SELECT b.user_id FROM conversation_members b"
     "              WHERE b.conversation_id = a.conversation_id)) m"
-    " WHERE a.user_id = $1 AND m <> $1"};
+    " WHERE a.user_id = $1 AND m <> $1"
+    "   AND NOT EXISTS (SELECT 1 FROM blocks bl WHERE bl.blocker = $1 AND bl.blocked = m)"};
 
 User read_user(const ResultSet& rs, int row, int col) {
   User u;
@@ -161,6 +164,18 @@ awaitable<Result<std::optional<std::string>>> PgUserRepository::set_presence(Use
 
 awaitable<Result<std::vector<UserId>>> PgUserRepository::contacts(UserId id) {
   auto rs = co_await pool_.exec(kContactsStatement, params(std::to_string(id)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<UserId> out;
+  for (int r = 0; r < rs->rows(); ++r) out.push_back(rs->int64(r, 0));
+  co_return out;
+}
+
+awaitable<Result<std::vector<UserId>>> PgUserRepository::blocking(UserId viewer,
+                                                                   std::vector<UserId> users) {
+  static constexpr Statement kBlocking{
+      "user_blocking",
+      "SELECT blocker FROM blocks WHERE blocked = $1 AND blocker = ANY ($2::bigint[])"};
+  auto rs = co_await pool_.exec(kBlocking, params(std::to_string(viewer), to_array(users)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<UserId> out;
   for (int r = 0; r < rs->rows(); ++r) out.push_back(rs->int64(r, 0));

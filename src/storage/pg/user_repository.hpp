@@ -19,6 +19,8 @@ class PgUserRepository final : public UserRepository {
                                                                          std::string at) override;
   boost::asio::awaitable<Result<std::vector<UserId>>> contacts(UserId id) override;
   boost::asio::awaitable<Result<std::int64_t>> clear_presence() override;
+  boost::asio::awaitable<Result<std::vector<UserId>>> blocking(UserId viewer,
+                                                               std::vector<UserId> users) override;
   boost::asio::awaitable<Status> revoke_token(UserId user, std::string jti,
                                               std::int64_t exp) override;
   boost::asio::awaitable<Result<std::optional<std::string>>> password_hash(UserId id) override;
