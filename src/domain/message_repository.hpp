@@ -32,9 +32,10 @@ class MessageRepository {
   virtual boost::asio::awaitable<Result<std::vector<AppendOutcome>>> append(
       std::vector<NewMessage> batch) = 0;
 
-  // The members of a conversation; nullopt when there is no such conversation.
+  // The members of a conversation as `viewer` may address them: all but those `viewer` blocks
+  // (PROTOCOL §9: no typing from a blocker); nullopt when there is no such conversation.
   virtual boost::asio::awaitable<Result<std::optional<std::vector<UserId>>>> members(
-      ConversationId c) = 0;
+      ConversationId c, UserId viewer) = 0;
 
   // Messages of others past `user`'s delivered position, after `after`, ordered by
   // conversation and seq.

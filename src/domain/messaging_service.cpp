@@ -200,7 +200,7 @@ awaitable<Status> MessagingService::mark_read(UserId reader, ConversationId c, S
 
 awaitable<Status> MessagingService::typing(UserId who, ConversationId c) {
   if (c <= 0) co_return make_error(errc::invalid_input, "conversation_id must be positive");
-  auto members = co_await repo_.members(c);
+  auto members = co_await repo_.members(c, who);
   if (!members) co_return members.error();
   if (!*members || std::find((*members)->begin(), (*members)->end(), who) == (*members)->end())
     co_return make_error(errc::not_found, "no such conversation");

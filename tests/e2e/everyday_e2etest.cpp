@@ -390,6 +390,17 @@ TEST_F(EverydayE2E, TheBlockersPresenceIsHiddenFromTheBlockedOne) {
   EXPECT_EQ(others.json.at("user").at("is_online"), true) << "the blocker sees themself as ever";
   auto reverse = http_request(port(), "GET", "/users/" + std::to_string(b.id), "", a.token);
   EXPECT_EQ(reverse.json.at("user").at("is_online"), true) << "the blocker still sees the blocked";
+
+  // Typing in a group they share: the blocked one sees none from the blocker; the blocker sees
+  // the blocked one's.
+  auto g = http_request(port(), "POST", "/groups",
+                        json_body({{"name", "both"}, {"members", json::array{b.id}}}), a.token);
+  ASSERT_EQ(g.status, 201);
+  const auto conversation = g.json.at("conversation_id").as_int64();
+  ca.send(json::object{{"type", "typing"}, {"conversation_id", conversation}});
+  EXPECT_FALSE(cb.take("typing", 400ms)) << "no typing from the blocker";
+  cb.send(json::object{{"type", "typing"}, {"conversation_id", conversation}});
+  EXPECT_TRUE(ca.take("typing", 2s));
 }
 
 }  // namespace

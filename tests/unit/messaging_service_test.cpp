@@ -39,7 +39,7 @@ class ScriptedRepository : public MessageRepository {
     out.push_back(std::move(stored));
     co_return out;
   }
-  awaitable<Result<std::optional<std::vector<UserId>>>> members(ConversationId) override {
+  awaitable<Result<std::optional<std::vector<UserId>>>> members(ConversationId, UserId) override {
     co_return std::optional<std::vector<UserId>>{};
   }
   awaitable<Result<std::vector<Message>>> undelivered(UserId, ReplayCursor, int) override {

@@ -235,7 +235,9 @@ constexpr Statement kChange{
 
 constexpr Statement kMembers{
     "conversation_members",
-    "SELECT ARRAY(SELECT user_id FROM conversation_members WHERE conversation_id = c.id)::text"
+    "SELECT ARRAY(SELECT cm.user_id FROM conversation_members cm WHERE cm.conversation_id = c.id"
+    "             AND NOT EXISTS (SELECT 1 FROM blocks bl"
+    "                             WHERE bl.blocker = $2 AND bl.blocked = cm.user_id))::text"
     " FROM conversations c WHERE c.id = $1"};
 
 // The read position moves to `seq` (never back, never past the last message) and the
@@ -432,8 +434,8 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
 }
 
 awaitable<Result<std::optional<std::vector<UserId>>>> PgMessageRepository::members(
-    ConversationId c) {
-  auto rs = co_await pool_.exec(kMembers, params(std::to_string(c)));
+    ConversationId c, UserId viewer) {
+  auto rs = co_await pool_.exec(kMembers, params(std::to_string(c), std::to_string(viewer)));
   if (!rs) co_return to_domain_error(rs.error());
   if (rs->empty()) co_return std::optional<std::vector<UserId>>{};
   co_return std::optional<std::vector<UserId>>{parse_int_array(rs->text(0, 0))};

@@ -15,7 +15,7 @@ class PgMessageRepository final : public MessageRepository {
   boost::asio::awaitable<Result<std::vector<AppendOutcome>>> append(
       std::vector<NewMessage> batch) override;
   boost::asio::awaitable<Result<std::optional<std::vector<UserId>>>> members(
-      ConversationId c) override;
+      ConversationId c, UserId viewer) override;
   boost::asio::awaitable<Result<ChangeOutcome>> change(UserId user, MessageId id,
                                                        std::optional<std::string> content,
                                                        int edit_window_seconds,
