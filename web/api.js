@@ -70,6 +70,9 @@ export class Api {
   deleteAccount(password) { return this.request("DELETE", "/users/me", { password }); }
   exportData() { return this.request("GET", "/users/me/export", undefined, true); }
   report(body) { return this.request("POST", "/reports", body); }
+  blocks() { return this.request("GET", "/users/me/blocks"); }
+  block(userId) { return this.request("POST", "/users/me/blocks", { user_id: userId }); }
+  unblock(userId) { return this.request("DELETE", `/users/me/blocks/${userId}`); }
   adminUsers(q) { return this.request("GET", `/admin/users?q=${encodeURIComponent(q)}&limit=50`); }
   suspend(id, reason) { return this.request("POST", `/admin/users/${id}/suspend`, { reason }); }
   unsuspend(id) { return this.request("POST", `/admin/users/${id}/unsuspend`); }

@@ -3,6 +3,7 @@
 import { Api, Socket } from "./api.js";
 import { initAccount } from "./account.js";
 import { $, el, button } from "./dom.js";
+import { applyReaction, chips, picker } from "./reactions.js";
 
 const api = new Api();
 
@@ -18,6 +19,7 @@ const state = {
   receipts: new Map(),       // conversation id -> Map user -> { delivered, read }
   typingTimers: new Map(),
   replyTo: null,
+  blocked: new Set(),        // ids of the users one blocks
   lastTypingSent: 0,
 };
 
@@ -69,6 +71,9 @@ async function start(user) {
   $("app").hidden = false;
   $("me").textContent = user.username;
   account.setUser(user);
+  try {
+    state.blocked = new Set((await api.blocks()).users.map((u) => u.id));
+  } catch { /* the button shows Block; the server still decides */ }
   await loadInbox();
   state.socket = new Socket(api, onEvent, (up) => $("connection").classList.toggle("up", up),
                             (code) => endSession(code === 4003
@@ -227,6 +232,7 @@ async function openConversation(c) {
   $("chat-title").textContent = convName(c);
   $("group-admin").hidden = !c.group;
   $("report-user").hidden = !c.peer;
+  renderBlockButton();
   $("typing").textContent = "";
   renderSubtitle();
   renderMessages();
@@ -310,6 +316,7 @@ function bubble(m, pending) {
   } else {
     if (m.content) li.append(el("div", "text", m.content));
     for (const a of m.attachments || []) li.append(attachment(a));
+    if (m.reactions?.length) li.append(chips(m, state.me.id, react));
   }
   const meta = el("div", "meta");
   const when = m.created_at ? new Date(m.created_at) : new Date();
@@ -354,7 +361,7 @@ function actions(m) {
     $("replying").hidden = false;
     $("text").focus();
   };
-  bar.append(reply);
+  bar.append(reply, picker(m, state.me.id, react));
   if (m.sender_id === state.me.id) {
     const edit = el("button", "", "Edit");
     edit.type = "button";
@@ -373,6 +380,34 @@ function actions(m) {
   }
   return bar;
 }
+
+function react(m, emoji) {
+  state.socket?.send({ type: "react", message_id: m.id, emoji });
+}
+
+// PROTOCOL §9: blocking the peer of a direct chat from its header.
+function renderBlockButton() {
+  const peer = state.open?.peer;
+  $("block-user").hidden = !peer;
+  if (peer) $("block-user").textContent = state.blocked.has(peer.id) ? "Unblock" : "Block";
+}
+$("block-user").onclick = async () => {
+  const peer = state.open?.peer;
+  if (!peer) return;
+  try {
+    if (state.blocked.has(peer.id)) {
+      await api.unblock(peer.id);
+      state.blocked.delete(peer.id);
+    } else {
+      if (!confirm(`Block ${peer.username}? Neither of you can then message the other here.`)) return;
+      await api.block(peer.id);
+      state.blocked.add(peer.id);
+    }
+    renderBlockButton();
+  } catch (err) {
+    $("typing").textContent = err.message;
+  }
+};
 
 // PROTOCOL §10: a message or a user reported to the admins, with a reason.
 async function report(target) {
@@ -587,6 +622,15 @@ function onEvent(ev) {
         clearTyping(m.sender_id);
       }
       touchConversation(m, m.sender_id !== state.me.id);
+      break;
+    }
+    case "reaction": {
+      const o = state.open;
+      const m = o && [...o.messages.values()].find((x) => x.id === ev.message_id);
+      if (m) {
+        applyReaction(m, ev);
+        renderMessages();
+      }
       break;
     }
     case "message_updated": {

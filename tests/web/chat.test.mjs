@@ -277,6 +277,33 @@ try {
   check(mine === 1, "and shows once on the sender's side");
   await shot(alice.page, "inbox");
 
+  console.log("reactions and blocking");
+  await openFromInbox(alice, carol.name);
+  await waitText(alice, "old 120");
+  await alice.page.evaluate(() => {
+    const theirs = [...document.querySelectorAll("#messages .msg:not(.mine)")].pop();
+    theirs.querySelector('.picker button[aria-label="React 👍"]').click();
+  });
+  await alice.page.waitForFunction(() => [...document.querySelectorAll("#messages .msg:not(.mine) .chip.mine")]
+    .some((c) => c.textContent === "👍 1"));
+  check(true, "a reaction from the picker shows as one's own chip");
+  await openFromInbox(carol, alice.name);
+  await carol.page.waitForFunction(() => [...document.querySelectorAll("#messages .msg.mine .chip")]
+    .some((c) => c.textContent === "👍 1"), { timeout: 10000 });
+  check(true, "the other person sees the reaction on their message");
+  answers.push(null);  // the confirmation
+  await carol.page.click("#block-user");
+  await carol.page.waitForFunction(() => document.getElementById("block-user").textContent === "Unblock");
+  await sendText(alice, "can you hear me");
+  await alice.page.waitForFunction(() => document.getElementById("typing").textContent.includes("does not accept"));
+  await sleep(300);
+  check(!(await texts(carol.page)).includes("can you hear me"), "a blocked person's message is refused and never arrives");
+  await carol.page.click("#block-user");
+  await carol.page.waitForFunction(() => document.getElementById("block-user").textContent === "Block");
+  await sendText(alice, "after the unblock");
+  await waitText(carol, "after the unblock");
+  check(true, "unblocked, messages arrive again");
+
   console.log("reports, the admin view and the account page");
   // alice reports one of carol's messages from the conversation.
   await openFromInbox(alice, carol.name);
