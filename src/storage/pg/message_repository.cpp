@@ -283,35 +283,36 @@ std::optional<std::int64_t> opt_int(const ResultSet& rs, int row, int col) {
 
 }  // namespace
 
-std::vector<Attachment> read_attachments(const ResultSet& rs, int row, int col) {
-  std::vector<Attachment> out;
-  if (rs.is_null(row, col)) return out;
+// The objects of a JSON array column the statement built (json_agg), each given to `each`; a
+// NULL column (nothing to aggregate) or an unreadable one gives none.
+template <class F>
+void each_json_object(const ResultSet& rs, int row, int col, F each) {
+  if (rs.is_null(row, col)) return;
   boost::system::error_code ec;
   auto v = boost::json::parse(rs.text(row, col), ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& e : v.as_array()) {
-    const auto& o = e.as_object();
+  if (ec || !v.is_array()) return;
+  for (const auto& e : v.as_array()) each(e.as_object());
+}
+
+std::vector<Attachment> read_attachments(const ResultSet& rs, int row, int col) {
+  std::vector<Attachment> out;
+  each_json_object(rs, row, col, [&](const boost::json::object& o) {
     out.push_back(Attachment{o.at("id").to_number<std::int64_t>(),
                              std::string(o.at("filename").as_string()),
                              std::string(o.at("content_type").as_string()),
                              o.at("size").to_number<std::int64_t>(),
                              std::string(o.at("sha256").as_string())});
-  }
+  });
   return out;
 }
 
 std::vector<Reaction> read_reactions(const ResultSet& rs, int row, int col) {
   std::vector<Reaction> out;
-  if (rs.is_null(row, col)) return out;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(rs.text(row, col), ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& e : v.as_array()) {
-    const auto& o = e.as_object();
+  each_json_object(rs, row, col, [&](const boost::json::object& o) {
     Reaction r{std::string(o.at("emoji").as_string()), o.at("count").to_number<std::int64_t>(), {}};
     for (const auto& u : o.at("user_ids").as_array()) r.user_ids.push_back(u.to_number<std::int64_t>());
     out.push_back(std::move(r));
-  }
+  });
   return out;
 }
 
