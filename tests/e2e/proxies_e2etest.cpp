@@ -194,5 +194,32 @@ TEST_F(ProxiesE2E, SuspensionAndDeletionCrossNodesWithinASecond) {
   EXPECT_EQ(up.at("message").at("sender_id").as_int64(), fay_id);
 }
 
+TEST_F(ProxiesE2E, ReactionsAndSettingsEventsCrossNodes) {
+  using namespace std::chrono_literals;
+  auto hal = register_from("127.0.0.11", "px_hal");
+  auto ivy = register_from("127.0.0.12", "px_ivy");
+  ASSERT_EQ(hal.status, 201);
+  ASSERT_EQ(ivy.status, 201);
+  const auto hal_token = std::string(hal.json.at("token").as_string());
+  const auto ivy_token = std::string(ivy.json.at("token").as_string());
+  WsClient h0(node(0), hal_token), h2(node(2), hal_token), i1(node(1), ivy_token);
+  for (auto* c : {&h0, &h2, &i1}) c->next_of("ready");
+  h0.send(json::object{{"type", "send_message"}, {"to", ivy.json.at("user").at("id")},
+                       {"content", "across"}});
+  const auto ack = h0.next_of("ack").at("message");
+  i1.next_of("message");
+  i1.send(json::object{{"type", "react"}, {"message_id", ack.at("id")}, {"emoji", "🔥"}});
+  for (auto* c : {&h0, &h2, &i1}) EXPECT_EQ(c->next_of("reaction").at("emoji"), "🔥");
+  auto r = http_request(node(1), "PUT",
+                        "/conversations/" + std::to_string(ack.at("conversation_id").as_int64()) +
+                            "/settings",
+                        R"({"archived":true})", hal_token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (auto* c : {&h0, &h2})
+    EXPECT_EQ(c->next_of("conversation_settings").at("settings").at("archived"), true)
+        << "the user's connections on the other nodes are told";
+  EXPECT_FALSE(i1.take("conversation_settings", 300ms)) << "nobody else is";
+}
+
 }  // namespace
 }  // namespace chatd::test
