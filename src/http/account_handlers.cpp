@@ -48,7 +48,8 @@ class ExportStream final : public BodyStream {
             ",\"conversations\":[";
       }
       case Stage::conversations: {
-        auto page = co_await inbox_.conversations(user_, before_, kConversationPage);
+        // The inbox, then the archived ones, each page by page.
+        auto page = co_await inbox_.conversations(user_, before_, kConversationPage, archived_);
         if (!page) co_return page.error();
         std::string out;
         for (const auto& s : *page) {
@@ -56,9 +57,10 @@ class ExportStream final : public BodyStream {
           first_ = false;
           out += json::serialize(summary_json(s));
         }
-        if (static_cast<int>(page->size()) == kConversationPage) {
-          before_ = encode_inbox_cursor(page->back().activity_micros, page->back().id);
-        } else {
+        before_ = next_inbox_cursor(*page, kConversationPage);
+        if (!before_ && !archived_) {
+          archived_ = true;
+        } else if (!before_) {
           stage_ = Stage::messages;
           first_ = true;
           out += "],\"messages\":[";
@@ -98,6 +100,7 @@ class ExportStream final : public BodyStream {
   Stage stage_ = Stage::head;
   bool first_ = true;
   std::optional<std::string> before_;
+  bool archived_ = false;
   MessageId after_ = 0;
 };
 

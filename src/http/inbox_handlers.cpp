@@ -69,18 +69,7 @@ Response conversations_response(const std::vector<ConversationSummary>& list, in
   for (const auto& s : list) items.push_back(summary_json(s));
   json::object body;
   body["conversations"] = std::move(items);
-  // The cursor follows the last conversation by activity: pinned ones head the first page only
-  // (a page of pinned ones alone continues from the start of the others: the year 9999).
-  constexpr std::int64_t kEndOfTime = 253402300799999999;  // 9999-12-31T23:59:59.999999Z in µs
-  const auto last = std::find_if(list.rbegin(), list.rend(),
-                                 [](const ConversationSummary& s) { return !s.settings.pinned; });
-  if (!list.empty() && static_cast<int>(list.size()) == limit)
-    body["next_before"] = last == list.rend()
-                              ? encode_inbox_cursor(kEndOfTime,
-                                                    std::numeric_limits<std::int64_t>::max())
-                              : encode_inbox_cursor(last->activity_micros, last->id);
-  else
-    body["next_before"] = nullptr;
+  body["next_before"] = codec::nullable(next_inbox_cursor(list, limit));
   return json_response(200, body);
 }
 
@@ -111,6 +100,19 @@ Result<SettingsChange> settings_change(const json::object& body) {
 }
 
 }  // namespace
+
+std::optional<std::string> next_inbox_cursor(const std::vector<ConversationSummary>& page,
+                                             int limit) {
+  if (page.empty() || static_cast<int>(page.size()) != limit) return std::nullopt;
+  // The cursor follows the last conversation by activity: pinned ones head the first page only
+  // (a page of pinned ones alone continues from the start of the others: the year 9999).
+  constexpr std::int64_t kEndOfTime = 253402300799999999;  // 9999-12-31T23:59:59.999999Z in µs
+  const auto last = std::find_if(page.rbegin(), page.rend(),
+                                 [](const ConversationSummary& s) { return !s.settings.pinned; });
+  if (last == page.rend())
+    return encode_inbox_cursor(kEndOfTime, std::numeric_limits<std::int64_t>::max());
+  return encode_inbox_cursor(last->activity_micros, last->id);
+}
 
 json::object summary_json(const ConversationSummary& s) {
   json::object o;

@@ -561,6 +561,12 @@ TEST_F(StrangersE2E, TheExportHoldsEverythingTheUserSentOldestFirst) {
     ca.send(dm(b.id, numbered("export me ", i), numbered("ex-", i)));
     ca.next_of("ack");
   }
+  // An archived conversation is exported too.
+  auto other = must_register(port(), "ex_cat");
+  ca.send(dm(other.id, "archived one", "ex-arch"));
+  const auto archived_conv = ca.next_of("ack").at("message").at("conversation_id").as_int64();
+  ASSERT_EQ(http_request(port(), "PUT", "/conversations/" + std::to_string(archived_conv) + "/settings",
+                         R"({"archived":true})", a.token).status, 200);
   auto r = http_request(port(), "GET", "/users/me/export", "", a.token);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.headers["content-disposition"].find("attachment"), std::string::npos);
@@ -570,9 +576,9 @@ TEST_F(StrangersE2E, TheExportHoldsEverythingTheUserSentOldestFirst) {
   EXPECT_EQ(r.json.at("user").at("email"), "ex_alice@example.com");
   EXPECT_EQ(r.json.at("devices").at(0).at("token"), "ex-device-1");
   EXPECT_TRUE(r.json.at("blocks").is_array());
-  ASSERT_EQ(r.json.at("conversations").as_array().size(), 1u);
+  ASSERT_EQ(r.json.at("conversations").as_array().size(), 2u) << "archived ones included";
   const auto& msgs = r.json.at("messages").as_array();
-  ASSERT_EQ(msgs.size(), 3u);
+  ASSERT_EQ(msgs.size(), 4u);
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(msgs[static_cast<std::size_t>(i)].at("content").as_string(),
               numbered("export me ", i));
