@@ -250,10 +250,8 @@ int App::run() {
   // Ended sessions close their connections here and, with several nodes, everywhere.
   accounts.on_revoked([&publisher](const TokenRevocation& r) { publisher.revoked(r); });
   if (cluster_publisher)
-    cluster_publisher->on_remote_revocation([&tokens](const TokenRevocation& r) {
-      if (!r.jti.empty()) tokens.revocations().revoke(r.jti, r.exp);
-      else tokens.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
-    });
+    cluster_publisher->on_remote_revocation(
+        [&tokens](const TokenRevocation& r) { tokens.revocations().apply(r); });
 
   pg::PgInboxRepository inbox_store(pool);
   InboxService inbox(inbox_store, &publisher);

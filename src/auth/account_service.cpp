@@ -154,15 +154,24 @@ awaitable<Status> AccountService::logout(TokenClaims presented) {
   co_return Status{};
 }
 
+awaitable<Status> AccountService::check_own_password(UserId user, std::string password,
+                                                      std::string wrong) {
+  auto hash = co_await d_.users.password_hash(user);
+  if (!hash) co_return hash.error();
+  if (!*hash) co_return make_error(errc::unauthorized, "unknown user");
+  auto ok = co_await d_.hasher.verify(std::move(password), **hash);
+  if (!ok) co_return ok.error();
+  if (!*ok) co_return make_error(errc::invalid_credentials, std::move(wrong));
+  co_return Status{};
+}
+
 awaitable<Status> AccountService::change_password(TokenClaims presented, std::string current,
                                                   std::string next) {
   if (auto e = v::check_password(next)) co_return *e;
-  auto hash = co_await d_.users.password_hash(presented.user);
-  if (!hash) co_return hash.error();
-  if (!*hash) co_return make_error(errc::unauthorized, "unknown user");
-  auto ok = co_await d_.hasher.verify(std::move(current), **hash);
-  if (!ok) co_return ok.error();
-  if (!*ok) co_return make_error(errc::invalid_credentials, "the current password is wrong");
+  if (auto ok = co_await check_own_password(presented.user, std::move(current),
+                                            "the current password is wrong");
+      !ok)
+    co_return ok.error();
   auto fresh = co_await d_.hasher.hash(std::move(next));
   if (!fresh) co_return fresh.error();
   // Every token issued until now but the presented one.
@@ -176,21 +185,17 @@ awaitable<Status> AccountService::change_password(TokenClaims presented, std::st
   co_return Status{};
 }
 
-TokenRevocation AccountService::end_sessions(UserId user, std::int64_t before_ms, bool suspended) {
+void AccountService::end_sessions(UserId user, std::int64_t before_ms, bool suspended) {
   TokenRevocation r{user, {}, 0, before_ms, {}};
   r.suspended = suspended;
-  d_.tokens.revocations().revoke_before(user, before_ms, {});
+  d_.tokens.revocations().apply(r);
   if (on_revoked_) on_revoked_(r);
-  return r;
 }
 
 awaitable<Status> AccountService::delete_own(UserId user, std::string password) {
-  auto hash = co_await d_.users.password_hash(user);
-  if (!hash) co_return hash.error();
-  if (!*hash) co_return make_error(errc::unauthorized, "unknown user");
-  auto ok = co_await d_.hasher.verify(std::move(password), **hash);
-  if (!ok) co_return ok.error();
-  if (!*ok) co_return make_error(errc::invalid_credentials, "the password is wrong");
+  if (auto ok = co_await check_own_password(user, std::move(password), "the password is wrong");
+      !ok)
+    co_return ok.error();
   auto deleted = co_await delete_account(user);
   if (!deleted) co_return deleted.error();
   co_return Status{};
@@ -204,7 +209,7 @@ awaitable<Result<bool>> AccountService::delete_account(UserId user) {
   if (!marked) co_return marked.error();
   if (!*marked) co_return false;
   end_sessions(user, before, false);
-  spdlog::info("user {} deleted their account: erasing what they sent", user);
+  spdlog::info("account of user {} deleted: erasing what it sent", user);
   if (auto erased = co_await d_.eraser.erase(user); !erased)
     spdlog::warn("deleted user {}: erasure to be resumed ({})", user, erased.error().message);
   co_return true;
@@ -237,10 +242,7 @@ void AccountService::end_export(UserId user) {
 awaitable<Status> AccountService::load_revocations() {
   auto all = co_await d_.users.revocations();
   if (!all) co_return all.error();
-  for (const auto& r : *all) {
-    if (!r.jti.empty()) d_.tokens.revocations().revoke(r.jti, r.exp);
-    else d_.tokens.revocations().revoke_before(r.user, r.before_ms, r.keep_jti);
-  }
+  for (const auto& r : *all) d_.tokens.revocations().apply(r);
   co_return Status{};
 }
 

@@ -94,7 +94,7 @@ class AccountService {
 
   // Ends every token of `user` issued before now, here and (through on_revoked) everywhere;
   // `suspended` picks the close code (4003, else 4001).
-  TokenRevocation end_sessions(UserId user, std::int64_t before_ms, bool suspended);
+  void end_sessions(UserId user, std::int64_t before_ms, bool suspended);
   static std::int64_t now_ms();
 
   // Fills the token service's revocations from storage (at start).
@@ -107,6 +107,9 @@ class AccountService {
   boost::asio::awaitable<void> prune_attempts();
 
  private:
+  // invalid_credentials with `wrong` unless `password` is `user`'s.
+  boost::asio::awaitable<Status> check_own_password(UserId user, std::string password,
+                                                    std::string wrong);
   boost::asio::awaitable<Status> hide_blockers(UserId viewer, std::vector<User>& users);
   boost::asio::awaitable<Result<User>> create(Registration r, std::string role);
   AccountDeps d_;

@@ -135,6 +135,11 @@ void Revocations::revoke_before(UserId user, std::int64_t before_ms, const std::
   if (before_ms >= c.before_ms) c = Cutoff{before_ms, keep_jti};
 }
 
+void Revocations::apply(const TokenRevocation& r) {
+  if (!r.jti.empty()) revoke(r.jti, r.exp);
+  else revoke_before(r.user, r.before_ms, r.keep_jti);
+}
+
 bool Revocations::revoked(const TokenClaims& c) const {
   std::shared_lock l(mutex_);
   if (!c.jti.empty() && jtis_.contains(c.jti)) return true;

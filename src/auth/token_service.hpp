@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "domain/error.hpp"
+#include "domain/event_publisher.hpp"
 #include "domain/user.hpp"
 
 namespace chatd::auth {
@@ -35,6 +36,8 @@ class Revocations {
  public:
   void revoke(const std::string& jti, std::int64_t exp);
   void revoke_before(UserId user, std::int64_t before_ms, const std::string& keep_jti);
+  // Either of the two above, as a stored or received revocation names it.
+  void apply(const TokenRevocation& r);
   bool revoked(const TokenClaims& c) const;
   void forget_expired(std::int64_t now);
 

@@ -60,7 +60,7 @@ struct AuditEntry {
 class ModerationRepository {
  public:
   virtual ~ModerationRepository() = default;
-  // nullopt when `user` is not an admin (or does not exist).
+  // Whether `user` is an admin now (false for an unknown, suspended or deleted account).
   virtual boost::asio::awaitable<Result<bool>> is_admin(UserId user) = 0;
   // By a substring of username or email, ids above `after`, ascending.
   virtual boost::asio::awaitable<Result<std::vector<User>>> search_users(std::string q, int limit,

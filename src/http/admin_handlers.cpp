@@ -21,12 +21,9 @@ struct Paging {
 
 Result<Paging> paging(const Request& r) {
   Paging p;
-  auto limit = int_param(r, "limit");
+  auto limit = limit_param(r, 50, 200);
   if (!limit) return limit.error();
-  if (*limit) {
-    if (**limit < 1 || **limit > 200) return make_error(errc::invalid_input, "limit must be 1-200");
-    p.limit = static_cast<int>(**limit);
-  }
+  p.limit = *limit;
   auto after = int_param(r, "after");
   if (!after) return after.error();
   if (*after) {

@@ -15,14 +15,6 @@ using boost::asio::awaitable;
 
 namespace {
 
-Result<int> limit_param(const Request& r) {
-  auto l = int_param(r, "limit");
-  if (!l) return l.error();
-  if (!*l) return kDefaultPageSize;
-  if (**l < 1 || **l > kMaxPageSize) return make_error(errc::invalid_input, "limit must be 1-200");
-  return static_cast<int>(**l);
-}
-
 struct HistoryRequest {
   ConversationRef ref;
   HistoryQuery query;
@@ -38,7 +30,7 @@ Result<HistoryRequest> parse_history(const Request& req) {
     if (!v) return v.error();
     *slot = *v;
   }
-  auto limit = limit_param(req);
+  auto limit = limit_param(req, kDefaultPageSize, kMaxPageSize);
   if (!limit) return limit.error();
   auto before = int_param(req, "before");
   if (!before) return before.error();
@@ -142,7 +134,7 @@ json::object summary_json(const ConversationSummary& s) {
 void add_inbox_routes(Router& router, InboxService& inbox) {
   router.add(Method::get, "/conversations", Access::authenticated,
              [&inbox](RequestContext& ctx) -> awaitable<Response> {
-               auto limit = limit_param(ctx.request);
+               auto limit = limit_param(ctx.request, kDefaultPageSize, kMaxPageSize);
                if (!limit) co_return error_response(limit.error());
                std::optional<std::string> before;
                if (const auto* b = ctx.request.query_param("before")) before = *b;

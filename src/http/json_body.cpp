@@ -70,4 +70,13 @@ Result<std::optional<std::int64_t>> id_param(const Request& r, std::string_view 
   return v;
 }
 
+Result<int> limit_param(const Request& r, int fallback, int max) {
+  auto l = int_param(r, "limit");
+  if (!l) return l.error();
+  if (!*l) return fallback;
+  if (**l < 1 || **l > max)
+    return make_error(errc::invalid_input, "limit must be 1-" + std::to_string(max));
+  return static_cast<int>(**l);
+}
+
 }  // namespace chatd::http

@@ -23,6 +23,8 @@ Result<std::int64_t> required_id(const boost::json::object& o, std::string_view 
 
 // An optional integer query parameter; an error naming it when present but not an integer.
 Result<std::optional<std::int64_t>> int_param(const Request& r, std::string_view name);
+// `limit` of a listing: 1–`max`, `fallback` when absent.
+Result<int> limit_param(const Request& r, int fallback, int max);
 // The same, a positive id when present.
 Result<std::optional<std::int64_t>> id_param(const Request& r, std::string_view name);
 

@@ -3,6 +3,7 @@
 #include "storage/pg/arrays.hpp"
 #include "storage/pg/message_columns.hpp"
 #include "storage/pg/message_repository.hpp"
+#include "storage/pg/user_repository.hpp"
 
 namespace chatd::pg {
 
@@ -23,11 +24,6 @@ constexpr Statement kTombstone{
     "UPDATE users SET username = 'deleted-' || id, email = 'deleted-' || id, password_hash = '!',"
     "  role = 'user', suspended_at = NULL, suspend_reason = NULL, deleted_at = now()"
     " WHERE id = $1 AND deleted_at IS NULL RETURNING id"};
-constexpr Statement kCutoff{
-    "account_cutoff",
-    "INSERT INTO token_cutoffs (user_id, before_ms, keep_jti) VALUES ($1, $2, '')"
-    " ON CONFLICT (user_id) DO UPDATE SET before_ms = EXCLUDED.before_ms, keep_jti = ''"
-    "   WHERE token_cutoffs.before_ms <= EXCLUDED.before_ms"};
 constexpr Statement kDropDevices{"account_drop_devices", "DELETE FROM devices WHERE user_id = $1"};
 constexpr Statement kDropBlocks{"account_drop_blocks",
                                 "DELETE FROM blocks WHERE blocker = $1 OR blocked = $1"};
@@ -99,7 +95,7 @@ awaitable<Result<bool>> PgAccountRepository::mark_deleted(UserId user, std::int6
   const auto id = std::to_string(user);
   std::vector<Query> queries;  // one transaction: all of it, or nothing
   queries.push_back(Query{&kTombstone, params(id)});
-  queries.push_back(Query{&kCutoff, params(id, std::to_string(before_ms))});
+  queries.push_back(Query{&kTokenCutoffStatement, params(id, std::to_string(before_ms), "")});
   queries.push_back(Query{&kDropDevices, params(id)});
   queries.push_back(Query{&kDropBlocks, params(id)});
   queries.push_back(Query{&kLeaveGroups, params(id)});

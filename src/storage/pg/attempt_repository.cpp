@@ -28,8 +28,6 @@ constexpr Statement kPrune{
     "attempts_prune",
     "DELETE FROM auth_attempts WHERE at < clock_timestamp() - make_interval(secs => $1::int)"};
 
-std::string int_array(const std::vector<std::int64_t>& v) { return to_array(v); }
-
 }  // namespace
 
 awaitable<Result<AttemptCheck>> PgAttemptRepository::check(std::vector<AttemptLimit> limits) {
@@ -42,7 +40,7 @@ awaitable<Result<AttemptCheck>> PgAttemptRepository::check(std::vector<AttemptLi
     windows.push_back(l.window.count());
   }
   auto rs = co_await pool_.exec(kAttemptCheckStatement,
-                                params(to_text_array(keys), int_array(lims), int_array(windows)));
+                                params(to_text_array(keys), to_array(lims), to_array(windows)));
   if (!rs) co_return to_domain_error(rs.error());
   AttemptCheck out;
   // No row when no key has reached its limit (the lateral join found nothing).

@@ -55,11 +55,7 @@ constexpr Statement kPasswordHash{"user_password_hash",
                                   " AND deleted_at IS NULL"};
 constexpr Statement kSetPassword{"user_set_password",
                                  "UPDATE users SET password_hash = $2 WHERE id = $1"};
-constexpr Statement kSetCutoff{
-    "token_cutoff",
-    "INSERT INTO token_cutoffs (user_id, before_ms, keep_jti) VALUES ($1, $2, $3)"
-    " ON CONFLICT (user_id) DO UPDATE SET before_ms = EXCLUDED.before_ms,"
-    "   keep_jti = EXCLUDED.keep_jti WHERE token_cutoffs.before_ms <= EXCLUDED.before_ms"};
+
 constexpr Statement kRevocations{
     "token_revocations",
     "SELECT user_id, jti, extract(epoch FROM expires_at)::bigint, 0, '' FROM revoked_tokens"
@@ -75,6 +71,14 @@ Error create_error(const PgError& e) {
 }
 
 }  // namespace
+
+// Every token of user $1 issued before $2 ms but $3 void; a later cutoff is never replaced by
+// an earlier one.
+const Statement kTokenCutoffStatement{
+    "token_cutoff",
+    "INSERT INTO token_cutoffs (user_id, before_ms, keep_jti) VALUES ($1, $2, $3)"
+    " ON CONFLICT (user_id) DO UPDATE SET before_ms = EXCLUDED.before_ms,"
+    "   keep_jti = EXCLUDED.keep_jti WHERE token_cutoffs.before_ms <= EXCLUDED.before_ms"};
 
 // Everyone who shares a conversation with the user: the members of each of the user's
 // conversations, read through the primary key one conversation at a time (a subquery the
@@ -206,8 +210,9 @@ awaitable<Status> PgUserRepository::change_password(UserId user, std::string has
                                                     std::int64_t before_ms, std::string keep_jti) {
   std::vector<Query> queries;  // one transaction: the hash and the cutoff together
   queries.push_back(Query{&kSetPassword, params(std::to_string(user), std::move(hash))});
-  queries.push_back(Query{&kSetCutoff, params(std::to_string(user), std::to_string(before_ms),
-                                              std::move(keep_jti))});
+  queries.push_back(Query{&kTokenCutoffStatement,
+                          params(std::to_string(user), std::to_string(before_ms),
+                                 std::move(keep_jti))});
   auto rs = co_await pool_.run(std::move(queries));
   if (!rs) co_return to_domain_error(rs.error());
   co_return Status{};

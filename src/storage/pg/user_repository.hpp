@@ -33,6 +33,9 @@ class PgUserRepository final : public UserRepository {
   Pool& pool_;
 };
 
+// A user's token cutoff (password changes, account deletion).
+extern const Statement kTokenCutoffStatement;
+
 // Who gets a user's presence changes, for EXPLAIN in tests.
 extern const Statement kContactsStatement;
 
