@@ -21,11 +21,11 @@ struct SettingsChange {
   std::optional<bool> pinned;
 };
 
-// Which part of the inbox a page lists: archived or not; the pinned ones, or the others by
-// activity.
+// Which part of the inbox a page lists: archived or not; on the first page, the pinned ones
+// ahead of the others by activity.
 struct InboxView {
   bool archived = false;
-  bool pinned = false;
+  bool pinned_first = false;
 };
 
 struct ConversationSummary {
@@ -82,7 +82,9 @@ struct HistoryPage {
 class InboxRepository {
  public:
   virtual ~InboxRepository() = default;
-  // The user's conversations by activity (then id), newest first, after `cursor`.
+  // The user's conversations by activity (then id), newest first, after `cursor`; with
+  // `view.pinned_first`, the pinned ones (most recently pinned first) ahead of them. At most
+  // `limit` in all, in one round trip.
   virtual boost::asio::awaitable<Result<std::vector<ConversationSummary>>> conversations(
       UserId user, InboxCursor cursor, int limit, InboxView view) = 0;
   // nullopt when the user is not a member; errc::conflict for a sixth pinned conversation.

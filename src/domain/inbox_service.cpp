@@ -87,19 +87,9 @@ awaitable<Result<std::vector<ConversationSummary>>> InboxService::conversations(
                            "before must be an RFC 3339 timestamp or a next_before cursor");
     }
   }
-  std::vector<ConversationSummary> page;
-  if (!before) {
-    auto pinned = co_await repo_.conversations(user, {}, limit, InboxView{archived, true});
-    if (!pinned) co_return pinned.error();
-    page = std::move(*pinned);
-    if (static_cast<int>(page.size()) >= limit) co_return page;
-  }
-  auto rest = co_await repo_.conversations(user, std::move(cursor),
-                                           limit - static_cast<int>(page.size()),
-                                           InboxView{archived, false});
-  if (!rest) co_return rest.error();
-  for (auto& s : *rest) page.push_back(std::move(s));
-  co_return page;
+  const bool first_page = !before;
+  co_return co_await repo_.conversations(user, std::move(cursor), limit,
+                                         InboxView{archived, first_page});
 }
 
 awaitable<Result<ConversationSettings>> InboxService::set_settings(UserId user, ConversationId c,

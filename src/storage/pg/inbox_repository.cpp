@@ -112,6 +112,30 @@ constexpr Statement kFindDirect{
 constexpr Statement kFindGroup{"inbox_find_group",
                                "SELECT id FROM conversations WHERE group_id = $1"};
 
+// One row of kInboxStatement or kPinnedStatement.
+ConversationSummary read_summary(const ResultSet& rs, int r) {
+  ConversationSummary s;
+  s.id = rs.int64(r, 0);
+  s.is_group = rs.text(r, 1) == "group";
+  s.last_message_at = rs.opt_str(r, 2);
+  s.activity_at = rs.str(r, 3);
+  if (!rs.is_null(r, 4)) {
+    s.peer = read_user(rs, r, 4);
+    read_user_flags(rs, r, 14 + kMessageColumns, *s.peer);
+  }
+  s.settings = ConversationSettings{rs.opt_str(r, 17 + kMessageColumns),
+                                    rs.boolean(r, 18 + kMessageColumns),
+                                    rs.boolean(r, 19 + kMessageColumns)};
+  if (!rs.is_null(r, 10)) {
+    s.group_id = rs.int64(r, 10);
+    s.group_name = rs.str(r, 11);
+  }
+  if (!rs.is_null(r, 12)) s.last_message = read_message(rs, r, 12);
+  s.unread_count = rs.int64(r, 12 + kMessageColumns);
+  s.activity_micros = rs.int64(r, 13 + kMessageColumns);
+  return s;
+}
+
 awaitable<Result<std::optional<ConversationId>>> one_id(Pool& pool, const Statement& st,
                                                         std::vector<Param> args) {
   auto rs = co_await pool.exec(st, std::move(args));
@@ -155,42 +179,24 @@ awaitable<Result<std::vector<ConversationSummary>>> PgInboxRepository::conversat
     id = std::to_string(cursor.id);
   }
   const std::string archived = view.archived ? "true" : "false";
-  PgResult<ResultSet> rs = ResultSet{};
-  if (view.pinned)
-    rs = co_await pool_.exec(kPinnedStatement,
-                             params(std::to_string(user), archived, std::to_string(limit)));
-  else
-    rs = co_await pool_.exec(kInboxStatement,
-                             params(std::to_string(user), std::move(cursor.before_time),
-                                    std::to_string(limit), std::move(micros), std::move(id),
-                                    archived));
-  if (!rs) co_return to_domain_error(rs.error());
+  // The first page: the pinned ones and the others in one round trip, cut to `limit`.
+  std::vector<Query> queries;
+  if (view.pinned_first)
+    queries.push_back(Query{&kPinnedStatement,
+                            params(std::to_string(user), archived, std::to_string(limit))});
+  queries.push_back(Query{&kInboxStatement,
+                          params(std::to_string(user), std::move(cursor.before_time),
+                                 std::to_string(limit), std::move(micros), std::move(id),
+                                 archived)});
+  auto results = co_await pool_.run(std::move(queries));
+  if (!results) co_return to_domain_error(results.error());
   std::vector<ConversationSummary> out;
-  out.reserve(static_cast<std::size_t>(rs->rows()));
-  for (int r = 0; r < rs->rows(); ++r) {
-    ConversationSummary s;
-    s.id = rs->int64(r, 0);
-    s.is_group = rs->text(r, 1) == "group";
-    s.last_message_at = rs->opt_str(r, 2);
-    s.activity_at = rs->str(r, 3);
-    if (!rs->is_null(r, 4)) {
-      s.peer = read_user(*rs, r, 4);
-      read_user_flags(*rs, r, 14 + kMessageColumns, *s.peer);
-    }
-    s.settings = ConversationSettings{rs->opt_str(r, 17 + kMessageColumns),
-                                      rs->boolean(r, 18 + kMessageColumns),
-                                      rs->boolean(r, 19 + kMessageColumns)};
-    if (!rs->is_null(r, 10)) {
-      s.group_id = rs->int64(r, 10);
-      s.group_name = rs->str(r, 11);
-    }
-    if (!rs->is_null(r, 12)) s.last_message = read_message(*rs, r, 12);
-    s.unread_count = rs->int64(r, 12 + kMessageColumns);
-    s.activity_micros = rs->int64(r, 13 + kMessageColumns);
-    out.push_back(std::move(s));
-  }
+  for (const auto& rs : *results)
+    for (int r = 0; r < rs.rows() && static_cast<int>(out.size()) < limit; ++r)
+      out.push_back(read_summary(rs, r));
   co_return out;
 }
+
 
 awaitable<Result<std::optional<ConversationId>>> PgInboxRepository::find_direct(UserId a,
                                                                                 UserId b) {
