@@ -49,6 +49,8 @@
 #include "storage/pg/attempt_repository.hpp"
 #include "storage/pg/moderation_repository.hpp"
 #include "storage/pg/reaction_repository.hpp"
+#include "storage/pg/search_repository.hpp"
+#include "storage/pg/disappearing_repository.hpp"
 #include "storage/pg/device_repository.hpp"
 #include "push/webhook_transport.hpp"
 #include "storage/files/file_store.hpp"
@@ -283,9 +285,16 @@ int App::run() {
               {"db_acquire", pool.waiting()}};
     };
   };
+  pg::PgSearchRepository search_store(pool);
+  SearchService search(search_store);
+  pg::PgDisappearingRepository timer_store(pool);
+  DisappearingService disappearing(
+      timer_store, publisher,
+      DisappearingOptions{std::chrono::seconds(config_.expiry_sweep_seconds)});
+  asio::co_spawn(ioc, disappearing.run(), asio::detached);
   http::Router router(tokens);
   http::add_all_routes(router, http::Services{accounts, groups, inbox, attachments, push_service,
-                                              moderation, blocks,
+                                              moderation, blocks, search, disappearing,
                                               [&pool]() -> awaitable<bool> {
                                                 auto r = co_await pool.exec(kPing, pg::params());
                                                 co_return r.has_value();

@@ -84,6 +84,11 @@ void ClusterPublisher::reaction(const ReactionChange& r, std::span<const UserId>
   frame(members, ws::encode_reaction(r));
 }
 
+void ClusterPublisher::conversation_updated(const ConversationUpdate& u,
+                                            std::span<const UserId> members) {
+  frame(members, ws::encode_conversation_updated(u));
+}
+
 void ClusterPublisher::settings_changed(UserId user, ConversationId c,
                                         const ConversationSettings& s) {
   const UserId one[] = {user};

@@ -40,6 +40,8 @@ class ClusterPublisher final : public EventPublisher {
   void typing(std::span<const UserId> to, ConversationId c, UserId who) override;
   void revoked(const TokenRevocation& r) override;
   void reaction(const ReactionChange& r, std::span<const UserId> members) override;
+  void conversation_updated(const ConversationUpdate& u,
+                            std::span<const UserId> members) override;
   void settings_changed(UserId user, ConversationId c, const ConversationSettings& s) override;
 
   // An envelope from another node (on the NATS client's thread).

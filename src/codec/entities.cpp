@@ -70,6 +70,11 @@ boost::json::object to_json(const Message& m) {
     reactions.push_back(std::move(ro));
   }
   o["reactions"] = std::move(reactions);
+  boost::json::array mentions;
+  for (auto u : m.mentions) mentions.push_back(u);
+  o["mentions"] = std::move(mentions);
+  o["forwarded"] = m.forwarded;
+  o["expires_at"] = nullable(m.expires_at);
   return o;
 }
 

@@ -149,6 +149,9 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("edit-window-seconds", "CHATD_EDIT_WINDOW_SECONDS",
                           "how long after sending a message may be edited",
                           &Config::edit_window_seconds, 0, 100000000));
+    f.push_back(int_field("expiry-sweep-seconds", "CHATD_EXPIRY_SWEEP_SECONDS",
+                          "how often disappearing messages past their time are erased",
+                          &Config::expiry_sweep_seconds, 1, 86400));
     f.push_back(string_field("web-root", "CHATD_WEB_ROOT",
                              "folder of the web client served at / (default: web/ beside or "
                              "above the binary)",

@@ -49,6 +49,7 @@ struct Config {
   int send_shards = 4;
   int send_batch = 256;
   int edit_window_seconds = 900;
+  int expiry_sweep_seconds = 60;  // disappearing messages are erased this often (PROTOCOL §9)
   std::string data_dir = "./data";  // attachments
   std::string web_root;             // the web client; default: web/ next to the binary or above it
   std::string push_webhook_url;     // unset: no push

@@ -43,6 +43,9 @@ class EventPublisher {
   virtual void typing(std::span<const UserId> to, ConversationId c, UserId who) = 0;
   // `conversation_settings` (PROTOCOL §9) to the user's connections.
   virtual void settings_changed(UserId user, ConversationId c, const ConversationSettings& s) = 0;
+  // `conversation_updated` (PROTOCOL §9) to every connection of every member.
+  virtual void conversation_updated(const ConversationUpdate& u,
+                                    std::span<const UserId> members) = 0;
   // `reaction` (PROTOCOL §9) to every connection of every member.
   virtual void reaction(const ReactionChange& r, std::span<const UserId> members) = 0;
   // Closes (4001, or 4003 for a suspension) the user's connections opened with a token the

@@ -40,6 +40,7 @@ struct ConversationSummary {
   std::int64_t unread_count = 0;
   std::int64_t activity_micros = 0;  // activity_at to the microsecond, for the exact cursor
   ConversationSettings settings;
+  std::optional<int> disappearing_seconds;  // the conversation's timer (PROTOCOL §9)
 };
 
 // Where an inbox page starts. `before=<RFC3339>` (PROTOCOL §5) compares at the millisecond

@@ -42,6 +42,13 @@ struct ReactionChange {
   std::string at;
 };
 
+// A conversation's disappearing timer set (seconds) or cleared (nullopt) by `by` (PROTOCOL §9).
+struct ConversationUpdate {
+  ConversationId conversation_id = 0;
+  std::optional<int> disappearing_seconds;
+  UserId by = 0;
+};
+
 // One member's own view of a conversation (PROTOCOL §9).
 struct ConversationSettings {
   std::optional<std::string> muted_until;  // RFC 3339
@@ -64,6 +71,9 @@ struct Message {
   bool deleted = false;                  // deleted for everyone: content (and attachments) gone
   std::vector<Attachment> attachments;
   std::vector<Reaction> reactions;
+  std::vector<UserId> mentions;          // members the sender mentioned (PROTOCOL §9)
+  bool forwarded = false;                // a copy of another message
+  std::optional<std::string> expires_at;  // when it disappears (RFC 3339), null if never
 };
 
 // What the sender asked for, after validation: exactly one of `to` and `group_id`. Storage
@@ -76,6 +86,10 @@ struct NewMessage {
   std::optional<std::string> client_id;
   std::optional<MessageId> reply_to;  // a message of the same conversation
   std::vector<std::int64_t> attachment_ids;  // uploaded by the sender
+  std::vector<UserId> mentions;              // distinct; each must be a member
+  // A message the sender can see, whose content and attachments are copied (content and
+  // attachment_ids are then empty).
+  std::optional<MessageId> forward_of;
 };
 
 // A number for the conversation a message goes to, known before that conversation exists: its
@@ -100,8 +114,13 @@ struct AppendOutcome {
   // not_found: `to` names no user, or `group_id` no group; not_member: the sender is not in
   // the group; bad_reply: `reply_to` is no message of the conversation; bad_attachment: an
   // attachment id the sender did not upload.
-  // blocked: a direct message between two users one of whom blocks the other (PROTOCOL §9).
-  enum class Kind { stored, duplicate, not_member, not_found, bad_reply, bad_attachment, blocked };
+  // blocked: a direct message between two users one of whom blocks the other (PROTOCOL §9);
+  // bad_mention: a mention of someone not in the conversation; bad_forward: a forward_of the
+  // sender cannot see (no such message, not a member of its conversation, deleted or expired).
+  enum class Kind {
+    stored, duplicate, not_member, not_found, bad_reply, bad_attachment, blocked, bad_mention,
+    bad_forward
+  };
   Kind kind = Kind::stored;
   Message message;                 // the stored one, or the original for a duplicate
   std::vector<UserId> recipients;  // every member but the sender (stored only)

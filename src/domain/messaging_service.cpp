@@ -40,9 +40,25 @@ Status MessagingService::submit(UserId sender, SessionId origin, SendRequest req
     if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())
       return make_error(errc::invalid_input, "an attachment may be sent once per message");
   }
-  // Content may be empty when there are attachments (PROTOCOL §3), never blank otherwise.
-  if (!(request.content.empty() && !request.attachment_ids.empty()))
+  if (request.forward_of) {
+    // A forward copies the original's content and attachments (PROTOCOL §9).
+    if (!request.content.empty() || !request.attachment_ids.empty())
+      return make_error(errc::invalid_input,
+                        "forward_of replaces content and attachment_ids: send neither");
+  } else if (!(request.content.empty() && !request.attachment_ids.empty())) {
+    // Content may be empty when there are attachments (PROTOCOL §3), never blank otherwise.
     if (auto e = validation::check_content(request.content, options_.max_content_chars)) return *e;
+  }
+  if (request.mentions.size() > options_.max_mentions)
+    return make_error(errc::invalid_input,
+                      "at most " + std::to_string(options_.max_mentions) + " mentions per message");
+  {
+    // Mentions are folded, in the order given.
+    std::vector<UserId> distinct;
+    for (auto u : request.mentions)
+      if (std::find(distinct.begin(), distinct.end(), u) == distinct.end()) distinct.push_back(u);
+    request.mentions = std::move(distinct);
+  }
   if (request.client_id &&
       (validation::count_code_points(*request.client_id) > options_.max_client_id_chars ||
        !validation::is_valid_utf8(*request.client_id) ||
@@ -56,7 +72,8 @@ Status MessagingService::submit(UserId sender, SessionId origin, SendRequest req
   auto& shard = *shards_[key % shards_.size()];
   shard.push(Pending{NewMessage{sender, request.to, request.group_id, std::move(request.content),
                                 std::move(request.client_id), request.reply_to,
-                                std::move(request.attachment_ids)},
+                                std::move(request.attachment_ids), std::move(request.mentions),
+                                request.forward_of},
                      origin, std::move(done)});
   return Status{};
 }
@@ -89,6 +106,12 @@ void MessagingService::finish(Pending& p, Result<AppendOutcome> outcome) {
       return;
     case AppendOutcome::Kind::bad_attachment:
       p.done(make_error(errc::invalid_input, "attachment_ids must name attachments you uploaded"));
+      return;
+    case AppendOutcome::Kind::bad_mention:
+      p.done(make_error(errc::invalid_input, "mentions must name members of the conversation"));
+      return;
+    case AppendOutcome::Kind::bad_forward:
+      p.done(make_error(errc::not_found, "no such message"));
       return;
     case AppendOutcome::Kind::bad_reply:
       p.done(make_error(errc::invalid_input, "reply_to is not a message of this conversation"));

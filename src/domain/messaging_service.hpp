@@ -27,6 +27,8 @@ struct SendRequest {
   std::optional<std::string> client_id;
   std::optional<MessageId> reply_to;
   std::vector<std::int64_t> attachment_ids;
+  std::vector<UserId> mentions;         // members of the conversation (PROTOCOL §9)
+  std::optional<MessageId> forward_of;  // instead of content and attachment_ids
 };
 
 struct MessagingOptions {
@@ -39,6 +41,7 @@ struct MessagingOptions {
   std::size_t max_content_chars = 4096;
   std::size_t max_client_id_chars = 64;
   std::size_t max_attachments = 10;  // per message
+  std::size_t max_mentions = 50;     // per message
   int edit_window_seconds = 900;  // a message may be edited this long after it was sent
 };
 

@@ -59,7 +59,9 @@ void PushService::message_stored(const Message& m, std::span<const UserId> recip
   std::vector<Candidate> fresh;
   for (auto r : recipients)
     if (!online_here_(r))
-      fresh.push_back(Candidate{m.id, m.conversation_id, m.sender_id, r, push_preview(m)});
+      fresh.push_back(Candidate{m.id, m.conversation_id, m.sender_id, r, push_preview(m),
+                                std::find(m.mentions.begin(), m.mentions.end(), r) !=
+                                    m.mentions.end()});
   if (fresh.empty()) return;
   std::lock_guard l(mutex_);
   for (auto& c : fresh) {
@@ -109,7 +111,7 @@ awaitable<void> PushService::deliver(std::vector<Candidate> batch) {
     Metrics::add(metrics().push_dropped, batch.size());
     co_return;
   }
-  // A member who muted the conversation is not pushed for it (PROTOCOL §9).
+  // A member who muted the conversation is not pushed for it, unless mentioned (PROTOCOL §9).
   std::set<std::pair<UserId, ConversationId>> silent(muted->begin(), muted->end());
   std::unordered_map<UserId, const std::vector<Device>*> devices;
   for (const auto& r : *offline) devices[r.user_id] = &r.devices;
@@ -119,7 +121,7 @@ awaitable<void> PushService::deliver(std::vector<Candidate> batch) {
   for (const auto& c : batch) {
     auto it = devices.find(c.recipient);
     if (it == devices.end()) continue;  // online elsewhere by now, or no device
-    if (silent.contains({c.recipient, c.conversation_id})) continue;
+    if (!c.mentioned && silent.contains({c.recipient, c.conversation_id})) continue;
     boost::json::array ds;
     for (const auto& d : *it->second)
       ds.push_back(boost::json::object{{"platform", platform_name(d.platform)}, {"token", d.token}});
@@ -129,7 +131,8 @@ awaitable<void> PushService::deliver(std::vector<Candidate> batch) {
                                                 {"message_id", c.message_id},
                                                 {"sender_id", c.sender_id},
                                                 {"sender_username", username[c.sender_id]},
-                                                {"preview", c.preview}});
+                                                {"preview", c.preview},
+                                                {"mentioned", c.mentioned}});
   }
   if (notifications.empty()) co_return;
   const auto n = notifications.size();

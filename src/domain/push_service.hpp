@@ -100,6 +100,7 @@ class PushService {
     UserId sender_id = 0;
     UserId recipient = 0;
     std::string preview;
+    bool mentioned = false;  // pushed even when the conversation is muted (PROTOCOL §9)
   };
   boost::asio::awaitable<void> deliver(std::vector<Candidate> batch);
 

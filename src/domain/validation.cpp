@@ -1,6 +1,7 @@
 #include "domain/validation.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace chatd::validation {
 namespace {
@@ -178,6 +179,34 @@ std::optional<Error> check_text(std::string_view text, std::string_view field, s
                                                "-" + std::to_string(max) +
                                                " characters of text");
   return std::nullopt;
+}
+
+std::variant<std::vector<std::string>, Error> search_words(std::string_view q) {
+  if (!is_valid_utf8(q) || q.find('\0') != std::string_view::npos)
+    return make_error(errc::invalid_input, "q must be valid UTF-8 without NUL");
+  const auto n = count_code_points(q);
+  if (n < 1 || n > 200) return make_error(errc::invalid_input, "q must be 1-200 characters");
+  std::vector<std::string> words;
+  std::string word;
+  const auto flush = [&] {
+    if (!word.empty() && words.size() < 16) {
+      // At most 100 bytes, cut between code points.
+      std::size_t end = std::min<std::size_t>(word.size(), 100);
+      while (end < word.size() && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) --end;
+      words.push_back(word.substr(0, end));
+    }
+    word.clear();
+  };
+  for (char ch : q) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80 || std::isalnum(c) != 0)
+      word += static_cast<char>(c < 0x80 ? std::tolower(c) : c);
+    else
+      flush();
+  }
+  flush();
+  if (words.empty()) return make_error(errc::invalid_input, "q must contain at least one word");
+  return words;
 }
 
 }  // namespace chatd::validation

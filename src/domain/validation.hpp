@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "domain/error.hpp"
 
@@ -36,5 +38,10 @@ std::optional<Error> check_emoji(std::string_view emoji);
 // characters but line breaks and tabs, `min`–`max` characters; the error names `field`.
 std::optional<Error> check_text(std::string_view text, std::string_view field, std::size_t min,
                                 std::size_t max);
+
+// The words of a search query (PROTOCOL §9): 1–200 characters of UTF-8 without NUL, split at
+// ASCII whitespace and punctuation (other characters are letters), lower-cased (ASCII); at
+// least one word. At most 16 words are kept, each of at most 100 bytes.
+std::variant<std::vector<std::string>, Error> search_words(std::string_view q);
 
 }  // namespace chatd::validation

@@ -4,6 +4,7 @@
 #include "http/admin_handlers.hpp"
 #include "http/attachment_handlers.hpp"
 #include "http/device_handlers.hpp"
+#include "http/everyday_handlers.hpp"
 #include "http/group_handlers.hpp"
 #include "http/inbox_handlers.hpp"
 #include "http/user_handlers.hpp"
@@ -20,6 +21,7 @@ void add_all_routes(Router& router, Services services) {
   router.set_admin_check([&m = services.moderation](UserId u) { return m.is_admin(u); });
   add_group_routes(router, services.groups);
   add_inbox_routes(router, services.inbox);
+  add_everyday_routes(router, services.search, services.disappearing);
   add_attachment_routes(router, services.attachments);
   add_device_routes(router, services.push);
 }

@@ -9,6 +9,8 @@
 #include "http/metrics_handlers.hpp"
 #include "domain/attachment_service.hpp"
 #include "domain/block_service.hpp"
+#include "domain/disappearing_service.hpp"
+#include "domain/search_service.hpp"
 #include "domain/push_service.hpp"
 #include "http/router.hpp"
 
@@ -22,6 +24,8 @@ struct Services {
   PushService& push;
   auth::ModerationService& moderation;
   BlockService& blocks;
+  SearchService& search;
+  DisappearingService& disappearing;
   DatabaseProbe probe;
   Gauges gauges;
   NatsProbe nats = {};

@@ -32,7 +32,8 @@ awaitable<void> Dispatcher::on_text(std::shared_ptr<hub::Subscriber> conn, std::
         conn->send(hub::make_frame(encode_error(stored.error(), client_id, true)));
     };
     SendRequest request{send->to, send->group_id, std::move(send->content), send->client_id,
-                        send->reply_to, std::move(send->attachment_ids)};
+                        send->reply_to, std::move(send->attachment_ids),
+                        std::move(send->mentions), send->forward_of};
     auto queued = messaging_.submit(user, conn->session_id(), std::move(request), std::move(done));
     if (!queued) conn->send(hub::make_frame(encode_error(queued.error(), client_id, true)));
   } else if (auto* edit = std::get_if<EditMessageEvent>(&event)) {

@@ -30,6 +30,24 @@ std::variant<std::optional<std::int64_t>, std::string> id_member(const json::obj
   return std::string(name) + " must be a positive integer";
 }
 
+// An array of positive ids (at most `max`), empty when absent or null; an error message when
+// of another shape.
+std::variant<std::vector<std::int64_t>, std::string> id_array(const json::object& o,
+                                                              std::string_view name,
+                                                              std::size_t max) {
+  std::vector<std::int64_t> out;
+  const auto* ids = o.if_contains(name);
+  if (ids == nullptr || ids->is_null()) return out;
+  if (!ids->is_array() || ids->as_array().size() > max)
+    return std::string(name) + " must be an array of at most " + std::to_string(max) + " ids";
+  for (const auto& v : ids->as_array()) {
+    if (!v.is_int64() || v.get_int64() <= 0)
+      return std::string(name) + " must be positive integers";
+    out.push_back(v.get_int64());
+  }
+  return out;
+}
+
 std::string dump(const json::object& o) { return json::serialize(o); }
 
 // The event as parsed JSON (depth-limited); an error when it is no JSON object.
@@ -82,21 +100,24 @@ std::variant<ClientEvent, DecodeError> decode(std::string_view text) {
     auto reply = id_member(o, "reply_to");
     if (auto* err = std::get_if<std::string>(&reply)) return bad(*err, e.client_id);
     e.reply_to = std::get<0>(reply);
-    if (const auto* ids = o.if_contains("attachment_ids"); ids != nullptr && !ids->is_null()) {
-      if (!ids->is_array() || ids->as_array().size() > 100)
-        return bad("attachment_ids must be an array of attachment ids", e.client_id);
-      for (const auto& v : ids->as_array()) {
-        if (!v.is_int64() || v.get_int64() <= 0)
-          return bad("attachment_ids must be positive integers", e.client_id);
-        e.attachment_ids.push_back(v.get_int64());
-      }
-    }
+    auto attachments = id_array(o, "attachment_ids", 100);
+    if (auto* err = std::get_if<std::string>(&attachments)) return bad(*err, e.client_id);
+    e.attachment_ids = std::move(std::get<0>(attachments));
+    auto mentions = id_array(o, "mentions", 100);
+    if (auto* err = std::get_if<std::string>(&mentions)) return bad(*err, e.client_id);
+    e.mentions = std::move(std::get<0>(mentions));
+    auto forward = id_member(o, "forward_of");
+    if (auto* err = std::get_if<std::string>(&forward)) return bad(*err, e.client_id);
+    e.forward_of = std::get<0>(forward);
     if (e.to.has_value() == e.group_id.has_value())
       return bad("exactly one of to and group_id is required", e.client_id);
     const auto* content = o.if_contains("content");
-    if (content == nullptr || !content->is_string())
-      return bad("content is required and must be a string", e.client_id);
-    e.content = std::string(content->get_string());
+    // A forward takes its content from the original: content may then be left out.
+    if (!(e.forward_of && (content == nullptr || content->is_null()))) {
+      if (content == nullptr || !content->is_string())
+        return bad("content is required and must be a string", e.client_id);
+      e.content = std::string(content->get_string());
+    }
     return ClientEvent{std::move(e)};
   }
   if (t == "edit_message" || t == "delete_message") {
@@ -211,6 +232,16 @@ std::string encode_conversation_settings(ConversationId c, const ConversationSet
   o["type"] = "conversation_settings";
   o["conversation_id"] = c;
   o["settings"] = codec::to_json(s);
+  return dump(o);
+}
+
+std::string encode_conversation_updated(const ConversationUpdate& u) {
+  json::object o;
+  o["type"] = "conversation_updated";
+  o["conversation_id"] = u.conversation_id;
+  o["disappearing_seconds"] =
+      u.disappearing_seconds ? json::value(*u.disappearing_seconds) : json::value(nullptr);
+  o["by"] = u.by;
   return dump(o);
 }
 

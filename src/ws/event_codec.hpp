@@ -20,6 +20,8 @@ struct SendMessageEvent {
   std::optional<std::string> client_id;
   std::optional<MessageId> reply_to;
   std::vector<std::int64_t> attachment_ids;
+  std::vector<UserId> mentions;
+  std::optional<MessageId> forward_of;
 };
 struct EditMessageEvent {
   MessageId message_id = 0;
@@ -67,6 +69,7 @@ std::string encode_presence(const PresenceChange& p);
 std::string encode_typing(ConversationId c, UserId who);
 std::string encode_reaction(const ReactionChange& r);
 std::string encode_conversation_settings(ConversationId c, const ConversationSettings& s);
+std::string encode_conversation_updated(const ConversationUpdate& u);
 std::string encode_error(const Error& e, const std::optional<std::string>& client_id = {},
                          bool answers_send = false);
 std::string encode_pong();

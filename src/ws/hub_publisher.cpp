@@ -39,6 +39,11 @@ void HubPublisher::reaction(const ReactionChange& r, std::span<const UserId> mem
   hub_.deliver(members, hub::make_frame(encode_reaction(r)));
 }
 
+void HubPublisher::conversation_updated(const ConversationUpdate& u,
+                                        std::span<const UserId> members) {
+  hub_.deliver(members, hub::make_frame(encode_conversation_updated(u)));
+}
+
 void HubPublisher::settings_changed(UserId user, ConversationId c, const ConversationSettings& s) {
   hub_.deliver(user, hub::make_frame(encode_conversation_settings(c, s)));
 }

@@ -9,6 +9,7 @@
 #include "storage/pg/inbox_repository.hpp"
 #include "storage/pg/message_repository.hpp"
 #include "storage/pg/migrations.hpp"
+#include "storage/pg/search_repository.hpp"
 #include "storage/pg/user_repository.hpp"
 #include "support/migrate.hpp"
 #include "support/run_sync.hpp"
@@ -100,6 +101,30 @@ TEST_F(QueryPlans, InboxUsesIndexes) {
   EXPECT_NE(next.find("conversation_members_user_idx"), std::string::npos) << next;
 }
 
+TEST_F(QueryPlans, SearchMatchesTheCallersConversationsInsideTheIndex) {
+  // Every one of the 120k messages holds "hello": a plan that found the word's matches first
+  // and checked membership after (or walked the newest messages of everyone) would read them
+  // all. The caller's conversations must be an index condition of the same GIN index as the
+  // words, so only matches inside them are ever fetched.
+  for (const char* q : {"''hello''", "''hello'' & ''1'':*", "''hel'':*"}) {
+    const auto p = plan(kSearchStatement, "(bigint, bigint, text, bigint, int)",
+                        std::string("1500, NULL, '") + q + "', NULL, 21");
+    expect_no_seq_scan(p);
+    EXPECT_EQ(p.find("messages_pkey"), std::string::npos) << p;
+    std::istringstream lines(p);
+    std::string line, previous;
+    bool inside = false;
+    while (std::getline(lines, line)) {
+      if (previous.find("Bitmap Index Scan on messages_search_idx") != std::string::npos)
+        inside = line.find("Index Cond") != std::string::npos &&
+                 line.find("conversation_id = ANY") != std::string::npos &&
+                 line.find("@@") != std::string::npos;
+      previous = line;
+    }
+    EXPECT_TRUE(inside) << "membership and words are not one index condition:\n" << p;
+  }
+}
+
 TEST_F(QueryPlans, ThePinnedConversationsAreFoundThroughTheirIndex) {
   const auto p = plan(kPinnedStatement, "(bigint, bool, int)", "1500, false, 50");
   expect_no_seq_scan(p);
@@ -111,9 +136,9 @@ TEST_F(QueryPlans, BatchAppendProbesIndexesPerMessage) {
   // would read all of them for every batch.
   db_->scalar("UPDATE messages SET client_id = 'c' || id");
   db_->scalar("ANALYZE messages");
-  const auto p = plan(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[], bigint[], text[])",
+  const auto p = plan(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[], bigint[], text[], text[], bigint[])",
                       "'{1,2}', '{2,NULL}', '{NULL,5}', '{a,b}', '{x,NULL}', '{NULL,3}', "
-                      "'{\"4,5\",NULL}'");
+                      "'{\"4,5\",NULL}', '{\"2\",NULL}', '{NULL,7}'");
   expect_no_seq_scan(p);
   std::istringstream lines(p);
   std::string line, previous;
@@ -161,9 +186,11 @@ TEST_F(QueryPlans, BatchAppendWorkGrowsLinearlyWithTheBatch) {
     db_->scalar("DEALLOCATE ALL");
     const auto json = db_->lines(
         "SET plan_cache_mode = force_generic_plan; PREPARE lin(bigint[], bigint[], bigint[], "
-        "text[], text[], bigint[], text[]) AS " + std::string(kAppendBatchStatement.sql) +
+        "text[], text[], bigint[], text[], text[], bigint[]) AS " +
+        std::string(kAppendBatchStatement.sql) +
         "; EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE lin('" + senders + "','" + peers + "','" +
-        groups + "','" + contents + "','" + cids + "','" + groups + "','" + groups + "')");
+        groups + "','" + contents + "','" + cids + "','" + groups + "','" + groups + "','" +
+        groups + "','" + groups + "')");
     return rows_touched(boost::json::parse(json).as_array().at(0).as_object().at("Plan"));
   };
   const auto small = work(64, 100), large = work(256, 1000);
@@ -268,9 +295,9 @@ TEST(QueryPlansOnANewDatabase, APlanMadeWhileTablesAreSmallStillProbesAsTheyGrow
   };
   for (const auto& p :
        {explain(kMarkDeliveredStatement, "(bigint[], bigint[], bigint[])", "'{1}', '{1}', '{3}'"),
-        explain(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[], bigint[], text[])",
+        explain(kAppendBatchStatement, "(bigint[], bigint[], bigint[], text[], text[], bigint[], text[], text[], bigint[])",
                 "'{1,2}', '{2,NULL}', '{NULL,5}', '{a,b}', '{x,NULL}', '{NULL,3}', "
-                "'{\"4,5\",NULL}'")}) {
+                "'{\"4,5\",NULL}', '{\"2\",NULL}', '{NULL,7}'")}) {
     EXPECT_EQ(p.find("Seq Scan on conversation_members"), std::string::npos) << p;
     EXPECT_EQ(p.find("Seq Scan on users"), std::string::npos) << p;
     EXPECT_EQ(p.find("Hash Join"), std::string::npos) << p;

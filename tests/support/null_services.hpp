@@ -186,6 +186,19 @@ struct NoBlocks final : BlockRepository {
   }
 };
 
+struct NoSearch final : SearchRepository {
+  awaitable<Result<std::vector<Message>>> search(UserId, const SearchQuery&) override {
+    co_return make_error(errc::internal, "");
+  }
+};
+
+struct NoTimers final : DisappearingRepository {
+  awaitable<Result<TimerOutcome>> set_timer(UserId, ConversationId, std::optional<int>) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<SweepOutcome>> sweep(int) override { co_return make_error(errc::internal, ""); }
+};
+
 struct NoEvents final : EventPublisher {
   void message(const Message&, std::span<const UserId>, SessionId) override {}
   void message_updated(const Message&, std::span<const UserId>) override {}
@@ -194,6 +207,7 @@ struct NoEvents final : EventPublisher {
   void typing(std::span<const UserId>, ConversationId, UserId) override {}
   void revoked(const TokenRevocation&) override {}
   void reaction(const ReactionChange&, std::span<const UserId>) override {}
+  void conversation_updated(const ConversationUpdate&, std::span<const UserId>) override {}
   void settings_changed(UserId, ConversationId, const ConversationSettings&) override {}
 };
 
@@ -222,11 +236,16 @@ struct NullServices {
   BlockService blocks{block_store};
   NoDevices device_store;
   PushService push{device_store, nullptr, [](UserId) { return false; }, {}};
+  NoSearch search_store;
+  SearchService search{search_store};
+  NoTimers timer_store;
+  DisappearingService disappearing{timer_store, events};
 
   explicit NullServices(std::string secret) : tokens({std::move(secret), std::chrono::seconds(60)}) {}
 
   void add_routes(http::Router& router) {
     http::add_all_routes(router, {accounts, groups, inbox, attachments, push, moderation, blocks,
+                                  search, disappearing,
                                   []() -> awaitable<bool> { co_return true; }});
   }
 };

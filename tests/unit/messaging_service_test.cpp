@@ -77,6 +77,7 @@ class CountingPublisher : public EventPublisher {
   void typing(std::span<const UserId>, ConversationId, UserId) override {}
   void revoked(const TokenRevocation&) override {}
   void reaction(const ReactionChange&, std::span<const UserId>) override {}
+  void conversation_updated(const ConversationUpdate&, std::span<const UserId>) override {}
   void settings_changed(UserId, ConversationId, const ConversationSettings&) override {}
   int messages = 0;
 };

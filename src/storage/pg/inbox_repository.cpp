@@ -26,7 +26,8 @@ using boost::asio::awaitable;
     "       GREATEST(c.last_seq - cm.last_read_seq - coalesce(own.sent, 0), 0),"               \
     "       (extract(epoch FROM coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint," \
     "       " CHATD_USER_FLAGS("pu") ","                                                       \
-    "       chatd_ts(cm.muted_until), cm.archived, cm.pinned_at IS NOT NULL"                  \
+    "       chatd_ts(cm.muted_until), cm.archived, cm.pinned_at IS NOT NULL,"                 \
+    "       c.disappearing_seconds"                                                            \
     " FROM conversation_members cm"                                                            \
     " JOIN conversations c ON c.id = cm.conversation_id"                                       \
     " LEFT JOIN users pu ON c.type = 'direct'"                                                 \
@@ -36,8 +37,11 @@ using boost::asio::awaitable;
     "     WHERE bl.blocker = pu.id AND bl.blocked = $1) AS h) hidden"                          \
     " LEFT JOIN sent_since_read own ON own.conversation_id = c.id AND own.user_id = $1"        \
     " LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = c.id"              \
+    "                    AND m.seq > c.last_seq - 50 AND " CHATD_NOT_EXPIRED("m")                \
     "                    ORDER BY m.seq DESC LIMIT 1) lm ON true"
 
+// The last message not expired is the summary's last_message, looked for among the last 50 (a
+// conversation whose last 50 have all disappeared shows none rather than walk further back).
 // Conversations not pinned, archived or not ($6), by activity.
 const Statement kInboxStatement{
     "inbox_page",
@@ -86,20 +90,23 @@ const Statement kHistoryBeforeStatement{
     "history_before",
     "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-    " WHERE m.conversation_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"};
+    " WHERE m.conversation_id = $1 AND m.seq < $2 AND " CHATD_NOT_EXPIRED("m")
+    " ORDER BY m.seq DESC LIMIT $3"};
 // Edits and deletes after a time (at the millisecond clients see), for a client that was away.
 const Statement kHistoryChangedStatement{
     "history_changed",
     "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
     " WHERE m.conversation_id = $1 AND m.changed_at IS NOT NULL AND m.seq > $2"
+    "   AND " CHATD_NOT_EXPIRED("m")
     "   AND date_trunc('milliseconds', m.changed_at) > $4::timestamptz"
     " ORDER BY m.seq ASC LIMIT $3"};
 const Statement kHistoryAfterStatement{
     "history_after",
     "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-    " WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3"};
+    " WHERE m.conversation_id = $1 AND m.seq > $2 AND " CHATD_NOT_EXPIRED("m")
+    " ORDER BY m.seq ASC LIMIT $3"};
 
 namespace {
 
@@ -133,6 +140,8 @@ ConversationSummary read_summary(const ResultSet& rs, int r) {
   if (!rs.is_null(r, 12)) s.last_message = read_message(rs, r, 12);
   s.unread_count = rs.int64(r, 12 + kMessageColumns);
   s.activity_micros = rs.int64(r, 13 + kMessageColumns);
+  if (!rs.is_null(r, 20 + kMessageColumns))
+    s.disappearing_seconds = static_cast<int>(rs.int64(r, 20 + kMessageColumns));
   return s;
 }
 

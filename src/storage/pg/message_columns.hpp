@@ -14,7 +14,8 @@
   "CASE WHEN " m ".reaction_count > 0 THEN (SELECT " CHATD_REACTIONS_JSON                     \
   " FROM (SELECT r.emoji, count(*) AS n, array_agg(r.user_id ORDER BY r.at, r.user_id) AS who," \
   " min(r.at) AS first FROM message_reactions r WHERE r.message_id = " m ".id"                \
-  " GROUP BY r.emoji) x) END"
+  " GROUP BY r.emoji) x) END, "                                                              \
+  m ".mentions::text, " m ".forwarded, chatd_ts(" m ".expires_at)"
 
 // The reactions of a message as read_message() parses them, by the first use of each emoji.
 #define CHATD_REACTIONS_JSON                                                                   \
@@ -26,5 +27,9 @@
   "json_agg(json_build_object('id', " a ".id, 'filename', " a ".filename, 'content_type', " a \
   ".content_type, 'size', " a ".size, 'sha256', " a ".sha256) ORDER BY " order ")::text"
 
+// A message `m` that has not disappeared (PROTOCOL §9): from its expires_at on it is never read.
+#define CHATD_NOT_EXPIRED(m) \
+  "(" m ".expires_at IS NULL OR " m ".expires_at > statement_timestamp())"
+
 // How many columns CHATD_MESSAGE_COLUMNS is.
-inline constexpr int kMessageColumns = 14;
+inline constexpr int kMessageColumns = 17;

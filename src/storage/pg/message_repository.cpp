@@ -46,11 +46,26 @@ const Statement kLockConversationsStatement{
 const Statement kAppendBatchStatement{
     "message_append_batch",
     "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
-    "                                    $5::text[], $6::bigint[], $7::text[])"
+    "                                    $5::text[], $6::bigint[], $7::text[], $8::text[],"
+    "                                    $9::bigint[])"
     "               WITH ORDINALITY AS i(sender_id, peer_id, group_id, content, client_id,"
-    "                                    reply_to, attachments, ord)),"
-    " r0 AS MATERIALIZED (SELECT i.ord, i.sender_id, i.content, i.client_id, i.reply_to,"
-    "     string_to_array(i.attachments, ',')::bigint[] AS att,"
+    "                                    reply_to, attachments, mentions, forward_of, ord)),"
+    " f AS MATERIALIZED (SELECT i.ord, fm.content,"
+    "     (SELECT array_agg(ma.attachment_id ORDER BY ma.position) FROM message_attachments ma"
+    "      WHERE ma.message_id = fm.id) AS att"
+    "   FROM input i JOIN messages fm ON fm.id = i.forward_of"
+    "   WHERE i.forward_of IS NOT NULL AND fm.deleted_at IS NULL"
+    "     AND (fm.expires_at IS NULL OR fm.expires_at > statement_timestamp())"
+    "     AND (SELECT true FROM conversation_members fcm"
+    "          WHERE fcm.conversation_id = fm.conversation_id AND fcm.user_id = i.sender_id)),"
+    " r0 AS MATERIALIZED (SELECT i.ord, i.sender_id,"
+    "     CASE WHEN i.forward_of IS NULL THEN i.content"
+    "          ELSE (SELECT f.content FROM f WHERE f.ord = i.ord) END AS content,"
+    "     i.client_id, i.reply_to,"
+    "     CASE WHEN i.forward_of IS NULL THEN string_to_array(i.attachments, ',')::bigint[]"
+    "          ELSE (SELECT f.att FROM f WHERE f.ord = i.ord) END AS att,"
+    "     string_to_array(i.mentions, ',')::bigint[] AS mentions, i.forward_of,"
+    "     i.forward_of IS NULL OR EXISTS (SELECT 1 FROM f WHERE f.ord = i.ord) AS fwd_ok,"
     "     i.group_id IS NOT NULL AS is_group,"
     "     least(i.sender_id, i.peer_id) AS lo, greatest(i.sender_id, i.peer_id) AS hi,"
     "     CASE WHEN i.client_id IS NULL THEN i.ord"
@@ -78,23 +93,32 @@ const Statement kAppendBatchStatement{
     "       AS unblocked,"
     "     r0.reply_to IS NULL OR coalesce((SELECT true FROM messages x WHERE x.id = r0.reply_to"
     "                                      AND x.conversation_id = r0.found), false) AS reply_ok,"
-    "     r0.att IS NULL OR (SELECT count(*) FROM attachments at WHERE at.id = ANY (r0.att)"
-    "                        AND at.uploader_id = r0.sender_id) = cardinality(r0.att) AS att_ok"
+    "     r0.att IS NULL OR r0.forward_of IS NOT NULL"
+    "       OR (SELECT count(*) FROM attachments at WHERE at.id = ANY (r0.att)"
+    "           AND at.uploader_id = r0.sender_id) = cardinality(r0.att) AS att_ok,"
+    "     r0.mentions IS NULL OR CASE WHEN r0.found IS NOT NULL THEN"
+    "         (SELECT count(*) FROM conversation_members cm"
+    "          WHERE cm.conversation_id = r0.found AND cm.user_id = ANY (r0.mentions))"
+    "         = cardinality(r0.mentions)"
+    "       ELSE r0.mentions <@ ARRAY[r0.lo, r0.hi] END AS mention_ok"
     "   FROM r0),"
     " a AS MATERIALIZED (SELECT r.*,"
     "     CASE WHEN r.found IS NULL"
     "          AND row_number() OVER (PARTITION BY r.lo, r.hi ORDER BY r.ord) = 1"
     "          THEN nextval('conversations_id_seq') END AS new_id"
-    "   FROM r WHERE r.is_first AND r.is_member AND r.unblocked AND r.reply_ok AND r.att_ok),"
+    "   FROM r WHERE r.is_first AND r.is_member AND r.unblocked AND r.fwd_ok AND r.reply_ok"
+    "     AND r.att_ok AND r.mention_ok),"
     " b AS MATERIALIZED (SELECT a.*,"
     "     coalesce(a.found, max(a.new_id) OVER (PARTITION BY a.lo, a.hi)) AS cid FROM a),"
     " n AS MATERIALIZED (SELECT b.ord, b.sender_id, b.content, b.client_id, b.reply_to, b.att,"
-    "     b.cid, b.is_group,"
+    "     b.cid, b.is_group, b.mentions, b.forward_of IS NOT NULL AS forwarded,"
+    "     statement_timestamp() + make_interval(secs => cc.disappearing_seconds) AS expires_at,"
     "     b.found, b.lo, b.hi, nextval('messages_id_seq') AS id,"
-    "     coalesce((SELECT c.last_seq FROM conversations c WHERE c.id = b.found), 0)"
-    "       + row_number() OVER w AS seq,"
+    "     coalesce(cc.last_seq, 0) + row_number() OVER w AS seq,"
     "     row_number() OVER w = 1 AS first_of_conv"
-    "   FROM b WINDOW w AS (PARTITION BY b.cid ORDER BY b.ord)),"
+    "   FROM b LEFT JOIN LATERAL (SELECT c.last_seq, c.disappearing_seconds FROM conversations c"
+    "                             WHERE c.id = b.found) cc ON true"
+    "   WINDOW w AS (PARTITION BY b.cid ORDER BY b.ord)),"
     " per AS MATERIALIZED (SELECT x.cid, max(x.found) AS found, max(x.lo) AS lo, max(x.hi) AS hi,"
     "     max(x.seq) AS seq, max(x.last_sender) AS last_sender,"
     "     max(x.seq) FILTER (WHERE x.sender_id <> x.last_sender) AS other_seq"
@@ -118,10 +142,12 @@ const Statement kAppendBatchStatement{
     "                        THEN c.last_seq ELSE c.other_last_seq END)"
     "          FROM per WHERE c.id = per.cid AND per.found IS NOT NULL),"
     " ins AS (INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_id,"
-    "                               reply_to, attachment_count, created_at)"
+    "                               reply_to, attachment_count, created_at, mentions,"
+    "                               forwarded, expires_at)"
     "         OVERRIDING SYSTEM VALUE"
     "         SELECT n.id, n.cid, n.seq, n.sender_id, n.content, n.client_id, n.reply_to,"
-    "                coalesce(cardinality(n.att), 0), statement_timestamp()"
+    "                coalesce(cardinality(n.att), 0), statement_timestamp(), n.mentions,"
+    "                n.forwarded, n.expires_at"
     "         FROM n),"
     " own AS (INSERT INTO sent_since_read AS s (conversation_id, user_id, sent)"
     "         SELECT n.cid, n.sender_id, count(*) FROM n GROUP BY n.cid, n.sender_id"
@@ -129,12 +155,13 @@ const Statement kAppendBatchStatement{
     " ins_att AS (INSERT INTO message_attachments (message_id, position, attachment_id)"
     "         SELECT n.id, x.pos, x.aid FROM n"
     "         CROSS JOIN LATERAL unnest(n.att) WITH ORDINALITY AS x(aid, pos))"
-    " SELECT n.ord, 's', n.id, n.cid, n.seq, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text,"
+    " SELECT n.ord, 's', n.id, n.cid, n.seq, NULL::bigint, NULL::bigint, NULL::bigint,"
+    "        CASE WHEN n.forwarded THEN n.content END,"
     "        NULL::text, chatd_ts(statement_timestamp()), NULL::bigint, NULL::text, false,"
     "        CASE WHEN n.att IS NOT NULL THEN"
     "          (SELECT " CHATD_ATTACHMENTS_JSON("a", "x.pos")
     "           FROM unnest(n.att) WITH ORDINALITY AS x(aid, pos) JOIN attachments a"
-    "             ON a.id = x.aid) END, NULL::text,"
+    "             ON a.id = x.aid) END, NULL::text, NULL::text, n.forwarded, chatd_ts(n.expires_at),"
     "        CASE WHEN n.first_of_conv AND n.is_group THEN"
     "          ARRAY(SELECT cm.user_id FROM conversation_members cm"
     "                WHERE cm.conversation_id = n.cid)::text END"
@@ -142,9 +169,12 @@ const Statement kAppendBatchStatement{
     " UNION ALL"
     " SELECT r.ord, CASE WHEN NOT r.is_member AND r.found IS NULL THEN 'n'"
     "                    WHEN NOT r.is_member THEN 'f' WHEN NOT r.unblocked THEN 'b'"
-    "                    WHEN NOT r.reply_ok THEN 'r' ELSE 'a' END,"
-    "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-    " FROM r WHERE r.is_first AND NOT (r.is_member AND r.unblocked AND r.reply_ok AND r.att_ok)"
+    "                    WHEN NOT r.fwd_ok THEN 'v' WHEN NOT r.reply_ok THEN 'r'"
+    "                    WHEN NOT r.mention_ok THEN 'm' ELSE 'a' END,"
+    "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    "        NULL, NULL, NULL, NULL"
+    " FROM r WHERE r.is_first AND NOT (r.is_member AND r.unblocked AND r.fwd_ok AND r.reply_ok"
+    "                                  AND r.att_ok AND r.mention_ok)"
     " UNION ALL"
     " SELECT r.ord, 'd', " CHATD_MESSAGE_COLUMNS("m", "c") ", NULL"
     " FROM r JOIN messages m ON m.id = r.old_id JOIN conversations c ON c.id = m.conversation_id"};
@@ -179,7 +209,7 @@ const Statement kUndeliveredStatement{
     "     AND m.seq > CASE WHEN cm.conversation_id = $2 THEN GREATEST(cm.delivered_seq, $3)"
     "                      ELSE cm.delivered_seq END"
     "     AND m.seq <= " CHATD_OTHERS_LAST_SEQ
-    "     AND m.sender_id <> $1 ORDER BY m.seq LIMIT $4) m"
+    "     AND m.sender_id <> $1 AND " CHATD_NOT_EXPIRED("m") " ORDER BY m.seq LIMIT $4) m"
     " WHERE cm.user_id = $1 AND cm.conversation_id >= $2"
     "   AND " CHATD_OTHERS_LAST_SEQ " > cm.delivered_seq"
     " ORDER BY m.conversation_id, m.seq LIMIT $4"};
@@ -190,7 +220,8 @@ constexpr Statement kRange{
     "messages_range",
     "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM conversations c JOIN messages m ON m.conversation_id = c.id"
-    " WHERE c.id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq LIMIT 1000"};
+    " WHERE c.id = $1 AND m.seq > $2 AND m.seq < $3 AND " CHATD_NOT_EXPIRED("m")
+    " ORDER BY m.seq LIMIT 1000"};
 
 // An edit ($3 set) or a delete ($3 null) of message $1 by user $2: the row locked, the verdict
 // ('ok', 'n' not found or not a member, 'f' not allowed, 'x' deleted, 'w' edit window over),
@@ -332,27 +363,34 @@ Message read_message(const ResultSet& rs, int row, int col) {
   m.deleted = rs.boolean(row, col + 11);
   m.attachments = read_attachments(rs, row, col + 12);
   m.reactions = read_reactions(rs, row, col + 13);
+  if (!rs.is_null(row, col + 14)) m.mentions = parse_int_array(rs.text(row, col + 14));
+  m.forwarded = rs.boolean(row, col + 15);
+  m.expires_at = rs.opt_str(row, col + 16);
   return m;
 }
 
 awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     std::vector<NewMessage> batch) {
   std::vector<std::int64_t> senders, keys;
-  std::vector<std::optional<std::int64_t>> peers, groups, replies;
-  std::vector<std::optional<std::string>> contents, client_ids, attachments;
+  std::vector<std::optional<std::int64_t>> peers, groups, replies, forwards;
+  std::vector<std::optional<std::string>> contents, client_ids, attachments, mentions;
+  // A list of ids as one text element ("1,2,3"), or NULL when empty: text[] cannot hold rows of
+  // different lengths.
+  const auto id_list = [](const std::vector<std::int64_t>& ids) -> std::optional<std::string> {
+    if (ids.empty()) return std::nullopt;
+    std::string out;
+    for (auto id : ids) {
+      if (!out.empty()) out += ',';
+      out += std::to_string(id);
+    }
+    return out;
+  };
   for (const auto& m : batch) {
     senders.push_back(m.sender_id);
     replies.push_back(m.reply_to);
-    if (m.attachment_ids.empty()) {
-      attachments.emplace_back();
-    } else {
-      std::string ids;
-      for (auto id : m.attachment_ids) {
-        if (!ids.empty()) ids += ',';
-        ids += std::to_string(id);
-      }
-      attachments.emplace_back(std::move(ids));
-    }
+    forwards.push_back(m.forward_of);
+    attachments.push_back(id_list(m.attachment_ids));
+    mentions.push_back(id_list(m.mentions));
     peers.push_back(m.to);
     groups.push_back(m.group_id);
     contents.emplace_back(m.content);
@@ -368,7 +406,8 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
   queries.push_back(Query{&kAppendBatchStatement,
                           params(to_array(senders), to_array(peers), to_array(groups),
                                  to_text_array(contents), to_text_array(client_ids),
-                                 to_array(replies), to_text_array(attachments))});
+                                 to_array(replies), to_text_array(attachments),
+                                 to_text_array(mentions), to_array(forwards))});
   auto results = co_await pool_.run(std::move(queries));
   if (!results) co_return to_domain_error(results.error());
   const auto& rs = results->back();
@@ -383,11 +422,13 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     auto& o = out[i];
     answered[i] = true;
     const auto kind = rs.text(r, 1);
-    if (kind == "n" || kind == "f" || kind == "r" || kind == "a" || kind == "b") {
+    if (kind != "s" && kind != "d") {
       o.kind = kind == "n"   ? AppendOutcome::Kind::not_found
                : kind == "f" ? AppendOutcome::Kind::not_member
                : kind == "b" ? AppendOutcome::Kind::blocked
+               : kind == "v" ? AppendOutcome::Kind::bad_forward
                : kind == "r" ? AppendOutcome::Kind::bad_reply
+               : kind == "m" ? AppendOutcome::Kind::bad_mention
                              : AppendOutcome::Kind::bad_attachment;
       continue;
     }
@@ -404,11 +445,15 @@ awaitable<Result<std::vector<AppendOutcome>>> PgMessageRepository::append(
     o.message.sender_id = m.sender_id;
     o.message.to = m.to;
     o.message.group_id = m.group_id;
-    o.message.content = std::move(m.content);
+    // A forward's content is the original's, read by the statement.
+    o.message.content = m.forward_of ? rs.str(r, 8) : std::move(m.content);
     o.message.client_id = m.client_id;
     o.message.created_at = rs.str(r, 10);
     o.message.reply_to = m.reply_to;
     o.message.attachments = read_attachments(rs, r, 2 + 12);  // a new message has no reactions
+    o.message.mentions = m.mentions;
+    o.message.forwarded = m.forward_of.has_value();
+    o.message.expires_at = rs.opt_str(r, 2 + 16);
     constexpr int kMembersColumn = 2 + kMessageColumns;
     if (m.to)
       o.recipients = {*m.to};

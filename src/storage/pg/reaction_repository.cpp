@@ -1,6 +1,7 @@
 #include "storage/pg/reaction_repository.hpp"
 
 #include "storage/pg/arrays.hpp"
+#include "storage/pg/message_columns.hpp"
 
 namespace chatd::pg {
 
@@ -15,7 +16,7 @@ namespace {
 constexpr Statement kReact{
     "reaction_set",
     "WITH t AS (SELECT m.id, m.conversation_id FROM messages m"
-    "           WHERE m.id = $2 AND m.deleted_at IS NULL"
+    "           WHERE m.id = $2 AND m.deleted_at IS NULL AND " CHATD_NOT_EXPIRED("m")
     "             AND EXISTS (SELECT 1 FROM conversation_members cm"
     "                         WHERE cm.conversation_id = m.conversation_id AND cm.user_id = $1)"
     "           FOR UPDATE OF m),"
