@@ -134,14 +134,23 @@ TEST_F(PushE2E, AMutedConversationIsNotPushedUntilTheMuteEnds) {
   ca.next_of("ack");
   std::this_thread::sleep_for(700ms);
   EXPECT_EQ(notifications().size(), 1u) << "nothing pushed while muted";
+  EXPECT_FALSE(notifications()[0].at("mentioned").as_bool());
+  // A mention gets through the mute, and says so.
+  ca.send(json::value{{"type", "send_message"}, {"to", b.id}, {"content", "@bob look"},
+                      {"mentions", json::array{b.id}}});
+  ca.next_of("ack");
+  ASSERT_TRUE(hook->wait_for(2, 5s)) << "a mention is pushed while muted";
+  EXPECT_TRUE(notifications()[1].at("mentioned").as_bool());
+  EXPECT_EQ(notifications()[1].at("preview"), "@bob look");
   ASSERT_EQ(http_request(port(), "PUT", settings, R"({"muted_until":"2020-01-01T00:00:00Z"})",
                          b.token).status, 200);
   ca.send(json::value{{"type", "send_message"}, {"to", b.id}, {"content", "mute over"}});
   ca.next_of("ack");
-  ASSERT_TRUE(hook->wait_for(2, 5s)) << "a mute in the past mutes nothing";
+  ASSERT_TRUE(hook->wait_for(3, 5s)) << "a mute in the past mutes nothing";
   const auto ns = notifications();
-  ASSERT_EQ(ns.size(), 2u);
-  EXPECT_EQ(ns[1].at("preview"), "mute over");
+  ASSERT_EQ(ns.size(), 3u);
+  EXPECT_EQ(ns[2].at("preview"), "mute over");
+  EXPECT_FALSE(ns[2].at("mentioned").as_bool());
 }
 
 TEST_F(PushE2E, AnOfflineRecipientIsPushedOnceSignedAndTheSenderNever) {
