@@ -45,10 +45,24 @@ export class Api {
   findUser(username) {
     return this.request("GET", `/users?username=${encodeURIComponent(username)}`);
   }
-  conversations(before) {
-    const q = before ? `&before=${encodeURIComponent(before)}` : "";
+  conversations(before, archived = false) {
+    let q = before ? `&before=${encodeURIComponent(before)}` : "";
+    if (archived) q += "&archived=true";
     return this.request("GET", `/conversations?limit=100${q}`);
   }
+  settings(conversationId, body) {
+    return this.request("PUT", `/conversations/${conversationId}/settings`, body);
+  }
+  setTimer(conversationId, seconds) {
+    return this.request("PUT", `/conversations/${conversationId}/disappearing`, { seconds });
+  }
+  search(q, { conversationId, before } = {}) {
+    let path = `/search?limit=20&q=${encodeURIComponent(q)}`;
+    if (conversationId) path += `&conversation_id=${conversationId}`;
+    if (before) path += `&before=${before}`;
+    return this.request("GET", path);
+  }
+  receipts(messageId) { return this.request("GET", `/messages/${messageId}/receipts`); }
   history(conversationId, { before, after, limit = 50 } = {}) {
     let q = `/messages?conversation_id=${conversationId}&limit=${limit}`;
     if (before) q += `&before=${before}`;

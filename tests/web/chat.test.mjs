@@ -12,10 +12,10 @@ const failures = [];
 // A hung browser or page fails the run instead of holding it.
 // (The chatd it started goes too: `server` is set below.)
 setTimeout(() => {
-  console.log("web client: timed out after 5 minutes");
+  console.log("web client: timed out after 8 minutes");
   server?.kill("SIGKILL");
   process.exit(2);
-}, 300000);
+}, 480000);
 function check(cond, what) {
   if (cond) console.log(`  ok  ${what}`);
   else { console.log(`  FAIL ${what}`); failures.push(what); }
@@ -303,6 +303,112 @@ try {
   await sendText(alice, "after the unblock");
   await waitText(carol, "after the unblock");
   check(true, "unblocked, messages arrive again");
+
+  console.log("mentions, message info, forwarding");
+  const actOnLast = (page, sel, label) => page.evaluate((q, l) => {
+    const m = [...document.querySelectorAll(q)].pop();
+    [...m.querySelectorAll(".actions button")].find((b) => b.textContent === l).click();
+  }, sel, label);
+  await openFromInbox(alice, "trio");
+  await alice.page.waitForFunction((n) => document.getElementById("chat-subtitle").textContent.includes(n), {}, bob.name);
+  await openFromInbox(bob2, "trio");
+  await alice.page.type("#text", `look @${bob.name.slice(0, 3)}`);
+  await alice.page.waitForFunction((n) => [...document.querySelectorAll("#mention-hints:not([hidden]) .hint")]
+    .some((h) => h.textContent === `@${n}`), {}, bob.name);
+  check(true, "typing @ in a group suggests its members");
+  await alice.page.evaluate(() => document.querySelector("#mention-hints .hint")
+    .dispatchEvent(new MouseEvent("mousedown", { bubbles: true, cancelable: true })));
+  await alice.page.type("#text", "at this");
+  check(await alice.page.$eval("#text", (t) => t.value) === `look @${bob.name} at this`, "a suggestion completes the name");
+  await alice.page.keyboard.press("Enter");
+  await bob2.page.waitForFunction((t) => [...document.querySelectorAll("#messages .msg.mentions-me .text")]
+    .some((e) => e.textContent === t), {}, `look @${bob.name} at this`);
+  check(true, "the mentioned member sees the message marked as mentioning them");
+  await alice.page.waitForFunction(() => !document.querySelector("#messages .msg.pending"));
+  await actOnLast(alice.page, "#messages .msg.mine", "Info");
+  await alice.page.waitForFunction((n) => [...document.querySelectorAll("#info:not([hidden]) #info-list li")]
+    .some((li) => li.textContent.startsWith(`${n}: `) && ["delivered", "read"].includes(li.dataset.status)), {}, bob.name);
+  check(true, "message info shows who got or read one's group message");
+  await alice.page.click("#info-close");
+  answers.push(alice.name);
+  await actOnLast(bob2.page, "#messages .msg:not(.mine)", "Forward");
+  await bob2.page.waitForFunction(() => document.getElementById("typing").textContent.startsWith("Forwarded to"));
+  await openFromInbox(alice, bob.name);
+  await alice.page.waitForFunction((t) => [...document.querySelectorAll("#messages .msg")]
+    .some((m) => m.querySelector(".forwarded") && m.querySelector(".text")?.textContent === t), {}, `look @${bob.name} at this`);
+  check(true, "a forwarded message arrives in the other chat, marked forwarded");
+
+  console.log("search");
+  await alice.page.type("#search-q", "OLD 7");
+  await alice.page.click("#search button[type=submit]");
+  await alice.page.waitForFunction(() => !document.getElementById("search-results").hidden &&
+    document.querySelectorAll("#search-results .result").length === 11);
+  const found = await alice.page.$$eval("#search-results .result .preview", (p) => p.map((e) => e.textContent));
+  check(found[0] === "old 79" && found.at(-1) === "old 7", `search finds every match, newest first (${found.length})`);
+  await alice.page.evaluate(() => [...document.querySelectorAll("#search-results .result")]
+    .find((r) => r.querySelector(".preview").textContent === "old 7").click());
+  await alice.page.waitForFunction((n) => document.getElementById("chat-title").textContent === n &&
+    document.querySelector("#messages .msg.found .text")?.textContent === "old 7", {}, carol.name);
+  check(true, "a result opens its conversation at that message");
+  await alice.page.click("#search-clear");
+  check(await alice.page.$eval("#inbox", (i) => !i.hidden), "clearing the search shows the inbox again");
+
+  console.log("pin, mute, archive");
+  const inboxLi = (page, name, sel) => page.evaluate((n, q) => {
+    const li = [...document.querySelectorAll("#inbox li[data-id]")].find((l) => l.querySelector(".name").textContent === n);
+    li.querySelector(q).click();
+  }, name, sel);
+  await inboxLi(alice.page, carol.name, ".pin");
+  await alice.page.waitForFunction((n) => {
+    const first = document.querySelector("#inbox li[data-id]");
+    return first.classList.contains("pinned") && first.querySelector(".name").textContent === n;
+  }, {}, carol.name);
+  check(true, "a pinned chat heads the inbox");
+  await inboxLi(alice.page, carol.name, ".mute");
+  await alice.page.waitForFunction((n) => [...document.querySelectorAll("#inbox li[data-id]")]
+    .some((l) => l.querySelector(".name").textContent === n && l.querySelector(".muted-badge")), {}, carol.name);
+  check(true, "a muted chat shows it");
+  const names = (page) => page.$$eval("#inbox li[data-id] .name", (n) => n.map((e) => e.textContent));
+  await inboxLi(alice.page, "trio", ".archive");
+  await alice.page.waitForFunction(() => ![...document.querySelectorAll("#inbox li[data-id] .name")]
+    .some((e) => e.textContent === "trio"));
+  await alice.page.click("#archived-toggle");
+  await alice.page.waitForFunction(() => [...document.querySelectorAll("#inbox li[data-id] .name")]
+    .map((e) => e.textContent).join() === "trio");
+  check(true, "an archived chat leaves the inbox for the Archived list");
+  await inboxLi(alice.page, "trio", ".archive");
+  await alice.page.waitForFunction(() => document.querySelector("#inbox .empty") !== null);
+  await alice.page.click("#archived-toggle");
+  await alice.page.waitForFunction(() => [...document.querySelectorAll("#inbox li[data-id] .name")]
+    .some((e) => e.textContent === "trio"));
+  check((await names(alice.page))[0] === carol.name, "unarchived, it is back; the pinned chat still first");
+
+  console.log("disappearing messages");
+  await openFromInbox(alice, carol.name);
+  await openFromInbox(carol, alice.name);
+  await alice.page.select("#timer", "3600");
+  await carol.page.waitForFunction(() => [...document.querySelectorAll("#messages .notice")]
+    .some((n) => n.textContent.includes("disappear after 1 hour")));
+  check(await carol.page.$eval("#timer", (t) => t.value) === "3600", "the other side sees the notice and the timer");
+  await carol.page.evaluate(async (conv) => {  // 5 s, set from carol's side over the API
+    await fetch(`/conversations/${conv}/disappearing`, { method: "PUT",
+      headers: { Authorization: `Bearer ${localStorage.getItem("chatd.token")}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ seconds: 5 }) });
+  }, await alice.page.evaluate(() => Number(document.querySelector("#inbox li.active").dataset.id)));
+  await alice.page.waitForFunction(() => document.getElementById("timer").value === "5");
+  await sendText(alice, "gone in five");
+  await waitText(carol, "gone in five");
+  check(true, "a disappearing message arrives");
+  await carol.page.waitForFunction(() => ![...document.querySelectorAll("#messages .msg .text")]
+    .some((e) => e.textContent === "gone in five"), { timeout: 15000 });
+  await alice.page.waitForFunction(() => ![...document.querySelectorAll("#messages .msg .text")]
+    .some((e) => e.textContent === "gone in five"), { timeout: 15000 });
+  check(true, "and disappears from both sides when its time is up");
+  await alice.page.select("#timer", "");
+  await carol.page.waitForFunction(() => [...document.querySelectorAll("#messages .notice")]
+    .some((n) => n.textContent.includes("turned off")));
+  check(true, "turning the timer off is told too");
+  await shot(alice.page, "everyday");
 
   console.log("reports, the admin view and the account page");
   // alice reports one of carol's messages from the conversation.
