@@ -412,7 +412,7 @@ void seed_search(Db& db, long long messages) {
         " || ' k' || lpad(((g / 7) % 1000)::text, 3, '0')"
         " || CASE WHEN g % 100003 = 0 THEN ' zyzzyva' ELSE '' END,"
         " now() - (" + std::to_string(messages) + " - g) * interval '100 milliseconds'"
-        " FROM generate_series(" + std::to_string(from) + ", " + std::to_string(to) + ") g"
+        " FROM generate_series(" + std::to_string(from) + "::bigint, " + std::to_string(to) + ") g"
         " JOIN sconv c ON c.k = g % " + convs);
     std::printf("seed-search: %lld messages\n", to + 1);
     std::fflush(stdout);
