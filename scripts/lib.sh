@@ -47,6 +47,17 @@ web_tests() {
     node "$ROOT/tests/web/chat.test.mjs"
 }
 
+# The API documents against a live chatd (tests/api): every field chatd sends documented and
+# required, nothing undocumented in live answers and frames. BINARY against a new database in the
+# cluster on PG_PORT.
+contract_tests() {
+  local binary="$1" pg_port="$2" db="contract_$RANDOM$RANDOM"
+  npm_ci "$ROOT/tools/apilint"
+  pg_as_owner "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$db"
+  CHATD_BINARY="$binary" CHATD_DATABASE_URL="host=127.0.0.1 port=$pg_port user=postgres dbname=$db" \
+    node "$ROOT/tests/api/contract.test.mjs"
+}
+
 # Lints docs/openapi.yaml (Redocly) and validates docs/asyncapi.yaml (the AsyncAPI parser), with
 # the versions pinned in tools/apilint/package-lock.json.
 lint_api_documents() {

@@ -107,7 +107,8 @@ function validateResponse(method, template, status, body) {
 const frameValidators = new Map();
 for (const ref of asyncapi.operations.receiveEvents.messages) {
   const m = asyncapi.components.messages[ref.$ref.split("/").pop()];
-  frameValidators.set(m.payload.properties.type.const, ajv.compile(fix(m.payload, "asyncapi")));
+  const type = (m.payload.properties ?? m.payload.oneOf[0].properties).type.const;
+  frameValidators.set(type, ajv.compile(fix(m.payload, "asyncapi")));
 }
 const framesSeen = new Set();
 function validateFrame(frame) {
