@@ -13,11 +13,27 @@ ALTER TABLE conversations
 CREATE INDEX messages_expiry_idx ON messages (expires_at)
   WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
 
--- Search: one GIN index over the conversation and the words of the content ('simple': every
--- word, lower-cased, no stemming or stop words, so a common word is found like a rare one).
--- btree_gin puts conversation_id in the same index, so the caller's conversations are matched
--- inside the index, beside the words, and no match outside them is ever fetched.
-CREATE EXTENSION IF NOT EXISTS btree_gin;
+-- Search: the words of a message are indexed *with its conversation*: each lexeme of the
+-- 'simple' configuration (every word, lower-cased, no stemming or stop words) becomes
+-- "<conversation id>:<word>", in one GIN index. A query asks, for each of the caller's
+-- conversations, for its words ("12:lunch" & "12:noo":*, or'ed over the conversations), so the
+-- index yields only matches in the caller's conversations: a common word never fetches the
+-- millions of matches elsewhere, and a prefix is expanded among one conversation's words, not
+-- the whole vocabulary's. A word's parser cannot make a lexeme with a ':' from user text, so no
+-- message can forge another conversation's terms.
+CREATE FUNCTION chatd_search_terms(conversation bigint, content text) RETURNS tsvector
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS
+$$ SELECT array_to_tsvector(ARRAY(SELECT conversation::text || ':' || t.lexeme
+                                  FROM unnest(to_tsvector('simple'::regconfig, content)) t)) $$;
+-- The query for `words` (lower-cased here as the 'simple' dictionary does) in any of
+-- `conversations`, the last word as a prefix (NULL, matching nothing, for no conversation); the
+-- words hold no quote or backslash (validation::search_words keeps no ASCII punctuation).
+CREATE FUNCTION chatd_search_query(conversations bigint[], words text[]) RETURNS tsquery
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS
+$$ SELECT string_agg('(' || (SELECT string_agg(quote_literal(c::text || ':' || lower(x.w))
+                                 || CASE WHEN x.o = cardinality(words) THEN ':*' ELSE '' END, ' & ')
+                               FROM unnest(words) WITH ORDINALITY AS x(w, o)) || ')', ' | ')::tsquery
+   FROM unnest(conversations) AS c $$;
 CREATE INDEX messages_search_idx ON messages
-  USING gin (conversation_id, to_tsvector('simple'::regconfig, content))
+  USING gin (chatd_search_terms(conversation_id, content))
   WHERE deleted_at IS NULL;

@@ -116,9 +116,13 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Connection::connect_unbounded(
   // cheaper than probing, and stayed in the plan as the table grew: on a fresh database
   // recording deliveries went from 0.2 to 20 ms a batch within a minute. With sequential scans
   // and hash and merge joins priced out, the planner probes the index whatever the statistics
-  // say; a statement with no index to use still runs (docs/decisions.md).
+  // say; a statement with no index to use still runs (docs/decisions.md). No JIT and no
+  // parallel workers either: each statement reads a few index-found rows, and a generic plan's
+  // guess of many more (a search's) made PostgreSQL compile it (~30 ms) and start workers for
+  // every run.
   std::string session =
-      "SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off";
+      "SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off;"
+      " SET jit = off; SET max_parallel_workers_per_gather = 0";
   auto set = co_await c->exec_script(std::move(session));
   if (!set) co_return set.error();
   co_return std::move(c);

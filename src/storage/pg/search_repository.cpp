@@ -1,5 +1,6 @@
 #include "storage/pg/search_repository.hpp"
 
+#include "storage/pg/arrays.hpp"
 #include "storage/pg/message_columns.hpp"
 #include "storage/pg/message_repository.hpp"
 
@@ -7,44 +8,33 @@ namespace chatd::pg {
 
 using boost::asio::awaitable;
 
-// The caller's conversations ($1; only $2 when given) as one array, matched inside the GIN
-// index beside the words ($3): a bitmap of the matches in those conversations only, never of
-// every match in the database. Ordered by `id + 0` so that the planner cannot walk the primary
-// key backwards through the whole table looking for the newest matches (which it would guess
-// cheap for a common word and is not, for a user whose conversations are a sliver of it).
+// The caller's conversations ($1; only $2 when given) as one array, turned with the words ($3)
+// into one query of conversation-qualified terms (migrations/0017) and matched in the GIN index:
+// a bitmap of the matches in those conversations only, never of every match in the database.
+// Ordered by `id + 0` so that the planner cannot walk the primary key backwards through the
+// whole table looking for the newest matches (which it would guess cheap for a common word and
+// is not, for a user whose conversations are a sliver of it).
 const Statement kSearchStatement{
     "messages_search",
     "SELECT " CHATD_MESSAGE_COLUMNS("m", "c")
     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-    " WHERE m.conversation_id = ANY (ARRAY(SELECT cm.conversation_id FROM conversation_members cm"
-    "                                      WHERE cm.user_id = $1"
-    "                                        AND ($2::bigint IS NULL"
-    "                                             OR cm.conversation_id = $2::bigint)))"
-    "   AND to_tsvector('simple'::regconfig, m.content) @@ to_tsquery('simple'::regconfig, $3)"
+    " WHERE chatd_search_terms(m.conversation_id, m.content) @@ chatd_search_query("
+    "         ARRAY(SELECT cm.conversation_id FROM conversation_members cm"
+    "               WHERE cm.user_id = $1"
+    "                 AND ($2::bigint IS NULL OR cm.conversation_id = $2::bigint)), $3::text[])"
     "   AND m.deleted_at IS NULL AND " CHATD_NOT_EXPIRED("m")
     "   AND ($4::bigint IS NULL OR m.id < $4::bigint)"
     " ORDER BY m.id + 0 DESC LIMIT $5"};
-
-std::string search_tsquery(const std::vector<std::string>& words) {
-  std::string out;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    if (i > 0) out += " & ";
-    out += '\'';
-    out += words[i];
-    out += '\'';
-    if (i + 1 == words.size()) out += ":*";
-  }
-  return out;
-}
 
 awaitable<Result<std::vector<Message>>> PgSearchRepository::search(UserId user,
                                                                     const SearchQuery& q) {
   std::optional<std::string> conversation, before;
   if (q.conversation_id) conversation = std::to_string(*q.conversation_id);
   if (q.before) before = std::to_string(*q.before);
+  std::vector<std::optional<std::string>> words(q.words.begin(), q.words.end());
   auto rs = co_await pool_.exec(kSearchStatement,
                                 params(std::to_string(user), std::move(conversation),
-                                       search_tsquery(q.words), std::move(before),
+                                       to_text_array(words), std::move(before),
                                        std::to_string(q.limit + 1)));
   if (!rs) co_return to_domain_error(rs.error());
   std::vector<Message> out;

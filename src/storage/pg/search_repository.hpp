@@ -1,5 +1,5 @@
-// SearchRepository on PostgreSQL: full-text search over the conversation and words GIN index
-// (migrations/0017).
+// SearchRepository on PostgreSQL: full-text search over the GIN index of conversation-qualified
+// words (migrations/0017).
 #pragma once
 
 #include "domain/search_service.hpp"
@@ -8,10 +8,6 @@
 namespace chatd::pg {
 
 extern const Statement kSearchStatement;  // for the query-plan test
-
-// The tsquery text of `words`: every word, the last as a prefix ('a' & 'b' & 'c':*). The words
-// hold no ASCII punctuation (validation::search_words), so quoting them is enough.
-std::string search_tsquery(const std::vector<std::string>& words);
 
 class PgSearchRepository final : public SearchRepository {
  public:
