@@ -116,24 +116,28 @@ TEST_F(QueryPlans, SearchMatchesTheCallersConversationsInsideTheIndex) {
                         " SET enable_mergejoin = off; SET jit = off;"
                         " SET max_parallel_workers_per_gather = 0; ");
     expect_no_seq_scan(p);
-    EXPECT_EQ(p.find("messages_pkey"), std::string::npos) << p;
+    EXPECT_EQ(p.find("Backward using messages_pkey"), std::string::npos) << p;
     std::istringstream lines(p);
     std::string line, previous;
     bool inside = false;
     while (std::getline(lines, line)) {
       if (previous.find("Bitmap Index Scan on messages_search_idx") != std::string::npos)
         inside = line.find("Index Cond") != std::string::npos &&
-                 line.find("chatd_search_terms(conversation_id, content) @@ "
-                           "chatd_search_query(") != std::string::npos;
+                 line.find("chatd_search_terms(conversation_id, content) @@ ANY "
+                           "(chatd_search_queries(") != std::string::npos;
       previous = line;
     }
     EXPECT_TRUE(inside) << "membership and words are not one index condition:\n" << p;
   }
   // And the terms are the conversation's: the same words in another conversation are not found.
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM messages m WHERE chatd_search_terms(m.conversation_id,"
-                        " m.content) @@ chatd_search_query(ARRAY[1]::bigint[], '{hello,40}')"
+                        " m.content) @@ ANY (chatd_search_queries(ARRAY[1]::bigint[], '{hello,40}'))"
                         " AND m.deleted_at IS NULL"),
             "1");
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM messages m WHERE chatd_search_terms(m.conversation_id,"
+                        " m.content) @@ ANY (chatd_search_queries(ARRAY[1, 2]::bigint[], '{hello,4}'))"
+                        " AND m.deleted_at IS NULL"),
+            "4") << "hello 4 and hello 40 of each, the last word a prefix";
 }
 
 TEST_F(QueryPlans, ThePinnedConversationsAreFoundThroughTheirIndex) {

@@ -1,5 +1,7 @@
 #include "storage/pg/attachment_repository.hpp"
 
+#include "storage/pg/message_columns.hpp"
+
 namespace chatd::pg {
 
 using boost::asio::awaitable;
@@ -12,7 +14,8 @@ constexpr Statement kCreate{
     "attachment_create",
     "INSERT INTO attachments AS a (uploader_id, filename, content_type, size, sha256)"
     " VALUES ($1, $2, $3, $4, $5) RETURNING " CHATD_ATTACHMENT_COLUMNS};
-// The uploader, or a member of a conversation a message carrying it was sent in.
+// The uploader, or a member of a conversation a message carrying it was sent in (and has not
+// disappeared: its links go with the next expiry sweep, the file is unreadable from expires_at).
 constexpr Statement kVisible{
     "attachment_visible",
     "SELECT " CHATD_ATTACHMENT_COLUMNS " FROM attachments a WHERE a.id = $1"
@@ -20,7 +23,7 @@ constexpr Statement kVisible{
     "   SELECT 1 FROM message_attachments ma JOIN messages m ON m.id = ma.message_id"
     "   JOIN conversation_members cm ON cm.conversation_id = m.conversation_id"
     "                               AND cm.user_id = $2"
-    "   WHERE ma.attachment_id = a.id))"};
+    "   WHERE ma.attachment_id = a.id AND " CHATD_NOT_EXPIRED("m") "))"};
 // Unsent uploads past their age go; the files no remaining upload names are returned.
 constexpr Statement kSweep{
     "attachment_sweep",
