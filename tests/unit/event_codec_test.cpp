@@ -141,3 +141,32 @@ TEST(EventCodec, ReactNamesAMessageAndAnEmojiOrNull) {
   EXPECT_EQ(frame.at("user_id").as_int64(), 9);
 }
 
+TEST(EventCodec, ASendMayCarryMentionsAndAForwardInsteadOfContent) {
+  auto m = decode(R"({"type":"send_message","group_id":3,"content":"@a","mentions":[4,5]})");
+  EXPECT_EQ(std::get<SendMessageEvent>(std::get<ClientEvent>(m)).mentions,
+            (std::vector<UserId>{4, 5}));
+  auto f = decode(R"({"type":"send_message","to":5,"forward_of":41,"client_id":"f"})");
+  const auto& fwd = std::get<SendMessageEvent>(std::get<ClientEvent>(f));
+  EXPECT_EQ(*fwd.forward_of, 41);
+  EXPECT_TRUE(fwd.content.empty());
+  for (const char* bad : {R"({"type":"send_message","to":5,"content":"x","mentions":"4","client_id":"c"})",
+                          R"({"type":"send_message","to":5,"content":"x","mentions":[0],"client_id":"c"})",
+                          R"({"type":"send_message","to":5,"content":"x","mentions":[1.5],"client_id":"c"})",
+                          R"({"type":"send_message","to":5,"forward_of":"41","client_id":"c"})",
+                          R"({"type":"send_message","to":5,"client_id":"c"})"}) {
+    auto r = decode(bad);
+    auto* err = std::get_if<DecodeError>(&r);
+    ASSERT_NE(err, nullptr) << bad;
+    EXPECT_EQ(err->error.code, errc::invalid_input) << bad;
+    EXPECT_EQ(err->client_id, std::optional<std::string>("c")) << bad;
+  }
+}
+
+TEST(EventCodec, ConversationUpdatedSaysTheTimerAndWhoSetIt) {
+  auto on = boost::json::parse(encode_conversation_updated(ConversationUpdate{3, 86400, 7}));
+  EXPECT_EQ(on, boost::json::parse(R"({"type":"conversation_updated","conversation_id":3,)"
+                                   R"("disappearing_seconds":86400,"by":7})"));
+  auto off = boost::json::parse(encode_conversation_updated(ConversationUpdate{3, std::nullopt, 7}));
+  EXPECT_TRUE(off.at("disappearing_seconds").is_null());
+}
+

@@ -121,3 +121,28 @@ TEST(Validation, EmojiAreOneToEightCodePointsWithoutSpaceOrControl) {
     EXPECT_TRUE(v::check_emoji(bad)) << bad;
   EXPECT_TRUE(v::check_emoji(std::string("a\0", 2)));
 }
+
+TEST(Validation, SearchQueriesAreSplitIntoLowerCasedWords) {
+  using Words = std::vector<std::string>;
+  const auto words = [](std::string_view q) {
+    auto r = v::search_words(q);
+    return std::holds_alternative<Words>(r) ? std::get<Words>(r) : Words{"<error>"};
+  };
+  EXPECT_EQ(words("Lunch at NOON"), (Words{"lunch", "at", "noon"}));
+  EXPECT_EQ(words("  ...late!! "), (Words{"late"}));
+  EXPECT_EQ(words("a':* | b & !c"), (Words{"a", "b", "c"})) << "no tsquery syntax survives";
+  EXPECT_EQ(words("hello-world"), (Words{"hello", "world"}));
+  EXPECT_EQ(words("Éclair 漢字"), (Words{"\xc3\x89" "clair", "漢字"})) << "non-ASCII kept as letters";
+  EXPECT_EQ(words(std::string(200, 'a')).at(0).size(), 100u) << "a word is cut at 100 bytes";
+  EXPECT_EQ(words(std::string(60, 'a').append(" ").append(std::string(60, 'a') + "é")).size(), 2u);
+  // Cut between code points, never inside one.
+  std::string long_word = std::string(99, 'a') + "é";
+  EXPECT_EQ(words(long_word).at(0), std::string(99, 'a'));
+  std::string many;
+  for (int i = 0; i < 30; ++i) many += "w" + std::to_string(i) + " ";
+  EXPECT_EQ(words(many).size(), 16u) << "at most 16 words";
+  for (const std::string& bad : {std::string(""), std::string(201, 'a'), std::string("!!! ... ???"),
+                                std::string("   "), std::string("\xff"), std::string("a\0b", 3)})
+    EXPECT_TRUE(std::holds_alternative<chatd::Error>(v::search_words(bad))) << bad;
+  EXPECT_TRUE(std::holds_alternative<Words>(v::search_words(std::string(200, 'a'))));
+}
