@@ -38,6 +38,10 @@ $$ SELECT array_agg((SELECT string_agg(quote_literal(c::text || ':' || lower(x.w
                                        ' & ')
                      FROM unnest(words) WITH ORDINALITY AS x(w, o))::tsquery)
    FROM unnest(conversations) AS c $$;
+-- fastupdate off: each message's terms go into the index as it is stored. With the pending list
+-- (the default) inserts were cheaper on average, but whichever send batch found the list full
+-- merged it, and the send path's p99 went from ~30-75 ms to ~170 ms at 5,000 random pairs/s
+-- (docs/BENCHMARKS.md, issue 21).
 CREATE INDEX messages_search_idx ON messages
-  USING gin (chatd_search_terms(conversation_id, content))
+  USING gin (chatd_search_terms(conversation_id, content)) WITH (fastupdate = off)
   WHERE deleted_at IS NULL;
