@@ -3,7 +3,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
-#include "domain/validation.hpp"
+#include "validation/validation.hpp"
 
 namespace chatd::auth {
 

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "domain/validation.hpp"
+#include "validation/validation.hpp"
 
 namespace chatd {
 

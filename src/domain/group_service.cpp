@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "domain/validation.hpp"
+#include "validation/validation.hpp"
 
 namespace chatd {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "domain/metrics.hpp"
-#include "domain/validation.hpp"
+#include "validation/validation.hpp"
 
 namespace chatd {
 

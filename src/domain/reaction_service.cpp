@@ -1,6 +1,6 @@
 #include "domain/reaction_service.hpp"
 
-#include "domain/validation.hpp"
+#include "validation/validation.hpp"
 
 namespace chatd {
 

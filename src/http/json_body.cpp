@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-#include "domain/validation.hpp"
+#include "validation/validation.hpp"
 
 namespace chatd::http {
 

@@ -1,4 +1,4 @@
-#include "domain/validation.hpp"
+#include "validation/validation.hpp"
 
 #include <algorithm>
 #include <cctype>

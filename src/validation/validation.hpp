@@ -1,4 +1,6 @@
-// Pure input rules of PROTOCOL §2; no I/O, so unit tests cover them exhaustively.
+// What text must be, in one place (PROTOCOL §2, §3, §9, §10): accounts, message content, reactions,
+// free text, search queries; characters counted as code points of well-formed UTF-8 everywhere.
+// Pure rules, no I/O, so unit tests cover them exhaustively.
 #pragma once
 
 #include <optional>
