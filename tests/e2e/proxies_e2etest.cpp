@@ -194,7 +194,7 @@ TEST_F(ProxiesE2E, SuspensionAndDeletionCrossNodesWithinASecond) {
   EXPECT_EQ(up.at("message").at("sender_id").as_int64(), fay_id);
 }
 
-TEST_F(ProxiesE2E, ReactionsAndSettingsEventsCrossNodes) {
+TEST_F(ProxiesE2E, EverydayEventsCrossNodes) {
   using namespace std::chrono_literals;
   auto hal = register_from("127.0.0.11", "px_hal");
   auto ivy = register_from("127.0.0.12", "px_ivy");
@@ -219,6 +219,37 @@ TEST_F(ProxiesE2E, ReactionsAndSettingsEventsCrossNodes) {
     EXPECT_EQ(c->next_of("conversation_settings").at("settings").at("archived"), true)
         << "the user's connections on the other nodes are told";
   EXPECT_FALSE(i1.take("conversation_settings", 300ms)) << "nobody else is";
+
+  // The disappearing timer, set on a third node: every connection of both members is told, and
+  // a message stored on another node carries its expires_at; a mention and a forward cross too.
+  const auto conversation = std::to_string(ack.at("conversation_id").as_int64());
+  r = http_request(node(2), "PUT", "/conversations/" + conversation + "/disappearing",
+                   R"({"seconds":3600})", ivy_token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (auto* c : {&h0, &h2, &i1}) {
+    auto e = c->next_of("conversation_updated");
+    EXPECT_EQ(e.at("disappearing_seconds").as_int64(), 3600);
+    EXPECT_EQ(e.at("by"), ivy.json.at("user").at("id"));
+  }
+  h2.send(json::object{{"type", "send_message"}, {"to", ivy.json.at("user").at("id")},
+                       {"content", "@ivy soon gone"},
+                       {"mentions", json::array{ivy.json.at("user").at("id")}}});
+  const auto timed = h2.next_of("ack").at("message");
+  EXPECT_FALSE(timed.at("expires_at").is_null());
+  EXPECT_EQ(h0.next_of("message").at("message").at("id"), timed.at("id")) << "the sender's other node";
+  const auto got = i1.next_of("message").at("message");
+  EXPECT_EQ(got.at("expires_at"), timed.at("expires_at"));
+  EXPECT_EQ(got.at("mentions"), timed.at("mentions"));
+  EXPECT_EQ(h2.next_of("message").at("message").at("id"), ack.at("id"))
+      << "\"across\" reached hal's other connection first";
+  i1.send(json::object{{"type", "send_message"}, {"to", hal.json.at("user").at("id")},
+                       {"forward_of", ack.at("id")}});
+  i1.next_of("ack");
+  for (auto* c : {&h0, &h2}) {
+    auto f = c->next_of("message").at("message");
+    EXPECT_TRUE(f.at("forwarded").as_bool());
+    EXPECT_EQ(f.at("content"), "across");
+  }
 }
 
 }  // namespace
