@@ -323,6 +323,26 @@ asio::awaitable<void> http_worker(std::uint16_t port, std::vector<std::string> t
   }
 }
 
+// GETs of `targets[c]` with `tokens[c]`, one keep-alive connection per c, all at once; the row
+// printed as `name`, and its summary with errors and requests per second.
+json::object run_gets(std::uint16_t port, const std::vector<std::vector<std::string>>& targets,
+                      const std::vector<std::vector<std::string>>& tokens, const std::string& name) {
+  Stats stats;
+  int errors = 0;
+  asio::io_context ioc;
+  for (std::size_t c = 0; c < targets.size(); ++c)
+    asio::co_spawn(ioc, http_worker(port, targets[c], tokens[c], stats, errors), asio::detached);
+  const auto t0 = Clock::now();
+  ioc.run();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  print_row(name, stats);
+  std::printf("  %-22s %.0f requests/s, %d errors\n", "", stats.ms.size() / secs, errors);
+  auto s = stats.summary();
+  s["errors"] = errors;
+  s["requests_per_second"] = stats.ms.size() / secs;
+  return s;
+}
+
 int inbox(const Options& o) {
   Db db(o.db);
   std::vector<std::int64_t> users, convs, conv_user;
@@ -354,20 +374,7 @@ int inbox(const Options& o) {
       targets[i % o.concurrency].push_back(t);
       tokens[i % o.concurrency].push_back(mint(o.secret, users[k]));
     }
-    Stats stats;
-    int errors = 0;
-    asio::io_context ioc;
-    for (int c = 0; c < o.concurrency; ++c)
-      asio::co_spawn(ioc, http_worker(o.port, targets[c], tokens[c], stats, errors), asio::detached);
-    const auto t0 = Clock::now();
-    ioc.run();
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    print_row("GET /" + endpoint, stats);
-    std::printf("  %-22s %.0f requests/s, %d errors\n", "", stats.ms.size() / secs, errors);
-    auto s = stats.summary();
-    s["errors"] = errors;
-    s["requests_per_second"] = stats.ms.size() / secs;
-    result[endpoint] = s;
+    result[endpoint] = run_gets(o.port, targets, tokens, "GET /" + endpoint);
   }
   std::cout << json::serialize(result) << std::endl;
   return 0;
@@ -461,20 +468,7 @@ int search(const Options& o) {
       targets[i % o.concurrency].push_back(std::string("/search?limit=20&q=") + q);
       tokens[i % o.concurrency].push_back(mint(o.secret, u));
     }
-    Stats stats;
-    int errors = 0;
-    asio::io_context ioc;
-    for (int c = 0; c < o.concurrency; ++c)
-      asio::co_spawn(ioc, http_worker(o.port, targets[c], tokens[c], stats, errors), asio::detached);
-    const auto t0 = Clock::now();
-    ioc.run();
-    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    print_row(std::string("q=") + name, stats);
-    std::printf("  %-22s %.0f requests/s, %d errors\n", "", stats.ms.size() / secs, errors);
-    auto sm = stats.summary();
-    sm["errors"] = errors;
-    sm["requests_per_second"] = stats.ms.size() / secs;
-    result[name] = sm;
+    result[name] = run_gets(o.port, targets, tokens, std::string("q=") + name);
   }
   std::cout << json::serialize(result) << std::endl;
   return 0;

@@ -4,12 +4,12 @@
 // (unknown fields are refused: `additionalProperties: false` is put on every object schema that
 // lists properties). Run by scripts/test with CHATD_BINARY and CHATD_DATABASE_URL set; ajv,
 // js-yaml and ws come from tools/apilint (pinned in its package-lock.json).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, startChatd } from "../support/chatd_server.mjs";
 
 const root = new URL("../../", import.meta.url).pathname;
 const require = createRequire(join(root, "tools/apilint/package.json"));
@@ -19,7 +19,7 @@ const yaml = require("js-yaml");
 const WebSocket = require("ws");
 
 const failures = [];
-setTimeout(() => { console.log("api contract: timed out"); server?.kill("SIGKILL"); process.exit(2); }, 120000);
+setTimeout(() => { console.log("api contract: timed out"); process.exit(2); }, 120000);
 function check(cond, what) {
   if (cond) console.log(`  ok  ${what}`);
   else { console.log(`  FAIL ${what}`); failures.push(what); }
@@ -124,26 +124,10 @@ function validateFrame(frame) {
 
 // ---- a live chatd ------------------------------------------------------------------------
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-let server = spawn(process.env.CHATD_BINARY, [], {
-  env: { ...process.env, CHATD_PORT: String(port), CHATD_ADDRESS: "127.0.0.1",
-         CHATD_JWT_SECRET: "contract-secret-0123456789abcdef0123456789",
-         CHATD_BCRYPT_COST: "4", CHATD_DATA_DIR: mkdtempSync(join(tmpdir(), "chatd-contract-")),
-         CHATD_LOG_LEVEL: "warn" },
-  stdio: ["ignore", "ignore", "inherit"],
-});
-for (let i = 0; i < 200; i++) {
-  try { if ((await fetch(`${base}/healthz`)).ok) break; } catch {}
-  await sleep(50);
-}
+const server = await startChatd(port, mkdtempSync(join(tmpdir(), "chatd-contract-")),
+                                "contract-secret-0123456789abcdef0123456789");
 
 // One request: the answer's status and JSON, validated against the route's documented answer.
 async function call(method, template, path, token, body, raw) {

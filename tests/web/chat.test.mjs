@@ -1,12 +1,12 @@
 // The web client in Debian's Chromium (puppeteer-core, no browser download) against a real
 // chatd it starts and restarts itself. Run by scripts/test with CHATD_BINARY, CHATD_DATABASE_URL
 // and CHATD_WEB_ROOT set; SCREENSHOTS=<dir> also saves the main screens there.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer from "puppeteer-core";
+import { freePort, sleep, startChatd } from "../support/chatd_server.mjs";
 
 const failures = [];
 // A hung browser or page fails the run instead of holding it.
@@ -21,30 +21,12 @@ function check(cond, what) {
   else { console.log(`  FAIL ${what}`); failures.push(what); }
 }
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), "chatd-web-"));
 let server = null;
 async function startServer() {
-  server = spawn(process.env.CHATD_BINARY, [], {
-    env: { ...process.env, CHATD_PORT: String(port), CHATD_ADDRESS: "127.0.0.1",
-           CHATD_JWT_SECRET: "web-test-secret-0123456789abcdef0123456789",
-           CHATD_BCRYPT_COST: "4", CHATD_DATA_DIR: dataDir, CHATD_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`${base}/healthz`)).ok) return; } catch {}
-    await sleep(50);
-  }
-  throw new Error("chatd did not start");
+  server = await startChatd(port, dataDir, "web-test-secret-0123456789abcdef0123456789");
 }
 async function stopServer() {
   const done = new Promise((r) => server.once("exit", r));
