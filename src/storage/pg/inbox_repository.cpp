@@ -15,6 +15,8 @@ using boost::asio::awaitable;
 // (sent_since_read, migrations/0011): no walk of the unread messages, whatever the backlog.
 // `before` compares at millisecond precision, the precision of the timestamps clients see; the
 // exact cursor ($4 microseconds since the epoch, $5 id) compares (activity, id) as ordered.
+// last_message is the newest not disappeared (PROTOCOL §9) among the last 50: a conversation whose
+// last 50 have all disappeared shows none rather than walk further back.
 #define CHATD_INBOX_SELECT                                                                   \
     "SELECT c.id, c.type, chatd_ts(c.last_message_at),"                                       \
     "       chatd_ts(coalesce(c.last_message_at, c.created_at)),"                              \
@@ -40,8 +42,6 @@ using boost::asio::awaitable;
     "                    AND m.seq > c.last_seq - 50 AND " CHATD_NOT_EXPIRED("m")                \
     "                    ORDER BY m.seq DESC LIMIT 1) lm ON true"
 
-// The last message not expired is the summary's last_message, looked for among the last 50 (a
-// conversation whose last 50 have all disappeared shows none rather than walk further back).
 // Conversations not pinned, archived or not ($6), by activity.
 const Statement kInboxStatement{
     "inbox_page",
