@@ -63,6 +63,15 @@ TEST(Migrations, ApplyTheWholeSchemaAndAreIdempotent) {
        {"users", "conversations", "messages", "message_receipts", "groups", "group_members"})
     EXPECT_EQ(db.scalar(std::string("SELECT to_regclass('") + table + "') IS NOT NULL"), "t")
         << table;
+  // Member rows take an update per delivered or read message: their pages keep room for HOT
+  // updates (migrations/0018).
+  EXPECT_EQ(db.scalar("SELECT array_to_string(reloptions, ',') FROM pg_class"
+                      " WHERE relname = 'conversation_members'"),
+            "fillfactor=50");
+  // The search index takes each message's terms as it is stored (no pending list, 0017).
+  EXPECT_EQ(db.scalar("SELECT array_to_string(reloptions, ',') FROM pg_class"
+                      " WHERE relname = 'messages_search_idx'"),
+            "fastupdate=off");
 
   auto second = run_sync(ioc, migrate_once(pool, all));
   ASSERT_TRUE(second) << second.error().message;
