@@ -155,6 +155,37 @@ inline std::string csv(std::vector<std::int64_t>::const_iterator first,
   return out;
 }
 
+// The message number in a client id "<run_id><n>" of this run, if it is one and below `count`.
+inline std::optional<std::size_t> client_number(const json::value& cid, std::string_view run_id,
+                                                std::size_t count) {
+  if (!cid.is_string()) return std::nullopt;
+  const std::string_view id = cid.get_string();
+  if (!id.starts_with(run_id)) return std::nullopt;
+  std::size_t n = 0;
+  const auto* end = id.data() + id.size();
+  const auto [p, ec] = std::from_chars(id.data() + run_id.size(), end, n);
+  if (ec != std::errc{} || p != end || n >= count) return std::nullopt;
+  return n;
+}
+
+// The group named `name` (an SQL literal), created with its conversation when missing: `owner`
+// and `members` ("1,2,3", the owner among them) in both; its id.
+inline std::int64_t seed_group(Db& db, const std::string& name, std::int64_t owner,
+                               const std::string& members) {
+  auto found = db.column("SELECT id FROM groups WHERE name = " + name);
+  if (found.empty())
+    found = db.column(
+        "WITH g AS (INSERT INTO groups (name, owner_id) VALUES (" + name + ", " +
+        std::to_string(owner) + ") RETURNING id),"
+        " gm AS (INSERT INTO group_members (group_id, user_id) SELECT g.id, u FROM g,"
+        " unnest(ARRAY[" + members + "]::bigint[]) u),"
+        " c AS (INSERT INTO conversations (type, group_id) SELECT 'group', id FROM g RETURNING id),"
+        " cm AS (INSERT INTO conversation_members (conversation_id, user_id) SELECT c.id, u FROM c,"
+        " unnest(ARRAY[" + members + "]::bigint[]) u)"
+        " SELECT id FROM g");
+  return std::stoll(found[0]);
+}
+
 struct Stats {
   std::vector<double> ms;
   void add(Clock::duration d) { ms.push_back(std::chrono::duration<double, std::milli>(d).count()); }
@@ -266,14 +297,9 @@ struct Fleet {
 
   // The scheduled send time of a client id of this run, if it is one.
   std::optional<Clock::time_point> scheduled(const json::value& cid) const {
-    if (!cid.is_string()) return std::nullopt;
-    const std::string_view id = cid.get_string();
-    if (!id.starts_with(run_id)) return std::nullopt;
-    std::size_t n = 0;
-    const auto* end = id.data() + id.size();
-    const auto [p, ec] = std::from_chars(id.data() + run_id.size(), end, n);
-    if (ec != std::errc{} || p != end || n >= sent_at.size()) return std::nullopt;
-    return sent_at[n];
+    const auto n = client_number(cid, run_id, sent_at.size());
+    if (!n) return std::nullopt;
+    return sent_at[*n];
   }
 
   void read_loop(const std::shared_ptr<WsConn>& c) {

@@ -41,18 +41,7 @@ int group(const Options& o) {
     const auto first = ids.begin() + static_cast<std::ptrdiff_t>(g) * size;
     const std::string members = csv(first, first + size);
     const std::string name = "'bench " + shape + " " + std::to_string(g) + "'";
-    auto found = db.column("SELECT id FROM groups WHERE name = " + name);
-    if (found.empty())
-      found = db.column(
-          "WITH g AS (INSERT INTO groups (name, owner_id) VALUES (" + name + ", " +
-          std::to_string(*first) + ") RETURNING id),"
-          " gm AS (INSERT INTO group_members (group_id, user_id) SELECT g.id, u FROM g,"
-          " unnest(ARRAY[" + members + "]::bigint[]) u),"
-          " c AS (INSERT INTO conversations (type, group_id) SELECT 'group', id FROM g RETURNING id),"
-          " cm AS (INSERT INTO conversation_members (conversation_id, user_id) SELECT c.id, u FROM c,"
-          " unnest(ARRAY[" + members + "]::bigint[]) u)"
-          " SELECT id FROM g");
-    group_ids.push_back(std::stoll(found[0]));
+    group_ids.push_back(seed_group(db, name, *first, members));
   }
   Fleet f;
   f.connect(node_ports(o), o.secret, ids);

@@ -77,14 +77,7 @@ struct Soak {
   explicit Soak(const Options& opt) : o(opt), db(opt.db) {}
 
   std::optional<std::size_t> number(const json::value& cid) const {
-    if (!cid.is_string()) return std::nullopt;
-    const std::string_view id = cid.get_string();
-    if (!id.starts_with(run_id)) return std::nullopt;
-    std::size_t n = 0;
-    const auto* end = id.data() + id.size();
-    const auto [p, ec] = std::from_chars(id.data() + run_id.size(), end, n);
-    if (ec != std::errc{} || p != end || n >= sent_at.size()) return std::nullopt;
-    return n;
+    return client_number(cid, run_id, sent_at.size());
   }
 
   void on_message(SoakConn& c, const json::object& m, bool own_ack) {
@@ -400,20 +393,9 @@ struct Soak {
         members += "," + std::to_string(slow_ids[static_cast<std::size_t>(g)]);
       const std::string name = "'soak " + std::to_string(users) + " " + std::to_string(gsize) +
                                " " + std::to_string(g) + "'";
-      auto found = db.column("SELECT id FROM groups WHERE name = " + name);
-      if (found.empty())
-        found = db.column(
-            "WITH g AS (INSERT INTO groups (name, owner_id) VALUES (" + name + ", " +
-            std::to_string(*first) + ") RETURNING id),"
-            " gm AS (INSERT INTO group_members (group_id, user_id) SELECT g.id, u FROM g,"
-            " unnest(ARRAY[" + members + "]::bigint[]) u),"
-            " c AS (INSERT INTO conversations (type, group_id) SELECT 'group', id FROM g"
-            " RETURNING id),"
-            " cm AS (INSERT INTO conversation_members (conversation_id, user_id) SELECT c.id, u"
-            " FROM c, unnest(ARRAY[" + members + "]::bigint[]) u)"
-            " SELECT id FROM g");
+      const auto group_id = seed_group(db, name, *first, members);
       for (int i = 0; i < gsize; ++i)
-        group_of[static_cast<std::size_t>(g * gsize + i)] = std::stoll(found[0]);
+        group_of[static_cast<std::size_t>(g * gsize + i)] = group_id;
     }
     // What each user had already: only messages of this run are counted.
     std::unordered_map<std::int64_t, int> index;
