@@ -186,6 +186,26 @@ inline std::int64_t seed_group(Db& db, const std::string& name, std::int64_t own
   return std::stoll(found[0]);
 }
 
+// A counter of chatd's GET /metrics on `port` (-1 when it is not there); throws when chatd does
+// not answer.
+inline long long chatd_metric(std::uint16_t port, std::string_view name) {
+  asio::io_context io;
+  beast::tcp_stream st(io);
+  st.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/metrics", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  bhttp::write(st, req);
+  beast::flat_buffer b;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(st, b, res);
+  std::string key = "\n";  // appended: g++ 12 warns falsely on "literal" + string at -O3
+  key += name;
+  key += ' ';
+  const auto at = res.body().find(key);
+  if (at == std::string::npos) return -1;
+  return std::stoll(res.body().substr(at + key.size(), 24));
+}
+
 struct Stats {
   std::vector<double> ms;
   void add(Clock::duration d) { ms.push_back(std::chrono::duration<double, std::milli>(d).count()); }

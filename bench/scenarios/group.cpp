@@ -5,20 +5,7 @@ namespace chatd_bench {
 
 // chatd's count of deliveries it has recorded (receipts marked delivered), from GET /metrics.
 long long recorded_deliveries(std::uint16_t port) {
-  asio::io_context io;
-  beast::tcp_stream st(io);
-  st.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/metrics", 11};
-  req.set(bhttp::field::host, "127.0.0.1");
-  bhttp::write(st, req);
-  beast::flat_buffer b;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(st, b, res);
-  const std::string_view body = res.body();
-  const std::string_view key = "\nchatd_messages_delivered_total ";
-  const auto at = body.find(key);
-  if (at == std::string_view::npos) return -1;
-  return std::stoll(std::string(body.substr(at + key.size(), 24)));
+  return chatd_metric(port, "chatd_messages_delivered_total");
 }
 
 // Summed over every node the connections are spread over: each records its own writes.

@@ -356,19 +356,7 @@ struct Soak {
 
   std::int64_t chatd_metric(const std::string& name) {
     try {
-      asio::io_context io;
-      beast::tcp_stream st(io);
-      st.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), o.port));
-      bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/metrics", 11};
-      req.set(bhttp::field::host, "127.0.0.1");
-      bhttp::write(st, req);
-      beast::flat_buffer b;
-      bhttp::response<bhttp::string_body> res;
-      bhttp::read(st, b, res);
-      const std::string key = "\n" + name + " ";
-      const auto at = res.body().find(key);
-      if (at == std::string::npos) return -1;
-      return std::stoll(res.body().substr(at + key.size(), 24));
+      return chatd_bench::chatd_metric(o.port, name);
     } catch (const std::exception&) {
       return -1;
     }
