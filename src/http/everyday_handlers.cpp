@@ -76,7 +76,7 @@ void add_everyday_routes(Router& router, SearchService& search,
                auto set = co_await disappearing.set_timer(ctx.user, *id, *seconds);
                if (!set) co_return error_response(set.error());
                json::object out;
-               out["disappearing_seconds"] = *set ? json::value(**set) : json::value(nullptr);
+               out["disappearing_seconds"] = codec::nullable(*set);
                co_return json_response(200, out);
              });
 }

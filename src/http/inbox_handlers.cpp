@@ -125,8 +125,7 @@ json::object summary_json(const ConversationSummary& s) {
   o["last_message_at"] = codec::nullable(s.last_message_at);
   o["activity_at"] = s.activity_at;
   o["unread_count"] = s.unread_count;
-  o["disappearing_seconds"] = s.disappearing_seconds ? boost::json::value(*s.disappearing_seconds)
-                                                     : boost::json::value(nullptr);
+  o["disappearing_seconds"] = codec::nullable(s.disappearing_seconds);
   o["muted_until"] = codec::nullable(s.settings.muted_until);
   o["archived"] = s.settings.archived;
   o["pinned"] = s.settings.pinned;

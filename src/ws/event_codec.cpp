@@ -239,8 +239,7 @@ std::string encode_conversation_updated(const ConversationUpdate& u) {
   json::object o;
   o["type"] = "conversation_updated";
   o["conversation_id"] = u.conversation_id;
-  o["disappearing_seconds"] =
-      u.disappearing_seconds ? json::value(*u.disappearing_seconds) : json::value(nullptr);
+  o["disappearing_seconds"] = codec::nullable(u.disappearing_seconds);
   o["by"] = u.by;
   return dump(o);
 }
