@@ -161,6 +161,8 @@ std::function<std::vector<std::pair<std::string, std::uint64_t>>()> cluster_metr
         {"chatd_cluster_messages_held_total", q.held},
         {"chatd_cluster_messages_filled_total", q.filled},
         {"chatd_cluster_duplicates_dropped_total", q.duplicates},
+        {"chatd_cluster_stale_conversations_total", q.stale},
+        {"chatd_nats_user_subscriptions", bus->user_subscriptions()},
         {"chatd_cluster_malformed_total", publisher->malformed()}};
   };
 }
@@ -193,7 +195,9 @@ int App::run() {
   std::optional<cluster::ClusterPublisher> cluster_publisher;
   std::optional<ClusterPresence> cluster_presence;
   if (clustered) {
-    cluster_publisher.emplace(ioc.get_executor(), hub, messages, node);
+    cluster_publisher.emplace(ioc.get_executor(), hub, messages, node,
+                              static_cast<std::size_t>(config_.nats_interest_max));
+    if (config_.nats_interest_max > 0) hub.set_interest(&*cluster_publisher);
     cluster_presence.emplace(ClusterPresence{nodes, node, config_.node_timeout_seconds});
     spdlog::info("node {}: clustering over NATS at {}", node, config_.nats_url);
   }
@@ -205,7 +209,9 @@ int App::run() {
   if (clustered) {
     bus.emplace(cluster::NatsOptions{
         config_.nats_url, node, "chatd.events",
-        [&](std::string_view bytes) { cluster_publisher->on_remote(bytes); },
+        [&](std::int64_t user, std::string_view bytes) {
+          cluster_publisher->on_remote(user, bytes);
+        },
         // What could not cross while NATS was away is replayed from the database.
         [&] { asio::post(ioc, [&hub] { hub.resync_all(); }); }});
     cluster_publisher->attach(*bus);
@@ -334,7 +340,12 @@ int App::run() {
                                      static_cast<std::size_t>(config_.ws_queue_bytes),
                                      std::chrono::seconds(config_.ws_idle_timeout_seconds),
                                      static_cast<double>(config_.ws_events_per_second),
-                                     static_cast<double>(config_.ws_event_burst)}};
+                                     static_cast<double>(config_.ws_event_burst)},
+                      {}};
+  if (bus && config_.nats_interest_max > 0)
+    ws_deps.when_subscribed = [&bus](std::function<void()> done) {
+      bus->when_subscribed(std::move(done));
+    };
 
   net::ServerOptions server_options{config_.address, config_.port,
                                     static_cast<std::size_t>(config_.max_body_bytes), 16 * 1024,
@@ -449,6 +460,7 @@ int App::run() {
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  hub.set_interest(nullptr);  // connections destroyed from here on must not reach the bus
   hasher.stop();
   spdlog::info("chatd stopped");
   return 0;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
@@ -16,17 +18,55 @@ namespace chatd::cluster {
 namespace asio = boost::asio;
 
 ClusterPublisher::ClusterPublisher(asio::any_io_executor ex, hub::Hub& hub,
-                                   MessageRepository& messages, std::string node)
+                                   MessageRepository& messages, std::string node,
+                                   std::size_t interest_max)
     : ex_(ex),
       hub_(hub),
       messages_(messages),
       node_(std::move(node)),
+      interest_max_(interest_max),
       sequencer_(
           ex, [this](const SequencedMessage& m) { deliver(m); },
           [this](const SequencedMessage& like, std::int64_t after, std::int64_t before,
                  std::function<void(std::vector<SequencedMessage>)> done) {
             fill(like, after, before, std::move(done));
+          },
+          std::chrono::milliseconds(100), std::chrono::milliseconds(200), 100000,
+          [this](const SequencedMessage& m, std::chrono::steady_clock::time_point since) {
+            return continuous(m, since);
           }) {}
+
+void ClusterPublisher::gained(std::int64_t user) {
+  if (bus_ != nullptr && interest_max_ > 0) bus_->subscribe_user(user);
+}
+
+void ClusterPublisher::lost(std::int64_t user) {
+  if (bus_ != nullptr && interest_max_ > 0) bus_->unsubscribe_user(user);
+}
+
+void ClusterPublisher::publish(std::span<const UserId> users, UserId also,
+                               const std::string& bytes) {
+  if (bus_ == nullptr) return;
+  const std::size_t n = users.size() + (also != 0 ? 1 : 0);
+  if (n > interest_max_) {
+    bus_->publish(bytes);
+    return;
+  }
+  for (auto u : users) bus_->publish_to_user(u, bytes);
+  if (also != 0) bus_->publish_to_user(also, bytes);
+}
+
+bool ClusterPublisher::continuous(const SequencedMessage& m,
+                                  std::chrono::steady_clock::time_point since) const {
+  auto held = [&](std::int64_t u) {
+    const auto s = hub_.held_since(u);
+    return s && *s <= since;
+  };
+  if (held(m.sender_id)) return true;
+  for (auto u : m.recipients)
+    if (held(u)) return true;
+  return false;
+}
 
 void ClusterPublisher::deliver(const SequencedMessage& m) {
   // Every copy carries the message's position (a connection drops a seq it already has);
@@ -45,10 +85,11 @@ void ClusterPublisher::message(const Message& m, std::span<const UserId> recipie
                      std::make_shared<const std::string>(ws::encode_message(m)),
                      std::vector<std::int64_t>(recipients.begin(), recipients.end()),
                      origin};
+  s.by_interest = s.recipients.size() + 1 <= interest_max_;
   if (bus_ != nullptr) {
     Envelope e{EventKind::message, node_,  origin,        m.id, m.conversation_id,
                m.seq,              m.sender_id, s.recipients, *s.text};
-    bus_->publish(encode(e));
+    publish(s.recipients, m.sender_id, encode(e));
   }
   sequencer_.push(std::move(s));
 }
@@ -62,7 +103,7 @@ void ClusterPublisher::frame(std::span<const UserId> to, std::string text) {
     e.origin = node_;
     e.users.assign(to.begin(), to.end());
     e.text = *shared;
-    bus_->publish(encode(e));
+    publish(to, 0, encode(e));
   }
   hub_.deliver(to, hub::Frame{shared, {}});
 }
@@ -108,12 +149,13 @@ void ClusterPublisher::revoked(const TokenRevocation& r) {
     e.text = boost::json::serialize(boost::json::object{
         {"jti", r.jti}, {"exp", r.exp}, {"before_ms", r.before_ms}, {"keep_jti", r.keep_jti},
         {"suspended", r.suspended}});
+    // To every node: each refuses the ended tokens from now on, holding the user or not.
     bus_->publish(encode(e));
   }
   ws::close_revoked(hub_, r);
 }
 
-void ClusterPublisher::on_remote(std::string_view bytes) {
+void ClusterPublisher::on_remote(std::int64_t user, std::string_view bytes) {
   auto e = decode(bytes);
   if (!e) {
     if (malformed_++ == 0) spdlog::warn("malformed cluster event ignored ({} bytes)", bytes.size());
@@ -141,12 +183,21 @@ void ClusterPublisher::on_remote(std::string_view bytes) {
   }
   auto text = std::make_shared<const std::string>(std::move(e->text));
   if (e->kind == EventKind::frame) {
-    hub_.deliver(e->users, hub::Frame{text, {}});
+    if (user == 0) {
+      hub_.deliver(e->users, hub::Frame{text, {}});
+    } else if (std::find(e->users.begin(), e->users.end(), user) != e->users.end()) {
+      // One copy came for each of its users this node holds: each gives its own user theirs.
+      hub_.deliver(user, hub::Frame{text, {}});
+    }
     return;
   }
   // The sending connection is on the origin node: here every connection of the sender gets it.
-  sequencer_.push(SequencedMessage{e->message_id, e->conversation_id, e->seq, e->sender_id, text,
-                                   std::move(e->users), 0});
+  // A copy by interest comes once per member held here: the first is handed to all of them,
+  // the sequencer drops the others as repeats.
+  SequencedMessage m{e->message_id, e->conversation_id, e->seq, e->sender_id, text,
+                     std::move(e->users), 0};
+  m.by_interest = user != 0;
+  sequencer_.push(std::move(m));
 }
 
 void ClusterPublisher::fill(const SequencedMessage& like, std::int64_t after, std::int64_t before,

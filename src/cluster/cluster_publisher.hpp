@@ -1,6 +1,9 @@
 // The domain's EventPublisher when several nodes serve (PROTOCOL §8): each event is serialized
-// once, handed to this node's connections and published once on NATS for the others, which
-// hand it to theirs. Messages pass through the Sequencer on every node, so each connection
+// once, handed to this node's connections and published on NATS for the others, which hand it
+// to theirs. An event for a few users (at most `interest_max`: a direct message, a receipt, a
+// small group's message) goes to each one's subject, so only the nodes holding them receive it;
+// one for more goes once to every node (docs/scaling.md). As the hub's Interest, it keeps this
+// node subscribed to the users it holds. Messages pass through the Sequencer on every node, so each connection
 // gets a conversation's messages once and in seq order even when they were committed by
 // different nodes; a gap (NATS was away) is filled from the database.
 #pragma once
@@ -21,10 +24,11 @@ namespace chatd::cluster {
 
 class NatsBus;
 
-class ClusterPublisher final : public EventPublisher {
+class ClusterPublisher final : public EventPublisher, public hub::Interest {
  public:
+  // `interest_max` 0: every event to every node.
   ClusterPublisher(boost::asio::any_io_executor ex, hub::Hub& hub, MessageRepository& messages,
-                   std::string node);
+                   std::string node, std::size_t interest_max);
 
   void attach(NatsBus& bus) { bus_ = &bus; }
   // Revocations from other nodes are applied through this (to the token service) before their
@@ -44,14 +48,21 @@ class ClusterPublisher final : public EventPublisher {
                             std::span<const UserId> members) override;
   void settings_changed(UserId user, ConversationId c, const ConversationSettings& s) override;
 
-  // An envelope from another node (on the NATS client's thread).
-  void on_remote(std::string_view bytes);
+  // An envelope from another node (on the NATS client's thread), from `user`'s subject or (0)
+  // from every node's.
+  void on_remote(std::int64_t user, std::string_view bytes);
+
+  void gained(std::int64_t user) override;
+  void lost(std::int64_t user) override;
 
   const Sequencer& sequencer() const { return sequencer_; }
   std::uint64_t malformed() const { return malformed_; }
 
  private:
   void frame(std::span<const UserId> to, std::string text);
+  // To the nodes of `users` and `also` (0: none), by interest when they are few.
+  void publish(std::span<const UserId> users, UserId also, const std::string& bytes);
+  bool continuous(const SequencedMessage& m, std::chrono::steady_clock::time_point since) const;
   void deliver(const SequencedMessage& m);
   void fill(const SequencedMessage& like, std::int64_t after, std::int64_t before,
             std::function<void(std::vector<SequencedMessage>)> done);
@@ -60,6 +71,7 @@ class ClusterPublisher final : public EventPublisher {
   hub::Hub& hub_;
   MessageRepository& messages_;
   std::string node_;
+  std::size_t interest_max_;
   NatsBus* bus_ = nullptr;
   Sequencer sequencer_;
   std::atomic<std::uint64_t> malformed_{0};

@@ -3,11 +3,14 @@
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 namespace chatd::cluster {
 
@@ -21,6 +24,36 @@ struct NatsBus::Impl {
   std::atomic<std::uint64_t> published{0}, publish_failed{0}, received{0}, reconnects{0},
       disconnects{0};
   std::atomic<bool> was_connected{false};
+  std::string user_prefix;  // "<subject>.u."
+  // The users this node holds: one subscription each, counted.
+  mutable std::mutex users_mutex;
+  struct UserSub {
+    natsSubscription* sub = nullptr;
+    int count = 0;
+  };
+  std::unordered_map<std::int64_t, UserSub> users;
+  // Round trips asked for by when_subscribed(), answered by one flush per batch.
+  std::mutex flush_mutex;
+  std::condition_variable flush_cv;
+  std::vector<std::function<void()>> flush_waiting;
+  bool flush_stop = false;
+  std::thread flusher;
+
+  void flush_loop() {
+    std::unique_lock l(flush_mutex);
+    for (;;) {
+      flush_cv.wait(l, [&] { return flush_stop || !flush_waiting.empty(); });
+      if (flush_waiting.empty()) return;  // stopping, nobody waits
+      auto batch = std::move(flush_waiting);
+      flush_waiting.clear();
+      const bool stopping = flush_stop;
+      l.unlock();
+      if (!stopping && natsConnection_Status(conn) == NATS_CONN_STATUS_CONNECTED)
+        natsConnection_FlushTimeout(conn, 2000);
+      for (auto& done : batch) done();
+      l.lock();
+    }
+  }
   // Callbacks run on the client's threads; close() stops new ones and waits for those running,
   // so nothing they touch is destroyed under them.
   std::atomic<bool> stopped{false};
@@ -46,8 +79,17 @@ struct NatsBus::Impl {
     ++self->received;
     const std::string_view bytes(natsMsg_GetData(msg),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    std::int64_t user = 0;
+    if (const std::string_view subject = natsMsg_GetSubject(msg);
+        subject.starts_with(self->user_prefix)) {
+      const auto id = subject.substr(self->user_prefix.size());
+      if (std::from_chars(id.data(), id.data() + id.size(), user).ec != std::errc{} || user <= 0) {
+        natsMsg_Destroy(msg);
+        return;
+      }
+    }
     try {
-      if (self->options.on_message) self->options.on_message(bytes);
+      if (self->options.on_message) self->options.on_message(user, bytes);
     } catch (const std::exception& e) {
       spdlog::error("cluster event not handled: {}", e.what());
     }
@@ -101,7 +143,11 @@ void check(natsStatus s, const char* what) {
 NatsBus::NatsBus(NatsOptions options) : impl_(std::make_unique<Impl>()) {
   auto& i = *impl_;
   i.options = std::move(options);
+  i.user_prefix = i.options.subject + ".u.";
   check(natsOptions_Create(&i.opts), "NATS options");
+  // A node subscribes once per user it holds: one delivery thread for all of them (not one
+  // each), which also keeps the server's order across subscriptions.
+  check(natsOptions_UseGlobalMessageDelivery(i.opts, true), "NATS global delivery");
   check(natsOptions_SetURL(i.opts, i.options.url.c_str()), "NATS URL");
   check(natsOptions_SetName(i.opts, ("chatd " + i.options.node).c_str()), "NATS name");
   check(natsOptions_SetNoEcho(i.opts, true), "NATS no-echo");
@@ -131,11 +177,13 @@ NatsBus::NatsBus(NatsOptions options) : impl_(std::make_unique<Impl>()) {
   // A node that falls behind must not have events dropped by its client: the limits are
   // generous, and what is dropped anyway is filled from the database by the sequencer.
   natsSubscription_SetPendingLimits(i.sub, 1'000'000, 512 * 1024 * 1024);
+  i.flusher = std::thread([&i] { i.flush_loop(); });
 }
 
 NatsBus::~NatsBus() {
   close();
   auto& i = *impl_;
+  for (auto& [user, u] : i.users) natsSubscription_Destroy(u.sub);
   if (i.sub) natsSubscription_Destroy(i.sub);
   if (i.conn) natsConnection_Destroy(i.conn);
   if (i.opts) natsOptions_Destroy(i.opts);
@@ -153,6 +201,70 @@ bool NatsBus::publish(std::string_view bytes) {
   return true;
 }
 
+bool NatsBus::publish_to_user(std::int64_t user, std::string_view bytes) {
+  auto& i = *impl_;
+  char subject[96];
+  const auto n = i.user_prefix.size();
+  if (n + 21 > sizeof(subject)) return false;
+  i.user_prefix.copy(subject, n);
+  auto end = std::to_chars(subject + n, subject + sizeof(subject) - 1, user).ptr;
+  *end = '\0';
+  const auto s = natsConnection_Publish(i.conn, subject, bytes.data(),
+                                        static_cast<int>(bytes.size()));
+  if (s != NATS_OK) {
+    ++i.publish_failed;
+    return false;
+  }
+  ++i.published;
+  return true;
+}
+
+void NatsBus::subscribe_user(std::int64_t user) {
+  auto& i = *impl_;
+  std::lock_guard l(i.users_mutex);
+  auto& u = i.users[user];
+  if (u.count++ > 0) return;
+  const auto subject = i.user_prefix + std::to_string(user);
+  if (const auto s = natsConnection_Subscribe(&u.sub, i.conn, subject.c_str(), &Impl::on_msg, &i);
+      s != NATS_OK) {
+    // Closed (shutting down): nothing more will be delivered anyway.
+    spdlog::warn("NATS subscribe {}: {}", subject, natsStatus_GetText(s));
+    u.sub = nullptr;
+    return;
+  }
+  natsSubscription_SetPendingLimits(u.sub, 1'000'000, 512 * 1024 * 1024);
+}
+
+void NatsBus::unsubscribe_user(std::int64_t user) {
+  auto& i = *impl_;
+  std::lock_guard l(i.users_mutex);
+  auto it = i.users.find(user);
+  if (it == i.users.end() || --it->second.count > 0) return;
+  if (auto* sub = it->second.sub) {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+  i.users.erase(it);
+}
+
+void NatsBus::when_subscribed(std::function<void()> done) {
+  auto& i = *impl_;
+  {
+    std::lock_guard l(i.flush_mutex);
+    if (!i.flush_stop) {
+      i.flush_waiting.push_back(std::move(done));
+      i.flush_cv.notify_one();
+      return;
+    }
+  }
+  done();
+}
+
+std::size_t NatsBus::user_subscriptions() const {
+  std::lock_guard l(impl_->users_mutex);
+  return impl_->users.size();
+}
+
 bool NatsBus::connected() const {
   return natsConnection_Status(impl_->conn) == NATS_CONN_STATUS_CONNECTED;
 }
@@ -162,6 +274,12 @@ void NatsBus::close() {
   std::lock_guard l(i.close_mutex);
   if (i.closed || i.conn == nullptr) return;
   i.closed = true;
+  {
+    std::lock_guard fl(i.flush_mutex);
+    i.flush_stop = true;
+    i.flush_cv.notify_one();
+  }
+  if (i.flusher.joinable()) i.flusher.join();  // answers whoever still waits
   if (connected()) natsConnection_FlushTimeout(i.conn, 1000);
   i.stopped = true;
   while (i.in_callback > 0) std::this_thread::yield();

@@ -6,13 +6,14 @@ namespace chatd::cluster {
 
 Sequencer::Sequencer(boost::asio::any_io_executor ex, Deliver deliver, Fill fill,
                      std::chrono::milliseconds hold, std::chrono::milliseconds settle,
-                     std::size_t max_conversations)
+                     std::size_t max_conversations, Continuous continuous)
     : ex_(std::move(ex)),
       deliver_(std::move(deliver)),
       fill_(std::move(fill)),
       hold_(hold),
       settle_(settle),
-      max_conversations_(max_conversations) {}
+      max_conversations_(max_conversations),
+      continuous_(std::move(continuous)) {}
 
 void Sequencer::arm(std::chrono::milliseconds after, std::int64_t conversation, bool settle) {
   auto t = std::make_shared<boost::asio::steady_timer>(ex_, after);
@@ -30,9 +31,16 @@ void Sequencer::push(SequencedMessage m) {
   const auto conversation = m.conversation_id;
   {
     std::lock_guard l(mutex_);
-    auto [it, fresh] = conversations_.try_emplace(conversation);
+    auto [it, inserted] = conversations_.try_emplace(conversation);
+    bool fresh = inserted;
     auto& c = it->second;
+    const auto last_seen = c.touched;
     c.touched = std::chrono::steady_clock::now();
+    if (!fresh && m.by_interest && m.seq > c.next && c.held.empty() && !c.filling &&
+        !c.settling && continuous_ && !continuous_(m, last_seen)) {
+      ++stats_.stale;
+      fresh = true;  // what came before was replayed to whoever connected since
+    }
     if (fresh) {
       // The first this node sees of it. A conversation's first message goes at once; a later
       // one waits briefly, since the one before may still be on its way from another node.
@@ -57,7 +65,7 @@ void Sequencer::push(SequencedMessage m) {
       c.held.emplace(m.seq, std::move(m));
       ++stats_.held;
     }
-    if (fresh && conversations_.size() > max_conversations_ &&
+    if (inserted && conversations_.size() > max_conversations_ &&
         ++fresh_since_trim_ >= max_conversations_ / 10 + 1) {
       fresh_since_trim_ = 0;
       trim();

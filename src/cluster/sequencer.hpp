@@ -25,6 +25,9 @@ struct SequencedMessage {
   std::shared_ptr<const std::string> text;  // the `message` frame
   std::vector<std::int64_t> recipients;     // the other members
   std::uint64_t origin_session = 0;         // on the sending node: the connection that sent it
+  // Routed by interest (to its members' subjects): it reaches this node only while the node
+  // holds one of them, so a gap may be messages sent while it held none (see `Continuous`).
+  bool by_interest = false;
 };
 
 class Sequencer {
@@ -41,16 +44,24 @@ class Sequencer {
   // one message in 80 of the three-node group test on a loaded machine (an earlier seq came
   // later and was dropped as a repeat); 200 ms costs only a conversation's first message on a
   // node that had not seen it for a minute.
+  // Whether some member of `m`'s conversation (its sender or recipients) has been held here
+  // without a break since `since`: then every message routed by interest since has reached this
+  // node, and a gap is one still on its way. Otherwise what this node saw of the conversation
+  // is stale (the messages it missed were replayed to its connections from the database as they
+  // connected), and the message is taken as the first of a newly seen conversation.
+  using Continuous = std::function<bool(const SequencedMessage& m,
+                                        std::chrono::steady_clock::time_point since)>;
+
   Sequencer(boost::asio::any_io_executor ex, Deliver deliver, Fill fill,
             std::chrono::milliseconds hold = std::chrono::milliseconds(100),
             std::chrono::milliseconds settle = std::chrono::milliseconds(200),
-            std::size_t max_conversations = 100000);
+            std::size_t max_conversations = 100000, Continuous continuous = {});
 
   // Thread-safe. Delivers at once when in order, holds when early, drops a repeat.
   void push(SequencedMessage m);
 
   struct Stats {
-    std::uint64_t delivered = 0, held = 0, duplicates = 0, filled = 0, skipped = 0;
+    std::uint64_t delivered = 0, held = 0, duplicates = 0, filled = 0, skipped = 0, stale = 0;
   };
   Stats stats() const;
 
@@ -75,6 +86,7 @@ class Sequencer {
   std::chrono::milliseconds hold_;
   std::chrono::milliseconds settle_;
   std::size_t max_conversations_;
+  Continuous continuous_;
   mutable std::mutex mutex_;
   std::unordered_map<std::int64_t, Conversation> conversations_;
   std::size_t fresh_since_trim_ = 0;

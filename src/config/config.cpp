@@ -210,6 +210,10 @@ const std::vector<ConfigField>& config_fields() {
     f.push_back(int_field("node-timeout-seconds", "CHATD_NODE_TIMEOUT_SECONDS",
                           "a node silent this long is dead: its users go offline",
                           &Config::node_timeout_seconds, 2, 3600));
+    f.push_back(int_field("nats-interest-max", "CHATD_NATS_INTEREST_MAX",
+                          "events for at most this many users go only to the nodes holding "
+                          "them (0: every event to every node)",
+                          &Config::nats_interest_max, 0, 1000));
     f.push_back(ConfigField{"log-format", "CHATD_LOG_FORMAT", "text, or json (a JSON object per line)",
                             [](Config& c, const std::string& v) {
                               if (v != "text" && v != "json") return false;

@@ -60,6 +60,9 @@ struct Config {
   std::string nats_url;
   std::string node_name;  // default: host name and port
   int node_timeout_seconds = 15;
+  // An event for at most this many users goes to their subjects, so only the nodes holding them
+  // get it; one for more goes to every node (0: every event to every node).
+  int nats_interest_max = 8;
   std::string log_level = "info";
   std::string log_format = "text";  // or "json": one JSON object per line
 };

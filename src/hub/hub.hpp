@@ -57,9 +57,21 @@ class Subscriber {
   }
 };
 
+// Told when a user's first connection on this node opens and when its last one closes, in that
+// order for each user (called under the hub's lock for that user: must not call back into it).
+class Interest {
+ public:
+  virtual ~Interest() = default;
+  virtual void gained(std::int64_t user) = 0;
+  virtual void lost(std::int64_t user) = 0;
+};
+
 class Hub {
  public:
   using Clock = std::chrono::system_clock;
+
+  // Set before the first connection (with several nodes: the subscriptions per user).
+  void set_interest(Interest* interest) { interest_ = interest; }
 
   // Registers a connection. When it is the user's first on this node, returns the time of that
   // transition (taken under the lock, so a user's transitions are ordered).
@@ -74,6 +86,9 @@ class Hub {
   std::size_t deliver(std::int64_t user, const Frame& frame, std::uint64_t except = 0);
 
   bool online(std::int64_t user) const;
+  // Since when this node has held a connection of `user` without a break; none when it holds
+  // none.
+  std::optional<std::chrono::steady_clock::time_point> held_since(std::int64_t user) const;
   std::size_t connections() const;
   // Asks `user`'s connections for which `pred` holds to close with `code`.
   void close_if(std::int64_t user, const std::function<bool(const Subscriber&)>& pred,
@@ -85,14 +100,19 @@ class Hub {
 
  private:
   static constexpr std::size_t kShards = 64;
+  struct Held {
+    std::vector<std::shared_ptr<Subscriber>> connections;
+    std::chrono::steady_clock::time_point since;
+  };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::int64_t, std::vector<std::shared_ptr<Subscriber>>> users;
+    std::unordered_map<std::int64_t, Held> users;
   };
   Shard& shard(std::int64_t user) const {
     return shards_[static_cast<std::uint64_t>(user) % kShards];
   }
   mutable std::array<Shard, kShards> shards_;
+  Interest* interest_ = nullptr;
 };
 
 }  // namespace chatd::hub

@@ -277,6 +277,21 @@ awaitable<void> WsSession<NextLayer>::open() {
     co_return;
   }
   enqueue(hub::make_frame(ws::encode_ready(*me)));  // always the first frame
+  if (deps_.when_subscribed) {
+    // Messages committed after the backlog's read must reach this node live.
+    asio::steady_timer wait(ws_.get_executor(), std::chrono::steady_clock::time_point::max());
+    auto subscribed = std::make_shared<bool>(false);
+    deps_.when_subscribed([ex = ws_.get_executor(), subscribed, &wait] {
+      asio::post(ex, [subscribed, &wait] {
+        *subscribed = true;
+        wait.cancel();
+      });
+    });
+    while (!*subscribed) {
+      boost::system::error_code ec;
+      co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
   co_await replay_offline();
 }
 

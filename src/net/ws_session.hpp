@@ -45,6 +45,10 @@ struct WsDeps {
   PresenceService& presence;
   auth::AccountService& accounts;
   WsOptions options;
+  // Several nodes routing by interest: calls its argument (on any thread) once this node's
+  // subscription to a user that just connected is in force, so that what the backlog read
+  // after it misses comes live. Unset: nothing to wait for.
+  std::function<void(std::function<void()>)> when_subscribed;
 };
 
 // NextLayer: boost::beast::tcp_stream (plain) or ssl_stream over it (TLS); both are instantiated

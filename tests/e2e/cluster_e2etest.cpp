@@ -48,6 +48,14 @@ class ClusterE2E : public ::testing::Test {
 
   std::uint16_t port(int node) const { return nodes_[static_cast<std::size_t>(node)]->port(); }
 
+  // A counter or gauge of one node's /metrics (-1 when it is not there).
+  long long metric(int node, const std::string& name) const {
+    const auto body = http_request(port(node), "GET", "/metrics").body;
+    const auto at = body.find("\n" + name + " ");
+    if (at == std::string::npos) return -1;
+    return std::stoll(body.substr(at + name.size() + 2));
+  }
+
   NatsProcess nats_;
   std::unique_ptr<TestDatabase> db_;
   std::vector<std::unique_ptr<ChatdProcess>> nodes_;
@@ -243,6 +251,84 @@ TEST_F(ClusterE2E, NatsStoppedMidBurstLosesNothingAndShowsNothingTwice) {
         << "in order, once";
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(cb.count_received("message"), 0u) << "nothing shown twice";
+}
+
+// Routing by interest (docs/scaling.md): an event for a few users reaches only the nodes that
+// hold them; one for many goes to every node.
+TEST_F(ClusterE2E, ADirectMessageReachesOnlyTheNodesHoldingItsUsers) {
+  auto a = must_register(port(0), "i_a");
+  auto b = must_register(port(1), "i_b");
+  WsClient ca(port(0), a.token), cb(port(1), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  ca.send(dm(b.id, "warm up"));  // contacts now: presence and receipts cross too
+  cb.next_of("message", 5s);
+  ca.next_of("receipt", 5s);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(metric(0, "chatd_nats_user_subscriptions"), 1);
+  EXPECT_EQ(metric(2, "chatd_nats_user_subscriptions"), 0);
+  const auto idle_before = metric(2, "chatd_nats_received_total");
+  const auto b_before = metric(1, "chatd_nats_received_total");
+  ASSERT_GE(idle_before, 0);
+  for (int i = 0; i < 20; ++i) ca.send(dm(b.id, numbered("only for b ", i)));
+  EXPECT_EQ(cb.collect("message", 20, 10s).size(), 20u);
+  std::int64_t up_to = 0;  // deliveries recorded together are told in one receipt
+  while (up_to < 21) up_to = ca.next_of("receipt", 5s).at("up_to_seq").as_int64();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(metric(2, "chatd_nats_received_total"), idle_before)
+      << "node 2 holds neither user: it is sent nothing of their conversation";
+  EXPECT_GE(metric(1, "chatd_nats_received_total") - b_before, 20);
+
+  // A group of more members than CHATD_NATS_INTEREST_MAX (8) goes to every node.
+  json::array members;
+  for (int i = 0; i < 9; ++i) members.push_back(must_register(port(0), numbered("i_m", i)).id);
+  members.push_back(b.id);
+  auto created = http_request(port(0), "POST", "/groups",
+                              json_body(json::object{{"name", "wide"}, {"members", members}}),
+                              a.token);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto group = created.json.at("group").at("id").as_int64();
+  ca.send(group_msg(group, "to many"));
+  EXPECT_EQ(cb.next_of("message", 5s).at("message").at("content").as_string(), "to many");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_GT(metric(2, "chatd_nats_received_total"), idle_before) << "broadcast to every node";
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(cb.count_received("message"), 0u) << "once";
+}
+
+// A node that held none of a conversation's members for a while has missed its messages (they
+// were routed elsewhere): what it remembers of the conversation is stale, and a gap to the next
+// message must not be "filled" with messages its connections already got on another node.
+TEST_F(ClusterE2E, AUserBackOnANodeThatMissedTheConversationGetsOnlyNewMessages) {
+  auto a = must_register(port(0), "s_a");
+  auto b = must_register(port(1), "s_b");
+  WsClient ca(port(0), a.token);
+  ca.next_of("ready");
+  {
+    WsClient on1(port(1), b.token);
+    on1.next_of("ready");
+    ca.send(dm(b.id, "one"));
+    EXPECT_EQ(on1.next_of("message", 5s).at("message").at("seq").as_int64(), 1);
+    ca.next_of("receipt", 5s);
+    std::this_thread::sleep_for(300ms);  // its delivery recorded
+  }
+  {
+    WsClient on2(port(2), b.token);  // node 1 now holds nobody of the conversation
+    on2.next_of("ready");
+    ca.send(dm(b.id, "two"));
+    ca.send(dm(b.id, "three"));
+    EXPECT_EQ(on2.collect("message", 2, 5s).size(), 2u);
+    ca.collect("receipt", 3, 5s);
+  }
+  std::this_thread::sleep_for(300ms);  // their deliveries recorded
+  WsClient back(port(1), b.token);
+  back.next_of("ready");
+  ca.send(dm(b.id, "four"));
+  auto got = back.next_of("message", 5s);
+  EXPECT_EQ(got.at("message").at("content").as_string(), "four");
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(back.count_received("message"), 0u) << "two and three were delivered already";
+  EXPECT_GE(metric(1, "chatd_cluster_stale_conversations_total"), 1);
 }
 
 TEST(ClusterStartE2E, AnUnreachableNatsIsRetriedNotFatal) {

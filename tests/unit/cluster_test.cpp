@@ -59,6 +59,7 @@ struct Harness {
   std::vector<std::int64_t> delivered;
   std::vector<std::pair<std::int64_t, std::int64_t>> fills;  // (after, before) asked for
   std::vector<std::int64_t> in_database;                     // seqs the "database" has
+  bool continuous = true;  // what the node's hub says of the conversation's members
   Sequencer seq{ioc.get_executor(),
                 [this](const SequencedMessage& m) { delivered.push_back(m.seq); },
                 [this](const SequencedMessage& like, std::int64_t after, std::int64_t before,
@@ -70,9 +71,14 @@ struct Harness {
                       out.push_back(SequencedMessage{s, like.conversation_id, s, 1, nullptr, {}, 0});
                   done(std::move(out));
                 },
-                std::chrono::milliseconds(20), std::chrono::milliseconds(10)};
-  void push(std::int64_t s, std::int64_t conversation = 5) {
-    seq.push(SequencedMessage{s, conversation, s, 1, nullptr, {2}, 0});
+                std::chrono::milliseconds(20), std::chrono::milliseconds(10), 100000,
+                [this](const SequencedMessage&, std::chrono::steady_clock::time_point) {
+                  return continuous;
+                }};
+  void push(std::int64_t s, std::int64_t conversation = 5, bool by_interest = false) {
+    SequencedMessage m{s, conversation, s, 1, nullptr, {2}, 0};
+    m.by_interest = by_interest;
+    seq.push(std::move(m));
   }
   void wait() {
     ioc.run_for(std::chrono::milliseconds(100));
@@ -131,6 +137,44 @@ TEST(Sequencer, ALaterMessageSeenFirstWaitsForTheOnesStillOnTheirWay) {
   EXPECT_TRUE(h.fills.empty()) << "what came before is not fetched again";
   h.push(9);
   EXPECT_EQ(h.delivered.back(), 9) << "then straight through";
+}
+
+TEST(Sequencer, AGapByInterestWhileAMemberWasHeldThroughoutIsFilled) {
+  Harness h;
+  h.in_database = {2};
+  h.push(1, 5, true);
+  h.push(3, 5, true);  // 2 was routed here too (a member was held): lost on the way
+  h.wait();
+  EXPECT_EQ(h.delivered, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(h.seq.stats().stale, 0u);
+}
+
+TEST(Sequencer, AGapByInterestAfterNoMemberWasHeldIsNotFilled) {
+  Harness h;
+  h.in_database = {2, 3};
+  h.push(1, 5, true);
+  h.continuous = false;  // every member left this node and came back: 2 and 3 went elsewhere
+  h.push(4, 5, true);
+  EXPECT_TRUE(h.delivered.size() == 1) << "settles like a newly seen conversation";
+  h.push(3, 5, true);  // still on its way from another node when the member came back
+  h.wait();
+  EXPECT_EQ(h.delivered, (std::vector<std::int64_t>{1, 3, 4}));
+  EXPECT_TRUE(h.fills.empty()) << "2 was replayed to the connection, not fetched again";
+  EXPECT_EQ(h.seq.stats().stale, 1u);
+  h.push(5, 5, false);  // to every node: the stale check does not apply
+  h.continuous = true;
+  EXPECT_EQ(h.delivered.back(), 5);
+}
+
+TEST(Sequencer, ABroadcastGapIsFilledWhateverTheHubSays) {
+  Harness h;
+  h.in_database = {2};
+  h.continuous = false;
+  h.push(1);
+  h.push(3);  // every node gets every broadcast message: 2 was lost (NATS was away)
+  h.wait();
+  EXPECT_EQ(h.delivered, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(h.seq.stats().stale, 0u);
 }
 
 TEST(Sequencer, ConversationsAreIndependent) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <string>
+#include <vector>
 #include <thread>
 
 using namespace chatd::hub;
@@ -44,6 +46,35 @@ TEST(Hub, ReportsFirstAndLastConnectionOfAUser) {
   EXPECT_TRUE(hub.remove(*a2));
   EXPECT_FALSE(hub.online(10));
   EXPECT_FALSE(hub.remove(*a2)) << "removing twice is harmless";
+}
+
+TEST(Hub, TellsItsInterestOfAUsersFirstAndLastConnectionAndSinceWhenItIsHeld) {
+  struct Recorder final : Interest {
+    std::vector<std::string> calls;
+    void gained(std::int64_t u) override { calls.push_back("+" + std::to_string(u)); }
+    void lost(std::int64_t u) override { calls.push_back("-" + std::to_string(u)); }
+  } interest;
+  Hub hub;
+  hub.set_interest(&interest);
+  auto a1 = std::make_shared<FakeSubscriber>(1, 10);
+  auto a2 = std::make_shared<FakeSubscriber>(2, 10);
+  auto b = std::make_shared<FakeSubscriber>(3, 11);
+  EXPECT_FALSE(hub.held_since(10));
+  const auto before = std::chrono::steady_clock::now();
+  hub.add(a1);
+  const auto since = hub.held_since(10);
+  ASSERT_TRUE(since);
+  EXPECT_GE(*since, before);
+  hub.add(a2);
+  hub.add(b);
+  EXPECT_EQ(hub.held_since(10), since) << "a second connection does not restart it";
+  hub.remove(*a1);
+  EXPECT_EQ(hub.held_since(10), since);
+  hub.remove(*a2);
+  EXPECT_FALSE(hub.held_since(10));
+  hub.add(a1);
+  EXPECT_GT(*hub.held_since(10), *since) << "a break starts it again";
+  EXPECT_EQ(interest.calls, (std::vector<std::string>{"+10", "+11", "-10", "+10"}));
 }
 
 TEST(Hub, DeliversOneSharedFrameToEveryConnectionButTheExcludedOne) {
