@@ -75,6 +75,9 @@ struct Options {
   int churn = 5;  // soak: connections dropped per second
   double token_seconds = 0;  // soak: lifetime of the tokens it mints (0: the run and an hour)
   long long messages = 1000000;  // export: messages the exporting user sent
+  int first_user = 0;            // hold: the share starts at this seeded user
+  std::string source;            // hold: the local address its connections come from
+  std::string until_file;        // hold: keep the connections open until this file exists
 };
 
 // --port and the --spread ports: the nodes the WebSocket connections are dealt over.
@@ -513,6 +516,8 @@ int dm(const Options& o);
 int group(const Options& o);
 int login_storm(const Options& o);
 int connections(const Options& o);
+int seed_users_only(const Options& o);
+int hold(const Options& o);
 int attachments(const Options& o);
 int export_data(const Options& o);
 int soak(const Options& o);

@@ -11,6 +11,10 @@
 //   chatd-bench group       ... [--groups 10 --group-size 100 --rate 500 --seconds 10]
 //   chatd-bench login-storm ... [--users 1000 --rate 2000 --logins 50 --seconds 10]
 //   chatd-bench connections ... --pid CHATD_PID [--connections 10000]
+//   chatd-bench seed-users  --db CONNINFO --users N: users hold_u1..N, straight into PostgreSQL
+//   chatd-bench hold        ... --first-user K --connections N --source 127.0.X.Y
+//                           --until-file F [--pid CHATD_PID]: N idle WebSockets of the seeded
+//                           users from K on, each past `ready`, held until F exists
 //   chatd-bench attachments ... --pid CHATD_PID [--concurrency 20]: 10 MiB uploads and
 //                           downloads (MB/s), and chatd's RSS during concurrent uploads
 //   chatd-bench export      ... --pid CHATD_PID [--messages 1000000]: one user who sent that
@@ -75,6 +79,9 @@ Options parse(int argc, char** argv) {
     else if (k == "--churn") o.churn = std::stoi(v);
     else if (k == "--token-seconds") o.token_seconds = std::stod(v);
     else if (k == "--messages") o.messages = std::stoll(v);
+    else if (k == "--first-user") o.first_user = std::stoi(v);
+    else if (k == "--source") o.source = v;
+    else if (k == "--until-file") o.until_file = v;
     else throw std::invalid_argument("unknown flag " + k);
   }
   return o;
@@ -94,6 +101,8 @@ int main(int argc, char** argv) {
     if (o.scenario == "group") return group(o);
     if (o.scenario == "login-storm") return login_storm(o);
     if (o.scenario == "connections") return connections(o);
+    if (o.scenario == "seed-users") return seed_users_only(o);
+    if (o.scenario == "hold") return hold(o);
     if (o.scenario == "attachments") return attachments(o);
     if (o.scenario == "soak") return soak(o);
     if (o.scenario == "export") return export_data(o);
