@@ -189,16 +189,20 @@ NatsBus::~NatsBus() {
   if (i.opts) natsOptions_Destroy(i.opts);
 }
 
-bool NatsBus::publish(std::string_view bytes) {
-  auto& i = *impl_;
-  const auto s = natsConnection_Publish(i.conn, i.options.subject.c_str(), bytes.data(),
-                                        static_cast<int>(bytes.size()));
-  if (s != NATS_OK) {
+namespace {
+bool publish_on(NatsBus::Impl& i, const char* subject, std::string_view bytes) {
+  if (natsConnection_Publish(i.conn, subject, bytes.data(), static_cast<int>(bytes.size())) !=
+      NATS_OK) {
     ++i.publish_failed;
     return false;
   }
   ++i.published;
   return true;
+}
+}  // namespace
+
+bool NatsBus::publish(std::string_view bytes) {
+  return publish_on(*impl_, impl_->options.subject.c_str(), bytes);
 }
 
 bool NatsBus::publish_to_user(std::int64_t user, std::string_view bytes) {
@@ -209,14 +213,7 @@ bool NatsBus::publish_to_user(std::int64_t user, std::string_view bytes) {
   i.user_prefix.copy(subject, n);
   auto end = std::to_chars(subject + n, subject + sizeof(subject) - 1, user).ptr;
   *end = '\0';
-  const auto s = natsConnection_Publish(i.conn, subject, bytes.data(),
-                                        static_cast<int>(bytes.size()));
-  if (s != NATS_OK) {
-    ++i.publish_failed;
-    return false;
-  }
-  ++i.published;
-  return true;
+  return publish_on(i, subject, bytes);
 }
 
 void NatsBus::subscribe_user(std::int64_t user) {
