@@ -45,6 +45,11 @@ struct Sends {
     outcome[cid] = "";
     return cid;
   }
+  // The client's resend of one that was not acked: the same client_id.
+  void resend(const std::string& cid) {
+    ws.send_direct(to, "fault " + cid, cid);
+    outcome[cid] = "";
+  }
   // Reads answers until every send has one or `timeout` passes; the ones still unanswered.
   int settle(std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
@@ -205,6 +210,74 @@ TEST_F(FaultsE2E, PostgresPausedForTwentySecondsUnderLoad) {
   EXPECT_EQ(s.settle(10s), 0);
   EXPECT_EQ(healthz(), 200);
   expect_acked_stored_and_delivered(s, wb);
+}
+
+// PROTOCOL §11: a primary with a synchronous standby, chatd on both hosts with
+// target_session_attrs=read-write. The primary is killed with -9 under a send burst and the
+// standby promoted (what pg_auto_failover's monitor does): chatd finds the new primary by itself,
+// every acked message is there, a full resend of the rest stores nothing twice, seq is gapless.
+TEST(FailoverE2E, ThePrimaryKilledUnderABurstTheStandbyPromotedChatdCarriesOn) {
+  PgCluster primary;
+  PgCluster standby(primary, true);
+  primary.scalar("ALTER SYSTEM SET synchronous_standby_names = '*'");
+  primary.scalar("SELECT pg_reload_conf()");
+  std::string sync;
+  for (int i = 0; i < 100 && sync != "sync"; ++i) {
+    std::this_thread::sleep_for(100ms);
+    sync = primary.scalar("SELECT sync_state FROM pg_stat_replication");
+  }
+  ASSERT_EQ(sync, "sync") << "a synchronous standby: an acked COMMIT is on both";
+  const std::string url = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(primary.port()) +
+                          "," + std::to_string(standby.port()) +
+                          " user=postgres dbname=postgres target_session_attrs=read-write";
+  ChatdProcess server(url, {{"CHATD_DB_TIMEOUT_MS", std::to_string(kDbTimeout.count())},
+                            {"CHATD_DB_ACQUIRE_TIMEOUT_MS", "2000"}});
+  server.start();
+  const auto a = must_register(server.port(), "fo_a");
+  const auto b = must_register(server.port(), "fo_b");
+  WsClient wa(server.port(), a.token), wb(server.port(), b.token);
+  wa.next_of("ready");
+  wb.next_of("ready");
+  Sends s{wa, b.id, "fo"};
+  for (int i = 0; i < 30; ++i) s.send();
+  ASSERT_EQ(s.settle(10s), 0);
+  ASSERT_EQ(s.count("ack"), 30);
+
+  for (int i = 0; i < 30; ++i) {  // the burst goes on while the primary dies
+    if (i == 10) primary.kill9();
+    s.send();
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto killed = Clock::now();
+  standby.promote();
+  std::chrono::milliseconds took{0};
+  for (;;) {  // sends until one is acked again
+    const auto cid = s.send();
+    s.settle(kDbTimeout * 3);
+    took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
+    if (s.outcome[cid] == "ack" || took > kDbTimeout + 20s) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_LT(took, kDbTimeout + 10s) << "serves again by itself within CHATD_DB_TIMEOUT_MS + 10 s";
+  EXPECT_EQ(http_request(server.port(), "GET", "/healthz").status, 200);
+
+  // The client resends everything it has no ack for, with the same client_ids.
+  for (int round = 0; round < 3 && s.count("ack") < s.n; ++round) {
+    for (const auto& [cid, o] : std::map<std::string, std::string>(s.outcome))
+      if (o != "ack") s.resend(cid);
+    s.settle(15s);
+  }
+  ASSERT_EQ(s.count("ack"), s.n) << "every send acked after the resends";
+  for (const auto& cid : s.acked)
+    EXPECT_EQ(standby.scalar("SELECT count(*) FROM messages WHERE client_id = '" + cid + "'"), "1")
+        << cid << ": acked, so on the new primary, once";
+  EXPECT_EQ(standby.scalar("SELECT count(*) FROM messages"), std::to_string(s.n));
+  EXPECT_EQ(standby.scalar("SELECT max(seq) = count(*) AND min(seq) = 1 FROM messages"), "t")
+      << "seq gapless";
+  std::printf("[fault] failover: primary killed -9 after %d acks; served again %lld ms after the "
+              "kill (promotion included); %d sends in all, each stored once\n",
+              30, static_cast<long long>(took.count()), s.n);
+  EXPECT_EQ(server.stop(), 0);
 }
 
 TEST(FaultsIdle, TenThousandSilentSocketsAreCutAndOthersStillServed) {

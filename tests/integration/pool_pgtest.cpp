@@ -144,6 +144,28 @@ TEST(PoolUnreachable, ConnectFailureIsUnavailableNotFatal) {
   EXPECT_EQ(r.error().code, errc::unavailable);
 }
 
+// Several hosts (PROTOCOL §11): libpq tries them in turn, each on a socket of its own, often
+// under the descriptor number the last one had. Here the first host refuses at once; a watcher
+// still registered for the first socket would never see the second one's handshake.
+TEST(PoolMultiHost, TheNextHostIsTriedOnItsOwnSocket) {
+  test::TestDatabase db{"pool_multihost"};
+  std::string conninfo = db.conninfo();
+  auto swap = [&](const std::string& key, const std::string& first) {
+    const auto at = conninfo.find(key + "=");
+    ASSERT_NE(at, std::string::npos) << conninfo;
+    conninfo.insert(at + key.size() + 1, first + ",");
+  };
+  swap("host", "127.0.0.1");
+  swap("port", "1");  // nothing listens there: refused
+  conninfo += " target_session_attrs=read-write";
+  boost::asio::io_context ioc;
+  Pool p{ioc.get_executor(),
+         PoolOptions{conninfo, 2, std::chrono::milliseconds(3000), std::chrono::milliseconds(3000)}};
+  auto r = run_sync(ioc, p.exec(kAdd, params("1", "2")));
+  ASSERT_TRUE(r) << conninfo << ": " << r.error().message;
+  EXPECT_EQ(r->int64(0, 0), 3);
+}
+
 // At exit the io_context is destroyed after the pool, and with it the frames of coroutines that
 // were suspended holding a lease (a heartbeat's query when SIGTERM came): releasing such a lease
 // must not touch the pool that is gone (ASan reports it if it does).

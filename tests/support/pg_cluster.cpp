@@ -25,16 +25,39 @@ void as_owner(const std::string& cmd) {
 
 }  // namespace
 
-PgCluster::PgCluster() {
+void PgCluster::make_dir() {
   char tmpl[] = "/tmp/chatd-pgc-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   std::filesystem::permissions(dir_, std::filesystem::perms::all);  // postgres writes here
   port_ = free_port();
+}
+
+PgCluster::PgCluster() {
+  make_dir();
   as_owner(kBin + "initdb -D " + dir_ + "/data -U postgres --auth=trust --encoding=UTF8" +
            " --locale=C.UTF-8 >/dev/null");
   start();
 }
+
+PgCluster::PgCluster(const PgCluster& primary, bool /*standby*/) {
+  make_dir();
+  // initdb's pg_hba.conf trusts replication from 127.0.0.1; -R writes standby.signal and the
+  // primary's address.
+  as_owner(kBin + "pg_basebackup -h 127.0.0.1 -p " + std::to_string(primary.port_) +
+           " -U postgres -D " + dir_ + "/data -R -X stream >/dev/null");
+  start();
+}
+
+void PgCluster::kill9() {
+  std::ifstream pidfile(dir_ + "/data/postmaster.pid");
+  long postmaster = 0;
+  if (!(pidfile >> postmaster) || postmaster <= 0) return;
+  ::kill(static_cast<pid_t>(postmaster), SIGKILL);
+  std::system(("pkill -KILL -P " + std::to_string(postmaster)).c_str());
+}
+
+void PgCluster::promote() { as_owner(kBin + "pg_ctl -D " + dir_ + "/data -w promote >/dev/null"); }
 
 PgCluster::~PgCluster() {
   try {

@@ -11,6 +11,8 @@ namespace chatd::test {
 class PgCluster {
  public:
   PgCluster();   // initdb and start
+  // A hot standby of `primary` (pg_basebackup -R, streaming), started.
+  explicit PgCluster(const PgCluster& primary, bool standby);
   ~PgCluster();  // stop and remove
   PgCluster(const PgCluster&) = delete;
   PgCluster& operator=(const PgCluster&) = delete;
@@ -19,13 +21,17 @@ class PgCluster {
   void stop();    // fast shutdown: sessions are cut
   void pause();   // SIGSTOP to the postmaster and every backend: connected, never answering
   void resume();  // SIGCONT
+  void kill9();   // SIGKILL to the postmaster and every backend, as a machine lost
+  void promote();  // a standby becomes the primary (pg_ctl promote, waits for it)
 
+  std::uint16_t port() const noexcept { return port_; }
   std::string conninfo() const;
   // The first column of the first row ("" for none); throws on error.
   std::string scalar(const std::string& sql) const;
 
  private:
   void signal_all(int sig);
+  void make_dir();
   std::string dir_;
   std::uint16_t port_ = 0;
 };

@@ -40,9 +40,9 @@ Connection::~Connection() {
   PQfinish(conn_);
 }
 
-void Connection::rebind_socket() {
+void Connection::rebind_socket(bool always) {
   const int fd = PQsocket(conn_);
-  if (socket_.is_open() && socket_.native_handle() == fd) return;
+  if (!always && socket_.is_open() && socket_.native_handle() == fd) return;
   if (socket_.is_open()) socket_.release();
   if (fd >= 0) socket_.assign(fd);
 }
@@ -99,7 +99,7 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Connection::connect_unbounded(
   auto status = PGRES_POLLING_WRITING;
   while (status != PGRES_POLLING_OK) {
     if (status == PGRES_POLLING_FAILED) co_return c->connection_error("connect");
-    c->rebind_socket();
+    c->rebind_socket(/*always=*/true);  // a multi-host conninfo moves to the next host's socket
     boost::system::error_code ec;
     co_await c->socket_.async_wait(
         status == PGRES_POLLING_READING ? wait_type::wait_read : wait_type::wait_write,
@@ -107,7 +107,7 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Connection::connect_unbounded(
     if (ec) co_return c->wait_error("connect", ec);
     status = PQconnectPoll(raw);
   }
-  c->rebind_socket();
+  c->rebind_socket(/*always=*/true);
   PQsetnonblocking(raw, 1);
   PQsetNoticeProcessor(raw, notice_to_log, nullptr);
   // Every statement chatd runs reaches its rows through an index, and a connection keeps the

@@ -63,7 +63,10 @@ class Connection {
   boost::asio::awaitable<PgResult<void>> wait_readable();
   PgError connection_error(std::string_view what);
   PgError wait_error(std::string_view what, const boost::system::error_code& ec);
-  void rebind_socket();
+  // Watches libpq's current socket. `always`: registers it again even under the same number
+  // (during the handshake libpq may close a host's socket and open the next host's, which the
+  // kernel often gives the number just freed; a registration of the closed one sees nothing).
+  void rebind_socket(bool always = false);
 
   boost::asio::any_io_executor ex_;
   pg_conn* conn_;
