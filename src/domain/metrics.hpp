@@ -50,6 +50,8 @@ struct Metrics {
   std::atomic<std::uint64_t> push_retried{0};  // webhook calls repeated after a failure
   std::atomic<std::uint64_t> push_dropped{0};  // notifications given up (queue full, retries out)
   std::atomic<std::uint64_t> tls_handshakes_failed{0};
+  // Database connections that could not be made (down, unreachable, only standbys: failing over).
+  std::atomic<std::uint64_t> db_connect_failures{0};
   // Gauges kept by the WebSocket sessions: events queued to all connections now.
   std::atomic<std::int64_t> ws_queued_frames{0};
   std::atomic<std::int64_t> ws_queued_bytes{0};

@@ -36,6 +36,9 @@ std::string render_metrics(const Gauges& gauges) {
           m.ws_slow_consumers_dropped);
   counter(out, "chatd_tls_handshakes_failed_total", "TLS handshakes that failed or timed out.",
           m.tls_handshakes_failed);
+  counter(out, "chatd_db_connect_failures_total",
+          "Database connections that could not be made (down, unreachable, failing over).",
+          m.db_connect_failures);
   counter(out, "chatd_tls_reloads_total", "Certificate reloads on SIGHUP.", m.tls_reloads);
   counter(out, "chatd_tls_reloads_failed_total",
           "Certificate reloads refused (the previous certificate keeps serving).",

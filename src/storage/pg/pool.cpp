@@ -58,6 +58,7 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Pool::acquire_on_strand() {
       if (!c) {
         --total_;
         publish();
+        Metrics::add(metrics().db_connect_failures);
         spdlog::warn("database connection failed: {}", c.error().message);
         wake_one(nullptr);  // let a waiter try in our place
         co_return c.error();
