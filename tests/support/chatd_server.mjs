@@ -21,7 +21,7 @@ export async function startChatd(port, dataDir, secret) {
            CHATD_LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {  // 30 s: a cold 600 MB sanitizer binary starts slowly
     try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return server; } catch {}
     await sleep(50);
   }

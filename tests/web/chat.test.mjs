@@ -41,6 +41,9 @@ const browser = await puppeteer.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-quic"],
+  // A first start in a fresh profile on a busy 2-core machine once took over puppeteer's
+  // default 30 s to print its endpoint.
+  timeout: 120000,
 });
 const shots = process.env.SCREENSHOTS;
 async function shot(page, name) {
