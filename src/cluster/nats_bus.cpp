@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -148,7 +149,19 @@ NatsBus::NatsBus(NatsOptions options) : impl_(std::make_unique<Impl>()) {
   // A node subscribes once per user it holds: one delivery thread for all of them (not one
   // each), which also keeps the server's order across subscriptions.
   check(natsOptions_UseGlobalMessageDelivery(i.opts, true), "NATS global delivery");
-  check(natsOptions_SetURL(i.opts, i.options.url.c_str()), "NATS URL");
+  // Several servers of one NATS cluster (PROTOCOL §11) come as a comma-separated list, which
+  // natsOptions_SetURL does not take (only natsConnection_ConnectTo does): each is a server
+  // to connect or reconnect to, tried in a random order.
+  std::vector<std::string> urls;
+  for (std::size_t at = 0; at <= i.options.url.size();) {
+    const auto comma = std::min(i.options.url.find(',', at), i.options.url.size());
+    if (comma > at) urls.push_back(i.options.url.substr(at, comma - at));
+    at = comma + 1;
+  }
+  std::vector<const char*> servers;
+  for (const auto& u : urls) servers.push_back(u.c_str());
+  check(natsOptions_SetServers(i.opts, servers.data(), static_cast<int>(servers.size())),
+        "NATS URL");
   check(natsOptions_SetName(i.opts, ("chatd " + i.options.node).c_str()), "NATS name");
   check(natsOptions_SetNoEcho(i.opts, true), "NATS no-echo");
   check(natsOptions_SetMaxReconnect(i.opts, -1), "NATS reconnects");

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -329,6 +330,79 @@ TEST_F(ClusterE2E, AUserBackOnANodeThatMissedTheConversationGetsOnlyNewMessages)
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(back.count_received("message"), 0u) << "two and three were delivered already";
   EXPECT_GE(metric(1, "chatd_cluster_stale_conversations_total"), 1);
+}
+
+// The server of `servers` the process `pid` holds a connection to (ss from iproute2), or -1.
+int nats_server_of(pid_t pid, const std::vector<std::unique_ptr<NatsProcess>>& servers) {
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    const auto cmd = "ss -Htnp state established '( dport = :" +
+                     std::to_string(servers[i]->port()) + " )' 2>/dev/null";
+    std::string out;
+    if (FILE* f = ::popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      while (const auto k = std::fread(buf, 1, sizeof buf, f)) out.append(buf, k);
+      ::pclose(f);
+    }
+    if (out.find("pid=" + std::to_string(pid) + ",") != std::string::npos)
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// PROTOCOL §11: three nats-servers in one NATS cluster, every node given all three URLs. The
+// server the sender's node is connected to is killed with -9 mid-burst, in both directions:
+// every acked message reaches its recipient once, in order. (With only the killed server's URL
+// the node never reconnects and the rest of the burst is never delivered live.)
+TEST(NatsClusterE2E, OneOfThreeServersKilledMidBurstLosesNothingAndShowsNothingTwice) {
+  auto nats = nats_cluster(3);
+  TestDatabase db("nats_cluster");
+  std::vector<std::unique_ptr<ChatdProcess>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    nodes.push_back(std::make_unique<ChatdProcess>(
+        db.conninfo(), std::map<std::string, std::string>{
+                           {"CHATD_NATS_URL", nats_urls(nats)},
+                           {"CHATD_NODE_NAME", numbered("nc-", i)}}));
+    nodes.back()->start();
+  }
+  const auto a = must_register(nodes[0]->port(), "nc_a");
+  const auto d = must_register(nodes[0]->port(), "nc_d");
+  const auto b = must_register(nodes[1]->port(), "nc_b");
+  const auto c = must_register(nodes[1]->port(), "nc_c");
+  WsClient ca(nodes[0]->port(), a.token), cd(nodes[0]->port(), d.token);
+  WsClient cb(nodes[1]->port(), b.token), cc(nodes[1]->port(), c.token);
+  for (auto* cl : {&ca, &cb, &cc, &cd}) cl->next_of("ready");
+  int victim = -1;
+  for (int i = 0; i < 50 && victim < 0; ++i) {
+    victim = nats_server_of(nodes[0]->pid(), nats);
+    if (victim < 0) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_GE(victim, 0) << "node 0 is connected to one of the three";
+  const int other = nats_server_of(nodes[1]->pid(), nats);
+
+  constexpr int kMessages = 150;
+  for (int i = 0; i < kMessages; ++i) {
+    if (i == 50) nats[static_cast<std::size_t>(victim)]->kill9();
+    ca.send(dm(b.id, numbered("a to b ", i)));  // node 0 to node 1
+    cc.send(dm(d.id, numbered("c to d ", i)));  // node 1 to node 0
+    if (i % 10 == 0) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(ca.collect("ack", kMessages, 30s).size(), static_cast<std::size_t>(kMessages));
+  EXPECT_EQ(cc.collect("ack", kMessages, 30s).size(), static_cast<std::size_t>(kMessages));
+  for (auto* receiver : {&cb, &cd}) {
+    auto got = receiver->collect("message", kMessages, 30s);
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(kMessages)) << "every acked message arrives";
+    for (std::size_t i = 0; i < got.size(); ++i)
+      EXPECT_EQ(got[i].at("message").at("seq").as_int64(), static_cast<std::int64_t>(i + 1))
+          << "in order, once";
+  }
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(cb.count_received("message") + cd.count_received("message"), 0u)
+      << "nothing shown twice";
+  EXPECT_NE(nats_server_of(nodes[0]->pid(), nats), victim);
+  EXPECT_GE(nats_server_of(nodes[0]->pid(), nats), 0) << "node 0 moved to a surviving server";
+  std::printf("[fault] NATS server %d of 3 killed -9 (node 1 was on %d): %d messages each way,"
+              " all delivered once, in order\n",
+              victim, other, kMessages);
 }
 
 TEST(ClusterStartE2E, AnUnreachableNatsIsRetriedNotFatal) {
