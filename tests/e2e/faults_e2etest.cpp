@@ -50,7 +50,8 @@ struct Sends {
     ws.send_direct(to, "fault " + cid, cid);
     outcome[cid] = "";
   }
-  // Reads answers until every send has one or `timeout` passes; the ones still unanswered.
+  // Reads answers (acks and errors; other frames stay for the test) until every send has one or
+  // `timeout` passes; the ones still unanswered.
   int settle(std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
     auto unanswered = [&] {
@@ -59,11 +60,11 @@ struct Sends {
       return k;
     };
     while (unanswered() > 0 && Clock::now() < deadline) {
-      auto e = ws.next(100ms);
+      auto e = ws.take("ack", 50ms);
+      if (!e) e = ws.take("error", 50ms);
       if (!e) continue;
       const auto& o = e->as_object();
       const auto type = o.at("type").as_string();
-      if (type != "ack" && type != "error") continue;
       if (!o.contains("client_id") || !o.at("client_id").is_string()) continue;
       const std::string cid(o.at("client_id").as_string());
       if (!outcome.contains(cid)) continue;
@@ -216,17 +217,21 @@ TEST_F(FaultsE2E, PostgresPausedForTwentySecondsUnderLoad) {
 // target_session_attrs=read-write. The primary is killed with -9 under a send burst and the
 // standby promoted (what pg_auto_failover's monitor does): chatd finds the new primary by itself,
 // every acked message is there, a full resend of the rest stores nothing twice, seq is gapless.
+// Makes `primary`'s one standby synchronous; false when it did not become so within 10 s.
+bool make_synchronous(PgCluster& primary) {
+  primary.scalar("ALTER SYSTEM SET synchronous_standby_names = '*'");
+  primary.scalar("SELECT pg_reload_conf()");
+  for (int i = 0; i < 100; ++i) {
+    if (primary.scalar("SELECT sync_state FROM pg_stat_replication") == "sync") return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
 TEST(FailoverE2E, ThePrimaryKilledUnderABurstTheStandbyPromotedChatdCarriesOn) {
   PgCluster primary;
   PgCluster standby(primary, true);
-  primary.scalar("ALTER SYSTEM SET synchronous_standby_names = '*'");
-  primary.scalar("SELECT pg_reload_conf()");
-  std::string sync;
-  for (int i = 0; i < 100 && sync != "sync"; ++i) {
-    std::this_thread::sleep_for(100ms);
-    sync = primary.scalar("SELECT sync_state FROM pg_stat_replication");
-  }
-  ASSERT_EQ(sync, "sync") << "a synchronous standby: an acked COMMIT is on both";
+  ASSERT_TRUE(make_synchronous(primary)) << "a synchronous standby: an acked COMMIT is on both";
   const std::string url = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(primary.port()) +
                           "," + std::to_string(standby.port()) +
                           " user=postgres dbname=postgres target_session_attrs=read-write";
@@ -277,6 +282,69 @@ TEST(FailoverE2E, ThePrimaryKilledUnderABurstTheStandbyPromotedChatdCarriesOn) {
   std::printf("[fault] failover: primary killed -9 after %d acks; served again %lld ms after the "
               "kill (promotion included); %d sends in all, each stored once\n",
               30, static_cast<long long>(took.count()), s.n);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// PROTOCOL §11, the subtle case: a COMMIT that waited for the synchronous standby longer than
+// CHATD_DB_TIMEOUT_MS is cut (the send answered `unavailable`), and is later released on the
+// primary alone (a cancel, as an operator's or a failover manager's) — committed there, not on
+// the standby. The client's resend with the same client_id must not be acked from that row
+// until the standby holds it: a failover meanwhile would lose an acked message.
+TEST(FailoverE2E, AResendIsNotAckedFromARowTheSynchronousStandbyLacks) {
+  PgCluster primary;
+  PgCluster standby(primary, true);
+  ASSERT_TRUE(make_synchronous(primary));
+  ChatdProcess server(primary.conninfo(),
+                      {{"CHATD_DB_TIMEOUT_MS", std::to_string(kDbTimeout.count())},
+                       {"CHATD_DB_ACQUIRE_TIMEOUT_MS", "2000"}});
+  server.start();
+  const auto a = must_register(server.port(), "sr_a");
+  const auto b = must_register(server.port(), "sr_b");
+  WsClient wa(server.port(), a.token), wb(server.port(), b.token);
+  wa.next_of("ready");
+  wb.next_of("ready");
+  Sends s{wa, b.id, "sr"};
+  s.send();
+  ASSERT_EQ(s.settle(10s), 0);
+  ASSERT_EQ(s.count("ack"), 1);
+
+  standby.pause();  // connected, never confirming: every COMMIT on the primary waits
+  const auto cid = s.send();
+  s.settle(kDbTimeout * 3);
+  EXPECT_EQ(s.outcome[cid], "unavailable") << "its COMMIT waited for the standby and was cut";
+  const auto in_syncrep = [&] {
+    return std::stoi(primary.scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'"));
+  };
+  for (int i = 0; i < 50 && in_syncrep() == 0; ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_GE(in_syncrep(), 1);
+  primary.scalar("SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity"
+                 " WHERE wait_event = 'SyncRep'");
+  std::string here;
+  for (int i = 0; i < 50 && here != "1"; ++i) {
+    std::this_thread::sleep_for(100ms);
+    here = primary.scalar("SELECT count(*) FROM messages WHERE client_id = '" + cid + "'");
+  }
+  ASSERT_EQ(here, "1") << "released: committed on the primary alone";
+
+  s.resend(cid);
+  s.settle(kDbTimeout * 3);
+  EXPECT_EQ(s.outcome[cid], "unavailable")
+      << "a resend is not acked from a row the synchronous standby does not have";
+
+  standby.resume();
+  std::string there;
+  for (int i = 0; i < 100 && there != "1"; ++i) {
+    std::this_thread::sleep_for(100ms);
+    there = standby.scalar("SELECT count(*) FROM messages WHERE client_id = '" + cid + "'");
+  }
+  ASSERT_EQ(there, "1");
+  for (int i = 0; i < 5 && s.outcome[cid] != "ack"; ++i) {
+    s.resend(cid);
+    s.settle(kDbTimeout * 3);
+  }
+  EXPECT_EQ(s.outcome[cid], "ack") << "acked once the standby has it";
+  EXPECT_EQ(standby.scalar("SELECT count(*) FROM messages"), "2") << "stored once";
   EXPECT_EQ(server.stop(), 0);
 }
 

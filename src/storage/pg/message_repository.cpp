@@ -40,7 +40,11 @@ const Statement kLockConversationsStatement{
 // stored, 'd' stored before (the original), 'n' no such conversation (unknown user or group),
 // 'f' not a member, 'r' a reply_to that is no message of the conversation, 'a' an
 // attachment the sender did not upload. A repeat of a
-// client_id inside the batch gets no row: it answers as its first occurrence. Columns: ord,
+// client_id inside the batch gets no row: it answers as its first occurrence. A resend that
+// finds its original rewrites that row unchanged (`fence`): the transaction then writes WAL, so
+// its COMMIT waits for the synchronous standby like any other and the resend is acked only once
+// the standby holds the original too — which it may not, when the original's own COMMIT was cut
+// while it waited for the standby (committed locally, never acked; PROTOCOL §11). Columns: ord,
 // kind, then read_message's columns (only id, conversation, seq and created_at for 's'), then
 // the members of a group conversation (on its first stored row).
 const Statement kAppendBatchStatement{
@@ -154,7 +158,9 @@ const Statement kAppendBatchStatement{
     "         ON CONFLICT (conversation_id, user_id) DO UPDATE SET sent = s.sent + excluded.sent),"
     " ins_att AS (INSERT INTO message_attachments (message_id, position, attachment_id)"
     "         SELECT n.id, x.pos, x.aid FROM n"
-    "         CROSS JOIN LATERAL unnest(n.att) WITH ORDINALITY AS x(aid, pos))"
+    "         CROSS JOIN LATERAL unnest(n.att) WITH ORDINALITY AS x(aid, pos)),"
+    " fence AS (UPDATE messages fm SET client_id = fm.client_id FROM r"
+    "           WHERE fm.id = r.old_id)"
     " SELECT n.ord, 's', n.id, n.cid, n.seq, NULL::bigint, NULL::bigint, NULL::bigint,"
     "        CASE WHEN n.forwarded THEN n.content END,"
     "        NULL::text, chatd_ts(statement_timestamp()), NULL::bigint, NULL::text, false,"
