@@ -98,18 +98,29 @@ std::string node_name(const Config& c) {
   return std::string(host) + ":" + std::to_string(c.port);
 }
 
-// Several nodes: the heartbeat, and the users of silent nodes turned offline.
-awaitable<void> sweep_nodes(PresenceService& presence, int timeout_seconds) {
+// Several nodes: the heartbeat, and the users of silent nodes turned offline. After heartbeats
+// failed (this node cut off from the database: the others may have turned its users offline),
+// the first that succeeds again is followed by storing the presence of the users it holds.
+awaitable<void> sweep_nodes(PresenceService& presence, const hub::Hub& hub, int timeout_seconds) {
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer t(ex);
   const auto period = std::chrono::milliseconds(std::max(500, timeout_seconds * 1000 / 4));
+  bool failed = false;
   for (;;) {
     t.expires_after(period);
     boost::system::error_code ec;
     co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    if (auto r = co_await presence.sweep(); !r)
+    if (auto r = co_await presence.sweep(); !r) {
       spdlog::warn("cluster heartbeat failed: {}", r.error().message);
+      failed = true;
+      continue;
+    }
+    if (!failed) continue;
+    failed = false;
+    const auto changed = co_await presence.reconcile([&hub] { return hub.users(); });
+    spdlog::info("cluster heartbeat back: {} user(s) whose presence changed stored again",
+                 changed);
   }
 }
 
@@ -223,7 +234,7 @@ int App::run() {
     ioc.restart();
   }
   if (clustered)
-    asio::co_spawn(ioc, sweep_nodes(presence, config_.node_timeout_seconds), asio::detached);
+    asio::co_spawn(ioc, sweep_nodes(presence, hub, config_.node_timeout_seconds), asio::detached);
   MessagingOptions messaging_options{static_cast<std::size_t>(config_.send_shards),
                                      static_cast<std::size_t>(config_.send_batch)};
   messaging_options.edit_window_seconds = config_.edit_window_seconds;

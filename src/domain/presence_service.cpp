@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unordered_set>
+
 #include "domain/clock.hpp"
 
 namespace chatd {
@@ -73,6 +75,27 @@ awaitable<Status> PresenceService::reset() {
   if (cleared > 0)
     spdlog::info("node {}: {} user(s) of an earlier run turned offline", cluster_->node, cleared);
   co_return Status{};
+}
+
+awaitable<std::size_t> PresenceService::reconcile(std::function<std::vector<UserId>()> held) {
+  if (!cluster_) co_return 0;
+  const auto at = to_rfc3339(std::chrono::system_clock::now());
+  const auto now_held = held();
+  auto stored = co_await cluster_->nodes.users_on(cluster_->node);
+  if (!stored) {
+    spdlog::warn("users of node {} not read: {}", cluster_->node, stored.error().message);
+    co_return 0;
+  }
+  const std::unordered_set<UserId> want(now_held.begin(), now_held.end());
+  const std::unordered_set<UserId> have(stored->begin(), stored->end());
+  std::size_t changed = 0;
+  for (const auto user : now_held)
+    if (!have.contains(user) && co_await node_transition(cluster_->node, user, true, at))
+      ++changed;
+  for (const auto user : *stored)
+    if (!want.contains(user) && co_await node_transition(cluster_->node, user, false, at))
+      ++changed;
+  co_return changed;
 }
 
 awaitable<Result<std::size_t>> PresenceService::sweep() {

@@ -96,6 +96,15 @@ void Hub::resync_all() {
   }
 }
 
+std::vector<std::int64_t> Hub::users() const {
+  std::vector<std::int64_t> out;
+  for (auto& sh : shards_) {
+    std::lock_guard lock(sh.mutex);
+    for (const auto& [u, held] : sh.users) out.push_back(u);
+  }
+  return out;
+}
+
 void Hub::close_all(std::uint16_t code, std::string_view reason) {
   for (auto& sh : shards_) {
     std::lock_guard lock(sh.mutex);

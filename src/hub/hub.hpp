@@ -90,6 +90,8 @@ class Hub {
   // none.
   std::optional<std::chrono::steady_clock::time_point> held_since(std::int64_t user) const;
   std::size_t connections() const;
+  // The users this node holds a connection of, right now.
+  std::vector<std::int64_t> users() const;
   // Asks `user`'s connections for which `pred` holds to close with `code`.
   void close_if(std::int64_t user, const std::function<bool(const Subscriber&)>& pred,
                 std::uint16_t code, std::string_view reason);

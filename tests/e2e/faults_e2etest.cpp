@@ -15,9 +15,12 @@
 #include <filesystem>
 #include <set>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "e2e/e2e_fixture.hpp"
+#include "support/nats_process.hpp"
+#include "support/netns.hpp"
 #include "support/pg_cluster.hpp"
 #include "support/ws_client.hpp"
 
@@ -346,6 +349,123 @@ TEST(FailoverE2E, AResendIsNotAckedFromARowTheSynchronousStandbyLacks) {
   EXPECT_EQ(s.outcome[cid], "ack") << "acked once the standby has it";
   EXPECT_EQ(standby.scalar("SELECT count(*) FROM messages"), "2") << "stored once";
   EXPECT_EQ(server.stop(), 0);
+}
+
+// PROTOCOL §11: one of two nodes partitioned from NATS and PostgreSQL for 20 s (a network
+// namespace of the test, its backend link cut), its clients still reaching it. Meanwhile its
+// sends are answered `unavailable`, the other node's clients see its user go offline; healed,
+// the node serves again by itself, its user comes back online, what was sent to its user
+// meanwhile arrives, the resends are stored once, nothing acked is lost.
+TEST(PartitionE2E, ANodeCutFromNatsAndPostgresForTwentySecondsIsServedAgainAndItsUsersComeBack) {
+  if (!Netns::available()) GTEST_SKIP() << "needs root and iproute2's ip netns";
+  Netns net;
+  PgCluster pg;
+  pg.listen_also(net.backend_host());
+  NatsProcess nats;
+  nats.listen_everywhere();
+  nats.start();
+  constexpr int kNodeTimeout = 3;
+  const std::map<std::string, std::string> common{
+      {"CHATD_DB_TIMEOUT_MS", std::to_string(kDbTimeout.count())},
+      {"CHATD_DB_ACQUIRE_TIMEOUT_MS", "2000"},
+      {"CHATD_NODE_TIMEOUT_SECONDS", std::to_string(kNodeTimeout)}};
+  auto env0 = common, env1 = common;
+  env0["CHATD_NATS_URL"] = nats.url();
+  env0["CHATD_NODE_NAME"] = "whole";
+  env1["CHATD_NATS_URL"] = nats.url(net.backend_host());
+  env1["CHATD_NODE_NAME"] = "cut";
+  ChatdProcess whole(pg.conninfo(), env0);
+  ChatdProcess cut("host=" + net.backend_host() + " port=" + std::to_string(pg.port()) +
+                       " user=postgres dbname=postgres",
+                   env1);
+  cut.set_netns(net.name(), net.client_address());
+  whole.start();
+  cut.start();
+
+  const auto a = must_register(whole.port(), "pt_a");
+  const auto b = must_register(whole.port(), "pt_b");
+  WsClient wa(whole.port(), a.token);
+  wa.next_of("ready");
+  Sends sa{wa, b.id, "pa"};
+  sa.send();
+  ASSERT_EQ(sa.settle(10s), 0);  // a and b share a conversation: a sees b's presence
+  WsClient wb(cut.host(), cut.port(), b.token);
+  wb.next_of("ready");
+  ASSERT_EQ(wb.next_of("message").at("message").at("client_id").as_string(), "pa0");
+  auto online = wa.next_of("presence", 5s);
+  ASSERT_EQ(online.at("user_id").as_int64(), b.id);
+  ASSERT_TRUE(online.at("online").as_bool());
+  Sends sb{wb, a.id, "pb"};
+  sb.send();
+  ASSERT_EQ(sb.settle(10s), 0);
+  ASSERT_EQ(sb.count("ack"), 1);
+
+  net.cut_backend();
+  const auto cut_at = Clock::now();
+  std::optional<std::chrono::milliseconds> offline_after;
+  int health_during = 0;
+  while (Clock::now() - cut_at < 20s) {
+    sa.send();  // the whole node stores these; b's node cannot hear of them for now
+    sb.send();  // the cut node cannot store these
+    sa.settle(1s);
+    sb.settle(kDbTimeout * 2);
+    while (auto p = wa.take("presence", 0ms))
+      if (p->at("user_id").as_int64() == b.id && !p->at("online").as_bool() && !offline_after)
+        offline_after =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - cut_at);
+    if (health_during == 0)
+      health_during = http_request_at(cut.host(), cut.port(), "GET", "/healthz").status;
+  }
+  sb.settle(kDbTimeout * 3);
+  EXPECT_EQ(sb.count("ack"), 1) << "nothing acked while the node cannot reach the database";
+  EXPECT_EQ(sb.count(""), 0) << "every send on the cut node answered";
+  EXPECT_EQ(health_during, 503);
+  ASSERT_TRUE(offline_after.has_value()) << "the others see the cut node's user go offline";
+  EXPECT_LT(*offline_after, std::chrono::seconds(kNodeTimeout * 3));
+
+  net.heal_backend();
+  const auto healed = Clock::now();
+  std::optional<std::chrono::milliseconds> back_after;
+  for (int i = 0; i < 300 && !back_after; ++i) {
+    auto p = wa.take("presence", 100ms);
+    if (p && p->at("user_id").as_int64() == b.id && p->at("online").as_bool())
+      back_after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - healed);
+  }
+  ASSERT_TRUE(back_after.has_value()) << "b comes back online, still connected to the cut node";
+  EXPECT_EQ(pg.scalar("SELECT is_online FROM users WHERE id = " + std::to_string(b.id)), "t");
+
+  // b's client resends what was not acked; every send is stored once.
+  std::chrono::milliseconds served_after{0};
+  for (int round = 0; round < 10 && sb.count("ack") < sb.n; ++round) {
+    for (const auto& [cid, o] : std::map<std::string, std::string>(sb.outcome))
+      if (o != "ack") sb.resend(cid);
+    sb.settle(kDbTimeout * 3);
+    if (sb.count("ack") > 1 && served_after.count() == 0)
+      served_after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - healed);
+    if (sb.count("ack") < sb.n) std::this_thread::sleep_for(500ms);
+  }
+  ASSERT_EQ(sb.count("ack"), sb.n) << "the cut node serves again by itself";
+  ASSERT_EQ(sa.settle(5s), 0);
+  for (const auto* s : {&sa, &sb})
+    for (const auto& cid : s->acked)
+      EXPECT_EQ(pg.scalar("SELECT count(*) FROM messages WHERE client_id = '" + cid + "'"), "1")
+          << cid;
+  std::set<std::string> got;  // what a sent during the cut reaches b on the healed node
+  while (auto e = wb.take("message", 3s))
+    got.insert(std::string(e->at("message").at("client_id").as_string()));
+  for (const auto& cid : sa.acked) {
+    if (cid == "pa0") continue;  // taken before the cut
+    EXPECT_TRUE(got.contains(cid)) << cid << " not delivered after the heal";
+  }
+  EXPECT_EQ(http_request_at(cut.host(), cut.port(), "GET", "/healthz").status, 200);
+  std::printf("[fault] partition 20 s: the other node saw b offline after %lld ms; healed, b"
+              " online again after %lld ms, the cut node acked again after %lld ms; %d + %d"
+              " sends, each stored once\n",
+              static_cast<long long>(offline_after->count()),
+              static_cast<long long>(back_after->count()),
+              static_cast<long long>(served_after.count()), sa.n, sb.n);
+  EXPECT_EQ(cut.stop(), 0);
+  EXPECT_EQ(whole.stop(), 0);
 }
 
 TEST(FaultsIdle, TenThousandSilentSocketsAreCutAndOthersStillServed) {

@@ -1,6 +1,7 @@
 #include "support/chatd_process.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -28,8 +29,10 @@ std::string temp_log_path() {
   return "/tmp/chatd-e2e-" + std::to_string(getpid()) + "-" + std::to_string(n++) + ".log";
 }
 
-// fork + exec with `env` added to the environment, stdout and stderr to `log_path`.
-pid_t spawn(const std::map<std::string, std::string>& env, const std::string& log_path) {
+// fork + exec with `env` added to the environment, stdout and stderr to `log_path`; inside the
+// network namespace `netns` (made by `ip netns add`) when one is named.
+pid_t spawn(const std::map<std::string, std::string>& env, const std::string& log_path,
+            const std::string& netns = "") {
   std::vector<std::string> vars;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string kv(*e);
@@ -41,12 +44,17 @@ pid_t spawn(const std::map<std::string, std::string>& env, const std::string& lo
   std::vector<char*> envp;
   for (auto& v : vars) envp.push_back(v.data());
   envp.push_back(nullptr);
+  const std::string ns_path = "/run/netns/" + netns;  // nothing allocated after the fork
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
+    if (!netns.empty()) {
+      const int ns = open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(126);
+    }
     char* argv[] = {const_cast<char*>(CHATD_BINARY), nullptr};
     execve(CHATD_BINARY, argv, envp.data());
     _exit(127);
@@ -115,7 +123,7 @@ ChatdProcess::~ChatdProcess() {
 void ChatdProcess::start() {
   port_ = free_port();
   std::map<std::string, std::string> env = {
-      {"CHATD_ADDRESS", "127.0.0.1"},
+      {"CHATD_ADDRESS", host_},
       {"CHATD_PORT", std::to_string(port_)},
       {"CHATD_DATABASE_URL", database_url_},
       {"CHATD_JWT_SECRET", secret()},
@@ -124,7 +132,7 @@ void ChatdProcess::start() {
       {"CHATD_LOG_LEVEL", "info"},
   };
   for (const auto& [k, v] : env_) env[k] = v;
-  pid_ = spawn(env, log_path_);
+  pid_ = spawn(env, log_path_, netns_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     int status;
@@ -137,7 +145,7 @@ void ChatdProcess::start() {
       if (log().find("chatd listening on") != std::string::npos) return;
     } else {
       try {
-        if (http_request(port_, "GET", "/healthz").status == 200) return;
+        if (http_request_at(host_, port_, "GET", "/healthz").status == 200) return;
       } catch (...) {
       }
     }

@@ -25,6 +25,12 @@ class ChatdProcess {
   void kill9();
   bool running();
 
+  // Before start(): runs in the network namespace `netns`, listening on `address` there.
+  void set_netns(std::string netns, std::string address) {
+    netns_ = std::move(netns);
+    host_ = std::move(address);
+  }
+  const std::string& host() const noexcept { return host_; }
   std::uint16_t port() const noexcept { return port_; }
   pid_t pid() const noexcept { return pid_; }
   // CHATD_DATA_DIR: a directory of this process's own unless the environment names one.
@@ -37,6 +43,8 @@ class ChatdProcess {
   std::map<std::string, std::string> env_;
   std::string log_path_;
   std::string data_dir_;
+  std::string netns_;
+  std::string host_ = "127.0.0.1";
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
 };

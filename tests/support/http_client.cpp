@@ -31,10 +31,10 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   return http_request_from("", port, method, target, body, token, headers);
 }
 
-HttpResult http_request_from(const std::string& source, std::uint16_t port,
-                             const std::string& method, const std::string& target,
-                             const std::string& body, const std::string& token,
-                             const std::map<std::string, std::string>& headers) {
+namespace {
+HttpResult request(const std::string& source, const std::string& host, std::uint16_t port,
+                   const std::string& method, const std::string& target, const std::string& body,
+                   const std::string& token, const std::map<std::string, std::string>& headers) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(30));
@@ -42,9 +42,9 @@ HttpResult http_request_from(const std::string& source, std::uint16_t port,
     stream.socket().open(tcp::v4());
     stream.socket().bind(tcp::endpoint(asio::ip::make_address(source), 0));
   }
-  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  stream.connect(tcp::endpoint(asio::ip::make_address(host), port));
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-  req.set(bhttp::field::host, "127.0.0.1");
+  req.set(bhttp::field::host, host);
   if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
   if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
   for (const auto& [k, v] : headers) req.set(k, v);
@@ -70,6 +70,21 @@ HttpResult http_request_from(const std::string& source, std::uint16_t port,
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return out;
+}
+}  // namespace
+
+HttpResult http_request_from(const std::string& source, std::uint16_t port,
+                             const std::string& method, const std::string& target,
+                             const std::string& body, const std::string& token,
+                             const std::map<std::string, std::string>& headers) {
+  return request(source, "127.0.0.1", port, method, target, body, token, headers);
+}
+
+HttpResult http_request_at(const std::string& host, std::uint16_t port, const std::string& method,
+                           const std::string& target, const std::string& body,
+                           const std::string& token,
+                           const std::map<std::string, std::string>& headers) {
+  return request("", host, port, method, target, body, token, headers);
 }
 
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms,

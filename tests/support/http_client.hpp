@@ -31,6 +31,12 @@ HttpResult http_request_from(const std::string& source, std::uint16_t port,
                              const std::string& body = "", const std::string& token = "",
                              const std::map<std::string, std::string>& headers = {});
 
+// The same to the server at `host` (a chatd in a network namespace of a test).
+HttpResult http_request_at(const std::string& host, std::uint16_t port, const std::string& method,
+                           const std::string& target, const std::string& body = "",
+                           const std::string& token = "",
+                           const std::map<std::string, std::string>& headers = {});
+
 // Writes raw bytes to the server and returns everything it answers until it closes (or the
 // timeout passes); for malformed-request tests.
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 5000,

@@ -74,7 +74,15 @@ PgCluster::~PgCluster() {
 void PgCluster::start() {
   as_owner(kBin + "pg_ctl -D " + dir_ + "/data -w -l " + dir_ + "/log -o \"-p " +
            std::to_string(port_) + " -k " + dir_ +
-           " -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null");
+           " -c listen_addresses=" + listen_ + " -c fsync=off\" start >/dev/null");
+}
+
+void PgCluster::listen_also(const std::string& address) {
+  listen_ += "," + address;
+  std::ofstream(dir_ + "/data/pg_hba.conf", std::ios::app)
+      << "host all all " << address.substr(0, address.rfind('.')) << ".0/24 trust\n";
+  stop();
+  start();
 }
 
 void PgCluster::stop() { as_owner(kBin + "pg_ctl -D " + dir_ + "/data -m fast -w stop >/dev/null"); }

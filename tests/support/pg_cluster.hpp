@@ -19,6 +19,9 @@ class PgCluster {
 
   void start();
   void stop();    // fast shutdown: sessions are cut
+  // Listens on `address` too and trusts its /24 (a node in a test's network namespace);
+  // restarts.
+  void listen_also(const std::string& address);
   void pause();   // SIGSTOP to the postmaster and every backend: connected, never answering
   void resume();  // SIGCONT
   void kill9();   // SIGKILL to the postmaster and every backend, as a machine lost
@@ -33,6 +36,7 @@ class PgCluster {
   void signal_all(int sig);
   void make_dir();
   std::string dir_;
+  std::string listen_ = "127.0.0.1";
   std::uint16_t port_ = 0;
 };
 

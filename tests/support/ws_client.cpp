@@ -81,16 +81,26 @@ struct WsClient::Impl {
 
 WsClient::WsClient(std::uint16_t port, const std::string& token, bool token_in_header, bool read)
     : impl_(std::make_unique<Impl>()) {
+  open("127.0.0.1", port, token, token_in_header, read);
+}
+
+WsClient::WsClient(const std::string& host, std::uint16_t port, const std::string& token)
+    : impl_(std::make_unique<Impl>()) {
+  open(host, port, token, false, true);
+}
+
+void WsClient::open(const std::string& host, std::uint16_t port, const std::string& token,
+                    bool token_in_header, bool read) {
   auto& ws = impl_->ws;
   beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
-  beast::get_lowest_layer(ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  beast::get_lowest_layer(ws).connect(tcp::endpoint(asio::ip::make_address(host), port));
   if (token_in_header) {
     ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
       req.set(beast::http::field::authorization, "Bearer " + token);
     }));
-    ws.handshake("127.0.0.1", "/ws");
+    ws.handshake(host, "/ws");
   } else {
-    ws.handshake("127.0.0.1", "/ws?token=" + token);
+    ws.handshake(host, "/ws?token=" + token);
   }
   beast::get_lowest_layer(ws).expires_never();
   ws.text(true);

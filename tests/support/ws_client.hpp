@@ -20,6 +20,8 @@ class WsClient {
   // throws when the upgrade is refused.
   WsClient(std::uint16_t port, const std::string& token, bool token_in_header = false,
            bool read = true);
+  // The same to the server at `host` (a chatd in a network namespace of a test).
+  WsClient(const std::string& host, std::uint16_t port, const std::string& token);
   ~WsClient();
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
@@ -58,6 +60,8 @@ class WsClient {
 
  private:
   struct Impl;
+  void open(const std::string& host, std::uint16_t port, const std::string& token,
+            bool token_in_header, bool read);
   std::unique_ptr<Impl> impl_;
 };
 
