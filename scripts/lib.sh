@@ -208,11 +208,27 @@ serve_prepare() {
   # Attachments (PROTOCOL §4) under .data/ as well, unless set.
   export CHATD_DATA_DIR="${CHATD_DATA_DIR:-$DATA/files}"
 
-  # PostgreSQL runs as the postgres user when we are root; where that user cannot enter the
-  # checkout (a clone under /root, any mode-0700 directory), its files live under
-  # /var/lib/chatd-run/<hash of the checkout path> instead.
-  local pg_home="$DATA"
-  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$DATA" 2>/dev/null; then
+  private_pg_paths
+  started_pg=0
+  if [ -z "${CHATD_DATABASE_URL:-}" ]; then
+    if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+      log "creating a PostgreSQL cluster in $PG_DATA"
+      pg_init "$PG_DATA"
+    fi
+    pg_stop "$PG_DATA"  # a cluster left running by an earlier run that was killed
+    PG_PORT="${CHATD_PG_PORT:-$(free_port)}"
+    private_pg_start
+  fi
+}
+
+# Where scripts/run keeps its private PostgreSQL: PG_DATA, PG_SOCK, PG_LOG. It runs as the
+# postgres user when we are root; where that user cannot enter the checkout (a clone under
+# /root, any mode-0700 directory), its files live under /var/lib/chatd-run/<hash of the
+# checkout path> instead.
+private_pg_paths() {
+  local pg_home="$ROOT/.data"
+  mkdir -p "$pg_home"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$pg_home" 2>/dev/null; then
     pg_home="/var/lib/chatd-run/$(printf '%s' "$ROOT" | sha256sum | cut -c1-16)"
     mkdir -p "$pg_home"
     chown postgres:postgres "$pg_home"
@@ -222,22 +238,37 @@ serve_prepare() {
   PG_DATA="$pg_home/postgres"
   PG_SOCK="$pg_home/pgsocket"
   PG_LOG="$pg_home/postgres.log"
-  started_pg=0
-  if [ -z "${CHATD_DATABASE_URL:-}" ]; then
-    if [ ! -f "$PG_DATA/PG_VERSION" ]; then
-      log "creating a PostgreSQL cluster in $PG_DATA"
-      pg_init "$PG_DATA"
-    fi
-    pg_stop "$PG_DATA"  # a cluster left running by an earlier run that was killed
-    PG_PORT="${CHATD_PG_PORT:-$(free_port)}"
-    log "starting PostgreSQL (socket in $PG_SOCK)"
-    # shellcheck disable=SC2046  # the settings are words
-    pg_start "$PG_DATA" "$PG_SOCK" "$PG_PORT" "$PG_LOG" $(pg_serving_settings)
-    started_pg=1
-    pg_as_owner "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc \
-      "SELECT 1 FROM pg_database WHERE datname = 'chatd'" | grep -q 1 ||
-      pg_as_owner "$PG_BIN/createdb" -h "$PG_SOCK" -p "$PG_PORT" -U postgres chatd
+}
+
+# Starts the private PostgreSQL on PG_PORT with its database `chatd`, and exports
+# CHATD_DATABASE_URL for it (started_pg=1: serve_cleanup stops it).
+private_pg_start() {
+  log "starting PostgreSQL (socket in $PG_SOCK)"
+  # shellcheck disable=SC2046  # the settings are words
+  pg_start "$PG_DATA" "$PG_SOCK" "$PG_PORT" "$PG_LOG" $(pg_serving_settings)
+  started_pg=1
+  pg_as_owner "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'chatd'" | grep -q 1 ||
+    pg_as_owner "$PG_BIN/createdb" -h "$PG_SOCK" -p "$PG_PORT" -U postgres chatd
+  export CHATD_DATABASE_URL="host=$PG_SOCK port=$PG_PORT dbname=chatd user=postgres"
+}
+
+# For the tools that work on chatd's store (scripts/backup, scripts/restore): CHATD_DATABASE_URL
+# and CHATD_DATA_DIR as given, or those of scripts/run — its private PostgreSQL, used where it
+# runs (scripts/run serving), else started for the while (stopped on exit).
+private_database() {
+  export CHATD_DATA_DIR="${CHATD_DATA_DIR:-$ROOT/.data/files}"
+  [ -n "${CHATD_DATABASE_URL:-}" ] && return 0
+  private_pg_paths
+  [ -f "$PG_DATA/PG_VERSION" ] ||
+    die "no CHATD_DATABASE_URL, and scripts/run has no database in $PG_DATA yet"
+  if pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    PG_PORT="$(sed -n 4p "$PG_DATA/postmaster.pid")"
     export CHATD_DATABASE_URL="host=$PG_SOCK port=$PG_PORT dbname=chatd user=postgres"
+  else
+    PG_PORT="$(free_port)"
+    private_pg_start
+    trap serve_cleanup EXIT
   fi
 }
 
