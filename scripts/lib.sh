@@ -12,6 +12,7 @@ CHATD_PACKAGES=(
   libjwt-dev libcrypt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libnats-dev nats-server haproxy libmagic-dev libssl-dev chromium
+  postgresql-15-auto-failover pg-auto-failover-cli
   util-linux procps iproute2 curl
 )
 
