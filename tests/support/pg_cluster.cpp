@@ -1,6 +1,5 @@
 #include "support/pg_cluster.hpp"
 
-#include <libpq-fe.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <stdexcept>
 
 #include "support/chatd_process.hpp"
+#include "support/test_database.hpp"
 
 namespace chatd::test {
 
@@ -106,21 +106,7 @@ std::string PgCluster::conninfo() const {
 }
 
 std::string PgCluster::scalar(const std::string& sql) const {
-  PGconn* c = PQconnectdb(conninfo().c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::string e = PQerrorMessage(c);
-    PQfinish(c);
-    throw std::runtime_error(e);
-  }
-  PGresult* r = PQexec(c, sql.c_str());
-  const auto st = PQresultStatus(r);
-  std::string out;
-  if (st == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
-  const std::string err = PQresultErrorMessage(r);
-  PQclear(r);
-  PQfinish(c);
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) throw std::runtime_error(err);
-  return out;
+  return pg_scalar(conninfo(), sql);
 }
 
 }  // namespace chatd::test

@@ -36,6 +36,10 @@ std::string run(const std::string& conninfo, const std::string& sql, bool all_ro
 
 }  // namespace
 
+std::string pg_scalar(const std::string& conninfo, const std::string& sql) {
+  return run(conninfo, sql);
+}
+
 std::string test_cluster() {
   const char* base = std::getenv("CHATD_TEST_PG");
   if (base == nullptr || *base == '\0')

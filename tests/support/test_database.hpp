@@ -29,4 +29,8 @@ class TestDatabase {
 // The maintenance connection string of the test cluster; fails the test when unset.
 std::string test_cluster();
 
+// Runs SQL on a connection of its own to `conninfo`: the first column of the first row ("" when
+// none); throws on error.
+std::string pg_scalar(const std::string& conninfo, const std::string& sql);
+
 }  // namespace chatd::test
