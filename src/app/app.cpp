@@ -99,13 +99,15 @@ std::string node_name(const Config& c) {
 }
 
 // Several nodes: the heartbeat, and the users of silent nodes turned offline. After heartbeats
-// failed (this node cut off from the database: the others may have turned its users offline),
-// the first that succeeds again is followed by storing the presence of the users it holds.
+// failed (this node cut off from the database) or none succeeded for the node timeout (the
+// process stalled), the others may have turned this node's users offline: the next heartbeat
+// that succeeds is followed by storing the presence of the users it holds.
 awaitable<void> sweep_nodes(PresenceService& presence, const hub::Hub& hub, int timeout_seconds) {
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer t(ex);
   const auto period = std::chrono::milliseconds(std::max(500, timeout_seconds * 1000 / 4));
   bool failed = false;
+  auto last_ok = std::chrono::steady_clock::now();
   for (;;) {
     t.expires_after(period);
     boost::system::error_code ec;
@@ -116,6 +118,9 @@ awaitable<void> sweep_nodes(PresenceService& presence, const hub::Hub& hub, int 
       failed = true;
       continue;
     }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ok >= std::chrono::seconds(timeout_seconds)) failed = true;
+    last_ok = now;
     if (!failed) continue;
     failed = false;
     const auto changed = co_await presence.reconcile([&hub] { return hub.users(); });

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <signal.h>
+
 #include <cstdio>
 #include <set>
 #include <thread>
@@ -48,6 +50,21 @@ class ClusterE2E : public ::testing::Test {
   }
 
   std::uint16_t port(int node) const { return nodes_[static_cast<std::size_t>(node)]->port(); }
+
+  // a on node 0 (connected) and b registered on node 1, sharing a conversation: each is told of
+  // the other's presence.
+  struct Contacts {
+    Registered a, b;
+    std::unique_ptr<WsClient> ca;
+  };
+  Contacts contacts(const std::string& prefix) {
+    Contacts c{must_register(port(0), prefix + "_a"), must_register(port(1), prefix + "_b"), {}};
+    c.ca = std::make_unique<WsClient>(port(0), c.a.token);
+    c.ca->next_of("ready");
+    c.ca->send(dm(c.b.id, "contacts"));
+    c.ca->next_of("ack");
+    return c;
+  }
 
   // A counter or gauge of one node's /metrics (-1 when it is not there).
   long long metric(int node, const std::string& name) const {
@@ -209,13 +226,28 @@ TEST_F(ClusterE2E, AKilledNodesUsersGoOfflineWithinTheTimeoutUnlessConnectedElse
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM cluster_nodes WHERE name = 'node-1'"), "0");
 }
 
+// A node that stalls longer than the node timeout (SIGSTOP: a frozen VM, a starved process) is
+// found silent and its users turned offline; when it runs again it stores them online again.
+TEST_F(ClusterE2E, AStalledNodesUsersComeBackOnlineWhenItRunsAgain) {
+  auto [a, b, pa] = contacts("st");
+  auto& ca = *pa;
+  WsClient cb(port(1), b.token);
+  cb.next_of("ready");
+  EXPECT_TRUE(ca.next_of("presence", 5s).at("online").as_bool());
+  ::kill(nodes_[1]->pid(), SIGSTOP);
+  auto offline = ca.next_of("presence", std::chrono::seconds(kTimeoutSeconds + 5));
+  ::kill(nodes_[1]->pid(), SIGCONT);
+  EXPECT_EQ(offline.at("user_id").as_int64(), b.id);
+  EXPECT_FALSE(offline.at("online").as_bool());
+  auto back = ca.next_of("presence", std::chrono::seconds(kTimeoutSeconds + 5));
+  EXPECT_EQ(back.at("user_id").as_int64(), b.id);
+  EXPECT_TRUE(back.at("online").as_bool()) << "b never left node 1";
+  EXPECT_EQ(db_->scalar("SELECT is_online FROM users WHERE id = " + std::to_string(b.id)), "t");
+}
+
 TEST_F(ClusterE2E, ANodeRestartedUnderItsNameLeavesNoGhosts) {
-  auto a = must_register(port(0), "r_a");
-  auto b = must_register(port(1), "r_b");
-  WsClient ca(port(0), a.token);
-  ca.next_of("ready");
-  ca.send(dm(b.id, "contacts"));
-  ca.next_of("ack");
+  auto [a, b, pa] = contacts("r");
+  auto& ca = *pa;
   {
     WsClient cb(port(1), b.token);
     cb.next_of("ready");
