@@ -222,6 +222,24 @@ TEST_F(FaultsE2E, PostgresPausedForTwentySecondsUnderLoad) {
 // target_session_attrs=read-write. The primary is killed with -9 under a send burst and the
 // standby promoted (what pg_auto_failover's monitor does): chatd finds the new primary by itself,
 // every acked message is there, a full resend of the rest stores nothing twice, seq is gapless.
+// chatd on `url` with the fault tests' timeouts, and two users on WebSockets.
+struct TwoUsers {
+  TwoUsers(const std::string& url, const std::string& prefix)
+      : server(url, {{"CHATD_DB_TIMEOUT_MS", std::to_string(kDbTimeout.count())},
+                     {"CHATD_DB_ACQUIRE_TIMEOUT_MS", "2000"}}) {
+    server.start();
+    a = must_register(server.port(), prefix + "_a");
+    b = must_register(server.port(), prefix + "_b");
+    wa = std::make_unique<WsClient>(server.port(), a.token);
+    wb = std::make_unique<WsClient>(server.port(), b.token);
+    wa->next_of("ready");
+    wb->next_of("ready");
+  }
+  ChatdProcess server;
+  Registered a, b;
+  std::unique_ptr<WsClient> wa, wb;
+};
+
 // Makes `primary`'s one standby synchronous; false when it did not become so within 10 s.
 bool make_synchronous(PgCluster& primary) {
   primary.scalar("ALTER SYSTEM SET synchronous_standby_names = '*'");
@@ -293,24 +311,17 @@ TEST(FailoverE2E, ThePrimaryKilledUnderABurstTheStandbyPromotedChatdCarriesOn) {
   const std::string url = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(primary.port()) +
                           "," + std::to_string(standby.port()) +
                           " user=postgres dbname=postgres target_session_attrs=read-write";
-  ChatdProcess server(url, {{"CHATD_DB_TIMEOUT_MS", std::to_string(kDbTimeout.count())},
-                            {"CHATD_DB_ACQUIRE_TIMEOUT_MS", "2000"}});
-  server.start();
-  const auto a = must_register(server.port(), "fo_a");
-  const auto b = must_register(server.port(), "fo_b");
-  WsClient wa(server.port(), a.token), wb(server.port(), b.token);
-  wa.next_of("ready");
-  wb.next_of("ready");
-  Sends s{wa, b.id, "fo"};
+  TwoUsers t(url, "fo");
+  Sends s{*t.wa, t.b.id, "fo"};
   const auto took = failover_under_burst(
       {&s}, [&] { primary.kill9(); }, [&] { standby.promote(); },
       [&](const std::string& sql) { return standby.scalar(sql); });
   EXPECT_LT(took, kDbTimeout + 10s) << "serves again by itself within CHATD_DB_TIMEOUT_MS + 10 s";
-  EXPECT_EQ(http_request(server.port(), "GET", "/healthz").status, 200);
+  EXPECT_EQ(http_request(t.server.port(), "GET", "/healthz").status, 200);
   std::printf("[fault] failover: primary killed -9 after 30 acks; served again %lld ms after the "
               "kill (promotion by hand included); %d sends in all, each stored once\n",
               static_cast<long long>(took.count()), s.n);
-  EXPECT_EQ(server.stop(), 0);
+  EXPECT_EQ(t.server.stop(), 0);
 }
 
 // The same with the failover manager operators run and the issue tried: pg_auto_failover's
@@ -341,14 +352,23 @@ TEST(FailoverE2E, PgAutoFailoverPromotesTheStandbyAndBothNodesCarryOn) {
   wa.next_of("ready");
   wc.next_of("ready");
   Sends sa{wa, b.id, "pfa"}, sc{wc, a.id, "pfc"};
-  int promoted_to = -1;
+  int promoted_to = -1, health_meanwhile = 0;
   const auto took = failover_under_burst(
-      {&sa, &sc}, [&] { ha.kill(was); }, [] {},
+      {&sa, &sc},
+      [&] {
+        ha.kill(was);
+        // (The monitor takes over 2 s to promote; the first probe may still race the kill.)
+        const auto until = Clock::now() + 1500ms;
+        while (health_meanwhile != 503 && Clock::now() < until)
+          health_meanwhile = http_request(nodes[0]->port(), "GET", "/healthz").status;
+      },
+      [] {},
       [&](const std::string& sql) {
         if (promoted_to < 0) promoted_to = ha.primary();
         return ha.scalar(promoted_to, sql);
       });
   EXPECT_EQ(promoted_to, 1 - was) << "the standby was promoted";
+  EXPECT_EQ(health_meanwhile, 503) << "/healthz says unavailable until the promotion";
   EXPECT_LT(took, kDbTimeout + 20s) << "promotion (~5 s here) plus CHATD_DB_TIMEOUT_MS + 10 s";
   for (auto& n : nodes) EXPECT_EQ(http_request(n->port(), "GET", "/healthz").status, 200);
   std::printf("[fault] pg_auto_failover: primary's keeper and PostgreSQL killed -9 under a burst"
@@ -367,16 +387,8 @@ TEST(FailoverE2E, AResendIsNotAckedFromARowTheSynchronousStandbyLacks) {
   PgCluster primary;
   PgCluster standby(primary, true);
   ASSERT_TRUE(make_synchronous(primary));
-  ChatdProcess server(primary.conninfo(),
-                      {{"CHATD_DB_TIMEOUT_MS", std::to_string(kDbTimeout.count())},
-                       {"CHATD_DB_ACQUIRE_TIMEOUT_MS", "2000"}});
-  server.start();
-  const auto a = must_register(server.port(), "sr_a");
-  const auto b = must_register(server.port(), "sr_b");
-  WsClient wa(server.port(), a.token), wb(server.port(), b.token);
-  wa.next_of("ready");
-  wb.next_of("ready");
-  Sends s{wa, b.id, "sr"};
+  TwoUsers t(primary.conninfo(), "sr");
+  Sends s{*t.wa, t.b.id, "sr"};
   s.send();
   ASSERT_EQ(s.settle(10s), 0);
   ASSERT_EQ(s.count("ack"), 1);
@@ -418,7 +430,7 @@ TEST(FailoverE2E, AResendIsNotAckedFromARowTheSynchronousStandbyLacks) {
   }
   EXPECT_EQ(s.outcome[cid], "ack") << "acked once the standby has it";
   EXPECT_EQ(standby.scalar("SELECT count(*) FROM messages"), "2") << "stored once";
-  EXPECT_EQ(server.stop(), 0);
+  EXPECT_EQ(t.server.stop(), 0);
 }
 
 // PROTOCOL §11: one of two nodes partitioned from NATS and PostgreSQL for 20 s (a network
@@ -474,11 +486,15 @@ TEST(PartitionE2E, ANodeCutFromNatsAndPostgresForTwentySecondsIsServedAgainAndIt
   const auto cut_at = Clock::now();
   std::optional<std::chrono::milliseconds> offline_after;
   int health_during = 0;
+  auto next_send = cut_at;
   while (Clock::now() - cut_at < 20s) {
-    sa.send();  // the whole node stores these; b's node cannot hear of them for now
-    sb.send();  // the cut node cannot store these
-    sa.settle(1s);
-    sb.settle(kDbTimeout * 2);
+    if (Clock::now() >= next_send) {  // one each way per second
+      sa.send();  // the whole node stores these; b's node cannot hear of them for now
+      sb.send();  // the cut node cannot store these (answered within about 2 s each)
+      next_send += 1s;
+    }
+    sa.settle(100ms);
+    sb.settle(100ms);
     while (auto p = wa.take("presence", 0ms))
       if (p->at("user_id").as_int64() == b.id && !p->at("online").as_bool() && !offline_after)
         offline_after =
