@@ -188,6 +188,27 @@ free_port() {
   die "no free port found"
 }
 
+# What the test binaries need (scripts/test, scripts/chaos): a throwaway PostgreSQL on a free
+# port, torn down on exit, named by CHATD_TEST_PG (each test binary makes its own databases in
+# it: tests/support/test_database.cpp); promtool; the sanitizers' options. Sets PG_PORT.
+test_environment() {
+  TMP="$(mktemp -d /tmp/chatd-test.XXXXXX)"
+  chmod 755 "$TMP"
+  PG_DATA="$TMP/pg"
+  trap 'pg_stop "$PG_DATA"; rm -rf "$TMP"' EXIT
+  PG_PORT="$(free_port)"
+  log "throwaway PostgreSQL on 127.0.0.1:$PG_PORT"
+  pg_init "$PG_DATA"
+  # Durability is not under test here; speed is welcome (tests only, never scripts/run).
+  pg_start "$PG_DATA" "$TMP/sock" "$PG_PORT" "$TMP/postgres.log" fsync=off synchronous_commit=off \
+    full_page_writes=off
+  export CHATD_TEST_PG="host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres"
+  CHATD_PROMTOOL="$(ensure_promtool)"
+  export CHATD_PROMTOOL
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+}
+
 # What scripts/run and scripts/cluster share: a JWT secret generated once under .data/ and, unless
 # CHATD_DATABASE_URL is set, a private PostgreSQL under .data/postgres (CHATD_DATABASE_URL is then
 # exported for chatd). serve_cleanup stops that PostgreSQL.
