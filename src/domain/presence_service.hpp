@@ -41,12 +41,12 @@ class PresenceService {
   // Several nodes, every few seconds: the heartbeat, and the users of nodes that went silent
   // turned offline. Returns how many users that turned offline.
   boost::asio::awaitable<Result<std::size_t>> sweep();
-  // Several nodes, after this node could not reach the database for a while (its heartbeat
-  // failed): the users it holds are stored online again — the others may have found it silent
-  // and turned them offline — and users it stored online whose connections closed meanwhile
-  // (their offline write failed) go offline. `held` is read by `held()` after the time of these
-  // transitions is taken, so a connection opened or closed meanwhile keeps its own, later one.
-  // Returns how many users' presence across nodes that changed.
+  // Several nodes, after this node's heartbeat failed or stalled for a while: the users it holds
+  // are stored online again — the others may have found it silent and turned them offline —
+  // and users it stored online whose connections closed meanwhile (their offline write failed)
+  // go offline. `held()` is called after the time of these transitions is taken, so a
+  // connection opened or closed meanwhile keeps its own, later one. Returns how many users'
+  // presence across nodes that changed.
   boost::asio::awaitable<std::size_t> reconcile(std::function<std::vector<UserId>()> held);
   // Several nodes, at shutdown after the connections closed: the node leaves.
   boost::asio::awaitable<void> goodbye();
