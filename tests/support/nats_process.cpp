@@ -57,9 +57,16 @@ std::vector<std::unique_ptr<NatsProcess>> nats_cluster(int n) {
   // Routes form in the background; a message published before they do would reach only the
   // subscribers of its own server. Each server's monitoring endpoint tells when they have.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto want = "\"num_routes\": " + std::to_string(n - 1);
+  const auto routed = [&](const NatsProcess& s) {
+    try {
+      return http_request(s.monitor_port_, "GET", "/routez").body.find(want) != std::string::npos;
+    } catch (const std::exception&) {  // its monitoring port not open yet
+      return false;
+    }
+  };
   for (auto& s : servers) {
-    const auto want = "\"num_routes\": " + std::to_string(n - 1);
-    while (http_request(s->monitor_port_, "GET", "/routez").body.find(want) == std::string::npos) {
+    while (!routed(*s)) {
       if (std::chrono::steady_clock::now() > deadline)
         throw std::runtime_error("the NATS cluster's routes did not form");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
