@@ -24,9 +24,9 @@ const std::string kBin = "/usr/lib/postgresql/15/bin";
 std::vector<std::string> pg_autoctl(const std::string& dir) {
   std::vector<std::string> cmd;
   if (::geteuid() == 0) cmd = {"runuser", "-u", "postgres", "--"};
-  cmd.insert(cmd.end(), {"env", "PATH=" + kBin + ":/usr/bin:/bin", "XDG_CONFIG_HOME=" + dir + "/config",
-                         "XDG_DATA_HOME=" + dir + "/share", "XDG_RUNTIME_DIR=" + dir + "/run",
-                         "pg_autoctl"});
+  cmd.insert(cmd.end(), {"env", "PATH=" + kBin + ":/usr/bin:/bin",
+                         "XDG_CONFIG_HOME=" + dir + "/config", "XDG_DATA_HOME=" + dir + "/share",
+                         "XDG_RUNTIME_DIR=" + dir + "/run", "pg_autoctl"});
   return cmd;
 }
 
