@@ -6,13 +6,11 @@
 
 #include <boost/json.hpp>
 
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <random>
 
 #include "e2e/e2e_fixture.hpp"
+#include "support/server_process.hpp"
 #include "support/ws_client.hpp"
 
 namespace chatd::test {
@@ -27,14 +25,11 @@ std::string temp_dir() {
   return tmpl;
 }
 
-// Runs scripts/<name> DIR against `database` and `data_dir`; its exit status.
-int run_script(const std::string& name, const std::string& dir, const std::string& database,
-               const std::string& data_dir) {
-  const std::string cmd = "CHATD_DATABASE_URL='" + database + "' CHATD_DATA_DIR='" + data_dir +
-                          "' " CHATD_SOURCE_DIR "/scripts/" + name + " '" + dir + "' >" + dir +
-                          "." + name + ".log 2>&1";
-  const int st = std::system(cmd.c_str());
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+// Runs scripts/<name> DIR against `database` and `data_dir`.
+CommandResult run_script(const std::string& name, const std::string& dir,
+                         const std::string& database, const std::string& data_dir) {
+  return run_command("CHATD_DATABASE_URL='" + database + "' CHATD_DATA_DIR='" + data_dir +
+                     "' " CHATD_SOURCE_DIR "/scripts/" + name + " '" + dir + "' 2>&1");
 }
 
 TEST(BackupE2E, ABackupRestoredIntoAnEmptyDatabaseServesWhatWasThere) {
@@ -61,16 +56,17 @@ TEST(BackupE2E, ABackupRestoredIntoAnEmptyDatabaseServesWhatWasThere) {
   }
 
   const auto backup = work + "/backup";
-  ASSERT_EQ(run_script("backup", backup, db.conninfo(), server.data_dir()), 0)
-      << "taken while chatd serves";
+  const auto taken = run_script("backup", backup, db.conninfo(), server.data_dir());
+  ASSERT_EQ(taken.exit_code, 0) << "taken while chatd serves: " << taken.output;
   EXPECT_TRUE(fs::exists(backup + "/chatd.dump"));
   EXPECT_EQ(server.stop(), 0);
 
   TestDatabase fresh("backup_dst");
   const auto data = work + "/data";
-  ASSERT_EQ(run_script("restore", backup, fresh.conninfo(), data), 0);
-  EXPECT_NE(run_script("restore", backup, fresh.conninfo(), work + "/other"), 0)
-      << "a database that holds tables is refused";
+  const auto restored_run = run_script("restore", backup, fresh.conninfo(), data);
+  ASSERT_EQ(restored_run.exit_code, 0) << restored_run.output;
+  const auto again = run_script("restore", backup, fresh.conninfo(), work + "/other");
+  EXPECT_NE(again.exit_code, 0) << "a database that holds tables is refused: " << again.output;
   EXPECT_EQ(fresh.scalar("SELECT count(*) FROM messages"), "6") << "nothing restored twice";
 
   ChatdProcess restored(fresh.conninfo(), {{"CHATD_DATA_DIR", data}});

@@ -12,6 +12,7 @@
 
 #include "e2e/e2e_fixture.hpp"
 #include "support/nats_process.hpp"
+#include "support/server_process.hpp"
 #include "support/ws_client.hpp"
 
 namespace chatd::test {
@@ -367,14 +368,9 @@ TEST_F(ClusterE2E, AUserBackOnANodeThatMissedTheConversationGetsOnlyNewMessages)
 // The server of `servers` the process `pid` holds a connection to (ss from iproute2), or -1.
 int nats_server_of(pid_t pid, const std::vector<std::unique_ptr<NatsProcess>>& servers) {
   for (std::size_t i = 0; i < servers.size(); ++i) {
-    const auto cmd = "ss -Htnp state established '( dport = :" +
-                     std::to_string(servers[i]->port()) + " )' 2>/dev/null";
-    std::string out;
-    if (FILE* f = ::popen(cmd.c_str(), "r")) {
-      char buf[4096];
-      while (const auto k = std::fread(buf, 1, sizeof buf, f)) out.append(buf, k);
-      ::pclose(f);
-    }
+    const auto out = run_command("ss -Htnp state established '( dport = :" +
+                                 std::to_string(servers[i]->port()) + " )' 2>/dev/null")
+                         .output;
     if (out.find("pid=" + std::to_string(pid) + ",") != std::string::npos)
       return static_cast<int>(i);
   }

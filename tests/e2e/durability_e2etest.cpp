@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "e2e/e2e_fixture.hpp"
+#include "support/server_process.hpp"
 #include "support/ws_client.hpp"
 
 using namespace chatd::test;
@@ -229,14 +230,9 @@ TEST(Durability, MetricsCountRequestsConnectionsAndMessages) {
   const auto file = std::filesystem::temp_directory_path() /
                     ("chatd-metrics-" + std::to_string(::getpid()) + ".txt");
   { std::ofstream(file) << m.body; }
-  const std::string cmd = std::string(promtool) + " check metrics < " + file.string() + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  const int status = ::pclose(p);
+  const auto r =
+      run_command(std::string(promtool) + " check metrics < " + file.string() + " 2>&1");
   std::filesystem::remove(file);
-  EXPECT_EQ(status, 0) << out;
-  EXPECT_EQ(out, "") << "promtool found problems";
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "") << "promtool found problems";
 }

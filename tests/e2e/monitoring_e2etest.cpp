@@ -3,7 +3,6 @@
 // chatd (clustered, so its NATS metrics exist) really serves.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -12,6 +11,7 @@
 
 #include "e2e/e2e_fixture.hpp"
 #include "support/nats_process.hpp"
+#include "support/server_process.hpp"
 
 namespace chatd::test {
 namespace {
@@ -21,16 +21,6 @@ std::string read_file(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Exit status and output of a shell command.
-std::pair<int, std::string> run(const std::string& cmd) {
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed"};
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  return {::pclose(p), out};
 }
 
 std::string promtool() {
@@ -57,10 +47,11 @@ bool served(const std::string& exposition, const std::string& n) {
 TEST(MonitoringE2E, TheAlertRulesPassTheirPromtoolTests) {
   ASSERT_FALSE(promtool().empty()) << "run through scripts/test, which provides promtool";
   const std::string dir = CHATD_SOURCE_DIR "/deploy/prometheus";
-  auto [check, check_out] = run(promtool() + " check rules " + dir + "/alerts.yml");
-  EXPECT_EQ(check, 0) << check_out;
-  auto [test, test_out] = run("cd " + dir + " && " + promtool() + " test rules alerts.test.yml");
-  EXPECT_EQ(test, 0) << test_out;
+  const auto check = run_command(promtool() + " check rules " + dir + "/alerts.yml 2>&1");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  const auto test =
+      run_command("cd " + dir + " && " + promtool() + " test rules alerts.test.yml 2>&1");
+  EXPECT_EQ(test.exit_code, 0) << test.output;
   for (const char* alert : {"ChatdNodeDown", "ChatdNatsDisconnected", "ChatdDatabaseUnavailable",
                             "ChatdSendToAckSlow", "ChatdQueueNearLimit", "ChatdPushFailing"})
     EXPECT_NE(read_file(dir + "/alerts.test.yml").find("alertname: " + std::string(alert)),

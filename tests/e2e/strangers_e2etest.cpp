@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "e2e/e2e_fixture.hpp"
+#include "support/server_process.hpp"
 #include "support/ws_client.hpp"
 
 namespace chatd::test {
@@ -23,11 +24,6 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // standard output and error together
-};
 
 // `chatd admin ARGS` as the operator runs it, `input` on its standard input.
 CommandResult chatd_admin(const std::string& database_url, const std::string& args,
@@ -40,13 +36,7 @@ CommandResult chatd_admin(const std::string& database_url, const std::string& ar
   const std::string cmd = "env CHATD_DATABASE_URL='" + database_url +
                           "' CHATD_BCRYPT_COST=4 " CHATD_BINARY " admin " + args + " <" +
                           in_path.string() + " 2>&1";
-  CommandResult out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) out.output += buf;
-  const int status = pclose(p);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto out = run_command(cmd);
   fs::remove(in_path);
   return out;
 }

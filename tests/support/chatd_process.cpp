@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/http_client.hpp"
+#include "support/server_process.hpp"
 
 extern char** environ;
 
@@ -162,13 +163,7 @@ int ChatdProcess::stop() {
   return status;
 }
 
-void ChatdProcess::kill9() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  int st;
-  waitpid(pid_, &st, 0);
-  pid_ = -1;
-}
+void ChatdProcess::kill9() { terminate(pid_, SIGKILL); }
 
 bool ChatdProcess::running() {
   if (pid_ <= 0) return false;

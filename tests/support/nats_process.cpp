@@ -1,8 +1,5 @@
 #include "support/nats_process.hpp"
 
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -35,13 +32,7 @@ void NatsProcess::start() {
 
 void NatsProcess::stop() { terminate(pid_); }
 
-void NatsProcess::kill9() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int st;
-  ::waitpid(pid_, &st, 0);
-  pid_ = -1;
-}
+void NatsProcess::kill9() { terminate(pid_, SIGKILL); }
 
 std::vector<std::unique_ptr<NatsProcess>> nats_cluster(int n) {
   std::vector<std::unique_ptr<NatsProcess>> servers;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <stdexcept>
 #include <thread>
 
@@ -52,12 +53,23 @@ void wait_accepting(std::uint16_t port, const std::string& what) {
   throw std::runtime_error(what + " did not start on port " + std::to_string(port));
 }
 
-void terminate(pid_t& pid) {
+void terminate(pid_t& pid, int sig) {
   if (pid <= 0) return;
-  kill(pid, SIGTERM);
+  kill(pid, sig);
   int st;
   waitpid(pid, &st, 0);
   pid = -1;
+}
+
+CommandResult run_command(const std::string& cmd) {
+  CommandResult out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  while (const auto n = std::fread(buf, 1, sizeof buf, p)) out.output.append(buf, n);
+  const int status = ::pclose(p);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
 }
 
 }  // namespace chatd::test
