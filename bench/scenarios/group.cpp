@@ -32,9 +32,11 @@ int group(const Options& o) {
   }
   Fleet f;
   f.connect(node_ports(o), o.secret, ids);
-  std::printf("group: %d groups of %d members online (connected in %.1f s), target %.0f msg/s"
-              " = %.0f deliveries/s for %.0f s\n",
-              groups, size, f.connect_secs, o.rate, o.rate * (size - 1), o.seconds);
+  std::printf("group: %d groups of %d members online (connected in %.1f s, %lld frames of"
+              " ready and presence in %.1f s more), target %.0f msg/s = %.0f deliveries/s for"
+              " %.0f s\n",
+              groups, size, f.connect_secs, f.settle_frames, f.settle_secs, o.rate,
+              o.rate * (size - 1), o.seconds);
   const long long recorded_before = recorded_deliveries_all(o);
   const auto t0 = Clock::now();
   const double secs = f.run(o.rate, o.seconds, size - 1, [&](std::mt19937& rng) {
