@@ -219,7 +219,7 @@ int App::run() {
   }
   EventPublisher& publisher =
       clustered ? static_cast<EventPublisher&>(*cluster_publisher) : local_publisher;
-  PresenceService presence(users, publisher, cluster_presence);
+  PresenceService presence(ioc.get_executor(), users, publisher, cluster_presence);
   // Linked before start-up work, which may already tell other nodes of presence changes.
   std::optional<cluster::NatsBus> bus;
   if (clustered) {

@@ -10,6 +10,7 @@
 
 #include "domain/error.hpp"
 #include "domain/message.hpp"
+#include "domain/user_repository.hpp"
 
 namespace chatd {
 
@@ -32,10 +33,11 @@ class NodeRepository {
   virtual boost::asio::awaitable<Result<bool>> forget(std::string node, int only_if_silent) = 0;
   // Users the node holds (or held, before it died) online.
   virtual boost::asio::awaitable<Result<std::vector<UserId>>> users_on(std::string node) = 0;
-  // Records that `node` now holds (or no longer holds) a connection of `user` as of `at`;
-  // returns the user's presence across nodes when it changed.
-  virtual boost::asio::awaitable<Result<std::optional<GlobalPresence>>> set_node_presence(
-      std::string node, UserId user, bool online, std::string at) = 0;
+  // Records, in one transaction, that `node` now holds (or no longer holds) a connection of
+  // each write's user as of its `at` (at most one write per user); returns the users whose
+  // presence across nodes changed, with it.
+  virtual boost::asio::awaitable<Result<std::vector<std::pair<UserId, GlobalPresence>>>>
+  set_node_presence(std::string node, std::vector<PresenceWrite> writes) = 0;
 };
 
 }  // namespace chatd

@@ -2,31 +2,39 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <iterator>
+#include <span>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "domain/clock.hpp"
 
 namespace chatd {
 
-using boost::asio::awaitable;
+namespace asio = boost::asio;
+using asio::awaitable;
 
-void PresenceService::tell(UserId user, const std::vector<UserId>& contacts,
-                           const GlobalPresence& p) {
-  publisher_.presence(contacts, PresenceChange{user, p.online, p.online ? std::nullopt : p.last_seen});
-}
+namespace {
+// Users whose contacts are read in one statement: each may have thousands (big groups), so
+// the result stays bounded however large the batch of transitions.
+constexpr std::size_t kContactsPerRead = 128;
+}  // namespace
 
-awaitable<bool> PresenceService::node_transition(const std::string& node, UserId user, bool online,
-                                                 std::string at) {
-  auto changed = co_await cluster_->nodes.set_node_presence(node, user, online, std::move(at));
-  if (!changed) {
-    spdlog::warn("presence of user {} on node {} not stored: {}", user, node,
-                 changed.error().message);
-    co_return false;
-  }
-  if (!*changed) co_return false;  // still online on another node, or already offline
-  if (auto contacts = co_await users_.contacts(user)) tell(user, *contacts, **changed);
-  co_return true;
-}
+PresenceService::PresenceService(asio::any_io_executor ex, UserRepository& users,
+                                 EventPublisher& publisher, std::optional<ClusterPresence> cluster,
+                                 std::size_t max_batch)
+    : users_(users),
+      publisher_(publisher),
+      cluster_(std::move(cluster)),
+      max_batch_(std::max<std::size_t>(1, max_batch)),
+      queue_(std::make_unique<BatchQueue<Transition>>(
+          std::move(ex), max_batch_, [this](std::vector<Transition>& b) { return drain(b); })) {}
 
 awaitable<void> PresenceService::changed(UserId user, bool online,
                                          std::chrono::system_clock::time_point at) {
@@ -35,18 +43,92 @@ awaitable<void> PresenceService::changed(UserId user, bool online,
     std::atomic<std::size_t>& n;
     ~Done() { --n; }
   } done{in_flight_};
-  if (cluster_) {
-    co_await node_transition(cluster_->node, user, online, to_rfc3339(at));
-    co_return;
+  // The caller resumes on its own executor once its batch is stored and told.
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      [this, user, online, at](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        queue_->push(Transition{user, online, at, [h] {
+                                  auto home = asio::get_associated_executor(*h);
+                                  asio::dispatch(home, [h] { std::move(*h)(); });
+                                }});
+      },
+      asio::use_awaitable);
+}
+
+awaitable<void> PresenceService::drain(std::vector<Transition>& batch) {
+  // One write per user: the latest transition (a later one of the same time wins).
+  std::unordered_map<UserId, std::size_t> latest;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto [it, fresh] = latest.try_emplace(batch[i].user, i);
+    if (!fresh && batch[i].at >= batch[it->second].at) it->second = i;
   }
-  auto last_seen = co_await users_.set_presence(user, online, to_rfc3339(at));
-  if (!last_seen) {
-    spdlog::warn("presence of user {} not stored: {}", user, last_seen.error().message);
-    co_return;
+  std::vector<PresenceWrite> writes;
+  writes.reserve(latest.size());
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (latest[batch[i].user] == i)
+      writes.push_back(PresenceWrite{batch[i].user, batch[i].online, to_rfc3339(batch[i].at)});
+  co_await store(cluster_ ? &cluster_->node : nullptr, std::move(writes));
+  for (auto& t : batch) t.done();
+}
+
+awaitable<std::size_t> PresenceService::store(const std::string* node,
+                                              std::vector<PresenceWrite> writes) {
+  if (writes.empty()) co_return 0;
+  std::vector<std::pair<UserId, GlobalPresence>> changed;
+  if (node) {
+    const auto n = writes.size();
+    auto stored = co_await cluster_->nodes.set_node_presence(*node, std::move(writes));
+    if (!stored) {
+      spdlog::warn("presence of {} user(s) on node {} not stored: {}", n, *node,
+                   stored.error().message);
+      co_return 0;
+    }
+    changed = std::move(*stored);  // those still online on another node, or already offline, not
+  } else {
+    for (const auto& w : writes) changed.emplace_back(w.user, GlobalPresence{w.online, {}});
+    auto last_seen = co_await users_.set_presence(std::move(writes));
+    if (!last_seen) {
+      spdlog::warn("presence of {} user(s) not stored: {}", changed.size(),
+                   last_seen.error().message);
+      co_return 0;
+    }
+    for (std::size_t i = 0; i < changed.size() && i < last_seen->size(); ++i)
+      changed[i].second.last_seen = std::move((*last_seen)[i]);
   }
-  auto contacts = co_await users_.contacts(user);
-  if (!contacts) co_return;
-  tell(user, *contacts, GlobalPresence{online, *last_seen});
+  for (std::size_t from = 0; from < changed.size(); from += kContactsPerRead) {
+    const auto to = std::min(changed.size(), from + kContactsPerRead);
+    std::vector<UserId> users;
+    for (auto i = from; i < to; ++i) users.push_back(changed[i].first);
+    auto contacts = co_await users_.contacts(std::move(users));
+    if (!contacts) {
+      spdlog::warn("contacts of {} user(s) not read, their presence not told: {}", to - from,
+                   contacts.error().message);
+      continue;
+    }
+    std::unordered_map<UserId, std::vector<UserId>> of;
+    for (const auto& [user, contact] : *contacts) of[user].push_back(contact);
+    for (auto i = from; i < to; ++i) {
+      const auto& [user, p] = changed[i];
+      const auto it = of.find(user);
+      const std::span<const UserId> told =
+          it == of.end() ? std::span<const UserId>{} : std::span<const UserId>(it->second);
+      publisher_.presence(told, PresenceChange{user, p.online,
+                                               p.online ? std::nullopt : p.last_seen});
+    }
+  }
+  co_return changed.size();
+}
+
+awaitable<std::size_t> PresenceService::store_all(const std::string& node,
+                                                  std::vector<PresenceWrite> writes) {
+  std::size_t changed = 0;
+  for (std::size_t from = 0; from < writes.size(); from += max_batch_) {
+    const auto to = std::min(writes.size(), from + max_batch_);
+    changed += co_await store(&node, std::vector<PresenceWrite>(
+                                         std::make_move_iterator(writes.begin() + from),
+                                         std::make_move_iterator(writes.begin() + to)));
+  }
+  co_return changed;
 }
 
 awaitable<std::size_t> PresenceService::node_gone(const std::string& node) {
@@ -55,11 +137,10 @@ awaitable<std::size_t> PresenceService::node_gone(const std::string& node) {
     spdlog::warn("users of node {} not read: {}", node, users.error().message);
     co_return 0;
   }
-  std::size_t offline = 0;
   const auto at = to_rfc3339(std::chrono::system_clock::now());
-  for (const auto user : *users)
-    if (co_await node_transition(node, user, false, at)) ++offline;
-  co_return offline;
+  std::vector<PresenceWrite> writes;
+  for (const auto user : *users) writes.push_back(PresenceWrite{user, false, at});
+  co_return co_await store_all(node, std::move(writes));
 }
 
 awaitable<Status> PresenceService::reset() {
@@ -88,14 +169,12 @@ awaitable<std::size_t> PresenceService::reconcile(std::function<std::vector<User
   }
   const std::unordered_set<UserId> want(now_held.begin(), now_held.end());
   const std::unordered_set<UserId> have(stored->begin(), stored->end());
-  std::size_t changed = 0;
+  std::vector<PresenceWrite> writes;
   for (const auto user : now_held)
-    if (!have.contains(user) && co_await node_transition(cluster_->node, user, true, at))
-      ++changed;
+    if (!have.contains(user)) writes.push_back(PresenceWrite{user, true, at});
   for (const auto user : *stored)
-    if (!want.contains(user) && co_await node_transition(cluster_->node, user, false, at))
-      ++changed;
-  co_return changed;
+    if (!want.contains(user)) writes.push_back(PresenceWrite{user, false, at});
+  co_return co_await store_all(cluster_->node, std::move(writes));
 }
 
 awaitable<Result<std::size_t>> PresenceService::sweep() {

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "domain/error.hpp"
@@ -12,6 +13,13 @@
 #include "domain/user.hpp"
 
 namespace chatd {
+
+// A presence transition to store: `user` came online (or went offline) at `at` (RFC 3339).
+struct PresenceWrite {
+  UserId user = 0;
+  bool online = false;
+  std::string at;
+};
 
 class UserRepository {
  public:
@@ -26,12 +34,15 @@ class UserRepository {
   virtual boost::asio::awaitable<Result<std::vector<User>>> find_by_username(
       std::string username) = 0;
 
-  // Records a presence transition that happened at `at` (RFC 3339); an older transition never
-  // overwrites a newer one. Returns the user's last_seen afterwards.
-  virtual boost::asio::awaitable<Result<std::optional<std::string>>> set_presence(
-      UserId id, bool online, std::string at) = 0;
-  // Everyone who shares a conversation with `id`.
-  virtual boost::asio::awaitable<Result<std::vector<UserId>>> contacts(UserId id) = 0;
+  // Records presence transitions, at most one per user, in one transaction; an older transition
+  // never overwrites a newer one. Returns each user's last_seen afterwards, in the order of
+  // `writes` (nullopt for a user who never went offline, or who does not exist).
+  virtual boost::asio::awaitable<Result<std::vector<std::optional<std::string>>>> set_presence(
+      std::vector<PresenceWrite> writes) = 0;
+  // Everyone who shares a conversation with one of `users` and is not blocked by them, as
+  // (user, contact) pairs, each once.
+  virtual boost::asio::awaitable<Result<std::vector<std::pair<UserId, UserId>>>> contacts(
+      std::vector<UserId> users) = 0;
   // Ended sessions (PROTOCOL §2).
   virtual boost::asio::awaitable<Status> revoke_token(UserId user, std::string jti,
                                                       std::int64_t exp) = 0;

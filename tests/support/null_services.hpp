@@ -22,10 +22,11 @@ struct NoUsers final : UserRepository {
   awaitable<Result<std::vector<User>>> find_by_username(std::string) override {
     co_return make_error(errc::internal, "");
   }
-  awaitable<Result<std::optional<std::string>>> set_presence(UserId, bool, std::string) override {
+  awaitable<Result<std::vector<std::optional<std::string>>>> set_presence(
+      std::vector<PresenceWrite>) override {
     co_return make_error(errc::internal, "");
   }
-  awaitable<Result<std::vector<UserId>>> contacts(UserId) override {
+  awaitable<Result<std::vector<std::pair<UserId, UserId>>>> contacts(std::vector<UserId>) override {
     co_return make_error(errc::internal, "");
   }
   awaitable<Result<std::int64_t>> clear_presence() override { co_return make_error(errc::internal, ""); }

@@ -1,5 +1,8 @@
 #include "storage/pg/node_repository.hpp"
 
+#include "storage/pg/arrays.hpp"
+#include "storage/pg/user_repository.hpp"
+
 namespace chatd::pg {
 
 using boost::asio::awaitable;
@@ -28,24 +31,32 @@ constexpr Statement kUsersOn{"node_users_on",
                              "SELECT user_id FROM node_presence WHERE node = $1 AND online"};
 
 // A user's transitions are serialised by an advisory lock on the user (two-key space, apart
-// from the conversations' one-key locks), so two nodes deciding at once see each other.
-constexpr Statement kLockUser{"node_lock_user",
-                              "SELECT pg_advisory_xact_lock(1886680433, hashtext($1::text))"};
+// from the conversations' one-key locks), so two nodes deciding at once see each other. A batch
+// takes its users' locks in the order of the lock keys, so two batches never wait on each
+// other in a cycle (two users may share a key).
+constexpr Statement kLockUsers{
+    "node_lock_users",
+    "SELECT count(pg_advisory_xact_lock(1886680433, k))"
+    "  FROM (SELECT DISTINCT hashtext(u::text) AS k FROM unnest($1::bigint[]) u ORDER BY k) s"};
 constexpr Statement kSetNode{
     "node_set_presence",
     "INSERT INTO node_presence AS p (user_id, node, online, at)"
-    " VALUES ($1, $2, $3, $4::timestamptz)"
+    " SELECT w.id, $2, w.online, w.at"
+    "   FROM unnest($1::bigint[], $3::boolean[], $4::timestamptz[]) AS w(id, online, at)"
     " ON CONFLICT (user_id, node) DO UPDATE SET online = EXCLUDED.online, at = EXCLUDED.at"
     " WHERE p.at <= EXCLUDED.at"};
-// The user's presence across nodes, written only when it changes.
+// The users' presence across nodes, written only where it changes.
 constexpr Statement kSetGlobal{
     "node_set_global_presence",
     "UPDATE users u SET is_online = x.any,"
-    "                  last_seen = CASE WHEN x.any THEN u.last_seen ELSE $2::timestamptz END,"
-    "                  presence_at = $2::timestamptz"
-    "  FROM (SELECT EXISTS (SELECT 1 FROM node_presence WHERE user_id = $1 AND online) AS any) x"
-    " WHERE u.id = $1 AND u.is_online IS DISTINCT FROM x.any"
-    " RETURNING u.is_online, chatd_ts(u.last_seen)"};
+    "                  last_seen = CASE WHEN x.any THEN u.last_seen ELSE x.at END,"
+    "                  presence_at = x.at"
+    "  FROM (SELECT w.id, w.at,"
+    "               EXISTS (SELECT 1 FROM node_presence p WHERE p.user_id = w.id AND p.online)"
+    "                 AS any"
+    "          FROM unnest($1::bigint[], $2::timestamptz[]) AS w(id, at)) x"
+    " WHERE u.id = x.id AND u.is_online IS DISTINCT FROM x.any"
+    " RETURNING u.id, u.is_online, chatd_ts(u.last_seen)"};
 
 }  // namespace
 
@@ -81,21 +92,25 @@ awaitable<Result<std::vector<UserId>>> PgNodeRepository::users_on(std::string no
   co_return out;
 }
 
-awaitable<Result<std::optional<GlobalPresence>>> PgNodeRepository::set_node_presence(
-    std::string node, UserId user, bool online, std::string at) {
-  const auto id = std::to_string(user);
+awaitable<Result<std::vector<std::pair<UserId, GlobalPresence>>>>
+PgNodeRepository::set_node_presence(std::string node, std::vector<PresenceWrite> writes) {
+  auto a = presence_arrays(writes);
+  const auto id_array = to_array(a.ids);
   std::vector<Query> queries;  // one round trip, one transaction
-  queries.push_back(Query{&kLockUser, params(id)});
-  queries.push_back(Query{&kSetNode, params(id, std::move(node), online ? "true" : "false", at)});
-  queries.push_back(Query{&kSetGlobal, params(id, std::move(at))});
+  queries.push_back(Query{&kLockUsers, params(id_array)});
+  queries.push_back(Query{&kSetNode, params(id_array, std::move(node), std::move(a.online), a.at)});
+  queries.push_back(Query{&kSetGlobal, params(id_array, std::move(a.at))});
   auto rs = co_await pool_.run(std::move(queries));
   if (!rs) co_return to_domain_error(rs.error());
   const auto& changed = (*rs)[2];
-  if (changed.empty()) co_return std::optional<GlobalPresence>{};
-  GlobalPresence p;
-  p.online = changed.boolean(0, 0);
-  if (!p.online) p.last_seen = changed.opt_str(0, 1);
-  co_return std::optional<GlobalPresence>{p};
+  std::vector<std::pair<UserId, GlobalPresence>> out;
+  for (int r = 0; r < changed.rows(); ++r) {
+    GlobalPresence p;
+    p.online = changed.boolean(r, 1);
+    if (!p.online) p.last_seen = changed.opt_str(r, 2);
+    out.emplace_back(changed.int64(r, 0), std::move(p));
+  }
+  co_return out;
 }
 
 }  // namespace chatd::pg

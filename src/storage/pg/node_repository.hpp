@@ -15,8 +15,8 @@ class PgNodeRepository final : public NodeRepository {
       std::string self, int timeout_seconds) override;
   boost::asio::awaitable<Result<bool>> forget(std::string node, int only_if_silent) override;
   boost::asio::awaitable<Result<std::vector<UserId>>> users_on(std::string node) override;
-  boost::asio::awaitable<Result<std::optional<GlobalPresence>>> set_node_presence(
-      std::string node, UserId user, bool online, std::string at) override;
+  boost::asio::awaitable<Result<std::vector<std::pair<UserId, GlobalPresence>>>>
+  set_node_presence(std::string node, std::vector<PresenceWrite> writes) override;
 
  private:
   Pool& pool_;

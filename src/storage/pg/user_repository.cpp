@@ -1,5 +1,7 @@
 #include "storage/pg/user_repository.hpp"
 
+#include <unordered_map>
+
 #include "storage/pg/arrays.hpp"
 
 namespace chatd::pg {
@@ -34,14 +36,16 @@ constexpr Statement kByUsername{
 
 #undef CHATD_USER_COLUMNS
 
+// A batch of transitions (one per user): each skipped when a newer one is stored.
 constexpr Statement kSetPresence{
     "user_set_presence",
-    "UPDATE users SET is_online = $2,"
-    "                 last_seen = CASE WHEN $2 THEN last_seen ELSE $3::timestamptz END,"
-    "                 presence_at = $3::timestamptz"
-    " WHERE id = $1 AND (presence_at IS NULL OR presence_at <= $3::timestamptz)"};
-constexpr Statement kLastSeen{"user_last_seen",
-                              "SELECT chatd_ts(last_seen) FROM users WHERE id = $1"};
+    "UPDATE users u SET is_online = w.online,"
+    "                   last_seen = CASE WHEN w.online THEN u.last_seen ELSE w.at END,"
+    "                   presence_at = w.at"
+    "  FROM unnest($1::bigint[], $2::boolean[], $3::timestamptz[]) AS w(id, online, at)"
+    " WHERE u.id = w.id AND (u.presence_at IS NULL OR u.presence_at <= w.at)"};
+constexpr Statement kLastSeen{
+    "user_last_seen", "SELECT id, chatd_ts(last_seen) FROM users WHERE id = ANY ($1::bigint[])"};
 constexpr Statement kClearPresence{
     "user_clear_presence",
     "UPDATE users SET is_online = false, last_seen = now(), presence_at = now() WHERE is_online"};
@@ -80,17 +84,17 @@ const Statement kTokenCutoffStatement{
     " ON CONFLICT (user_id) DO UPDATE SET before_ms = EXCLUDED.before_ms,"
     "   keep_jti = EXCLUDED.keep_jti WHERE token_cutoffs.before_ms <= EXCLUDED.before_ms"};
 
-// Everyone who shares a conversation with the user: the members of each of the user's
+// Everyone who shares a conversation with one of the users: the members of each of their
 // conversations, read through the primary key one conversation at a time (a subquery the
 // planner cannot turn into a join). As a join, the generic plan read all of
 // conversation_members on every connect and disconnect.
 const Statement kContactsStatement{
     "user_contacts",
-    "SELECT DISTINCT m FROM conversation_members a,"
+    "SELECT DISTINCT a.user_id, m FROM conversation_members a,"
     " unnest(ARRAY(SELECT b.user_id FROM conversation_members b"
     "              WHERE b.conversation_id = a.conversation_id)) m"
-    " WHERE a.user_id = $1 AND m <> $1"
-    "   AND NOT EXISTS (SELECT 1 FROM blocks bl WHERE bl.blocker = $1 AND bl.blocked = m)"};
+    " WHERE a.user_id = ANY ($1::bigint[]) AND m <> a.user_id"
+    "   AND NOT EXISTS (SELECT 1 FROM blocks bl WHERE bl.blocker = a.user_id AND bl.blocked = m)"};
 
 User read_user(const ResultSet& rs, int row, int col) {
   User u;
@@ -151,26 +155,46 @@ awaitable<Result<std::vector<User>>> PgUserRepository::find_by_username(std::str
   co_return users;
 }
 
-awaitable<Result<std::optional<std::string>>> PgUserRepository::set_presence(UserId id, bool online,
-                                                                           std::string at) {
-  // Both in one round trip: the write (skipped when a newer transition is stored) and the
-  // last_seen it leaves.
+PresenceArrays presence_arrays(std::vector<PresenceWrite>& writes) {
+  std::vector<std::int64_t> ids;
+  std::vector<std::optional<std::string>> online, at;
+  for (auto& w : writes) {
+    ids.push_back(w.user);
+    online.emplace_back(w.online ? "t" : "f");
+    at.emplace_back(std::move(w.at));
+  }
+  return PresenceArrays{std::move(ids), to_text_array(online), to_text_array(at)};
+}
+
+awaitable<Result<std::vector<std::optional<std::string>>>> PgUserRepository::set_presence(
+    std::vector<PresenceWrite> writes) {
+  auto a = presence_arrays(writes);
+  // Both in one round trip: the writes (each skipped when a newer transition is stored) and
+  // the last_seen they leave.
+  const auto id_array = to_array(a.ids);
   std::vector<Query> queries;
   queries.push_back(
-      Query{&kSetPresence, params(std::to_string(id), online ? "true" : "false", std::move(at))});
-  queries.push_back(Query{&kLastSeen, params(std::to_string(id))});
+      Query{&kSetPresence, params(id_array, std::move(a.online), std::move(a.at))});
+  queries.push_back(Query{&kLastSeen, params(id_array)});
   auto rs = co_await pool_.run(std::move(queries));
   if (!rs) co_return to_domain_error(rs.error());
   const auto& last = (*rs)[1];
-  if (last.empty()) co_return std::optional<std::string>{};
-  co_return last.opt_str(0, 0);
+  std::unordered_map<UserId, std::optional<std::string>> by_user;
+  for (int r = 0; r < last.rows(); ++r) by_user.emplace(last.int64(r, 0), last.opt_str(r, 1));
+  std::vector<std::optional<std::string>> out;
+  for (const auto id : a.ids) {
+    const auto it = by_user.find(id);
+    out.push_back(it == by_user.end() ? std::nullopt : it->second);
+  }
+  co_return out;
 }
 
-awaitable<Result<std::vector<UserId>>> PgUserRepository::contacts(UserId id) {
-  auto rs = co_await pool_.exec(kContactsStatement, params(std::to_string(id)));
+awaitable<Result<std::vector<std::pair<UserId, UserId>>>> PgUserRepository::contacts(
+    std::vector<UserId> users) {
+  auto rs = co_await pool_.exec(kContactsStatement, params(to_array(users)));
   if (!rs) co_return to_domain_error(rs.error());
-  std::vector<UserId> out;
-  for (int r = 0; r < rs->rows(); ++r) out.push_back(rs->int64(r, 0));
+  std::vector<std::pair<UserId, UserId>> out;
+  for (int r = 0; r < rs->rows(); ++r) out.emplace_back(rs->int64(r, 0), rs->int64(r, 1));
   co_return out;
 }
 

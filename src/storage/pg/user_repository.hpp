@@ -15,9 +15,10 @@ class PgUserRepository final : public UserRepository {
       std::string email) override;
   boost::asio::awaitable<Result<std::optional<User>>> find_by_id(UserId id) override;
   boost::asio::awaitable<Result<std::vector<User>>> find_by_username(std::string username) override;
-  boost::asio::awaitable<Result<std::optional<std::string>>> set_presence(UserId id, bool online,
-                                                                         std::string at) override;
-  boost::asio::awaitable<Result<std::vector<UserId>>> contacts(UserId id) override;
+  boost::asio::awaitable<Result<std::vector<std::optional<std::string>>>> set_presence(
+      std::vector<PresenceWrite> writes) override;
+  boost::asio::awaitable<Result<std::vector<std::pair<UserId, UserId>>>> contacts(
+      std::vector<UserId> users) override;
   boost::asio::awaitable<Result<std::int64_t>> clear_presence() override;
   boost::asio::awaitable<Result<std::vector<UserId>>> blocking(UserId viewer,
                                                                std::vector<UserId> users) override;
@@ -35,6 +36,15 @@ class PgUserRepository final : public UserRepository {
 
 // A user's token cutoff (password changes, account deletion).
 extern const Statement kTokenCutoffStatement;
+
+// Presence writes as the array parameters of the batch statements (the users, and text[]
+// literals of their online flags and times); the times are moved out of `writes`.
+struct PresenceArrays {
+  std::vector<std::int64_t> ids;
+  std::string online;
+  std::string at;
+};
+PresenceArrays presence_arrays(std::vector<PresenceWrite>& writes);
 
 // Who gets a user's presence changes, for EXPLAIN in tests.
 extern const Statement kContactsStatement;
