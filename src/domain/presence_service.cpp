@@ -83,7 +83,7 @@ awaitable<std::size_t> PresenceService::store(const std::string* node,
                    stored.error().message);
       co_return 0;
     }
-    changed = std::move(*stored);  // those still online on another node, or already offline, not
+    changed = std::move(*stored);  // only the users whose presence across nodes changed
   } else {
     for (const auto& w : writes) changed.emplace_back(w.user, GlobalPresence{w.online, {}});
     auto last_seen = co_await users_.set_presence(std::move(writes));
