@@ -40,6 +40,8 @@ struct Metrics {
   std::atomic<std::uint64_t> ws_slow_consumers_dropped{0};
   std::atomic<std::uint64_t> ws_events_received{0};
   std::atomic<std::uint64_t> ws_events_rate_limited{0};
+  std::atomic<std::uint64_t> ws_frames_sent{0};   // frames handed to connections' sockets
+  std::atomic<std::uint64_t> ws_socket_writes{0};  // the socket writes that carried them
   std::atomic<std::uint64_t> messages_stored{0};
   std::atomic<std::uint64_t> message_batches{0};
   std::atomic<std::uint64_t> messages_delivered{0};

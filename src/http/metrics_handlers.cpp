@@ -46,6 +46,11 @@ std::string render_metrics(const Gauges& gauges) {
   counter(out, "chatd_ws_events_received_total", "Client events received.", m.ws_events_received);
   counter(out, "chatd_ws_events_rate_limited_total", "Client events refused by the rate limit.",
           m.ws_events_rate_limited);
+  counter(out, "chatd_ws_frames_sent_total", "Frames written to WebSocket connections.",
+          m.ws_frames_sent);
+  counter(out, "chatd_ws_socket_writes_total",
+          "Socket writes that carried them (several frames of one connection per write).",
+          m.ws_socket_writes);
   counter(out, "chatd_messages_stored_total", "Messages persisted.", m.messages_stored);
   counter(out, "chatd_message_batches_total", "Transactions that stored messages (group commit).",
           m.message_batches);

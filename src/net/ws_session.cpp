@@ -38,7 +38,9 @@ WsSession<NextLayer>::WsSession(NextLayer stream, UserId user, WsDeps& deps)
       deps_(deps),
       id_(next_session_id++),
       tokens_(deps.options.event_burst),
-      refilled_(std::chrono::steady_clock::now()) {}
+      refilled_(std::chrono::steady_clock::now()) {
+  ws_.next_layer().set_listener(this);
+}
 
 namespace {
 // The process-wide gauges of what is queued to connections (chatd_queue_depth{queue=
@@ -165,52 +167,72 @@ bool WsSession<NextLayer>::take_token() {
   return true;
 }
 
-// Writes the queue one frame at a time; after the last frame of a closing connection, sends the
-// close frame that was asked for. Completion handlers run on the connection's strand (the
-// stream's executor).
+// Hands the queue to the socket layer, which writes what it holds in one operation, up to
+// kGatherBytes at a time; after the last frame of a closing connection, sends the close frame
+// that was asked for. Runs on the connection's strand (the stream's executor).
 template <class NextLayer>
 void WsSession<NextLayer>::pump_writes() {
+  constexpr std::size_t kGatherBytes = 64 * 1024;
   if (writing_) return;
-  if (queue_.empty()) {
-    if (closing_ && close_code_ != 0 && !close_sent_ && ws_.is_open()) {
-      close_sent_ = true;
-      writing_ = true;
-      websocket::close_reason reason;
-      reason.code = close_code_;
-      reason.reason = close_reason_;
-      ws_.async_close(reason, [self = this->shared_from_this()](beast::error_code) {
-        self->writing_ = false;
-      });
+  auto& out = ws_.next_layer();
+  // Beast's stream stops being open once a close was sent or received: no frame goes after it.
+  if (!queue_.empty() && ws_.is_open() && !out.failed()) {
+    std::int64_t frames = 0, bytes = 0;
+    while (!queue_.empty() && out.pending_bytes() < kGatherBytes) {
+      const hub::Frame& f = queue_.front();
+      out.append_text_frame(*f.text);
+      // A recipient's write counts as delivery; the sender's other devices get copies too.
+      if (const auto& m = f.message; m.id > 0 && m.sender_id != user_)
+        appended_.push_back(Delivery{m.id, user_, m.conversation_id, m.seq, m.sender_id});
+      ++frames;
+      bytes += static_cast<std::int64_t>(f.text->size());
+      queue_.pop_front();
     }
+    queued_bytes_ -= static_cast<std::size_t>(bytes);
+    account_queued(-frames, -bytes);
+    Metrics::add(metrics().ws_frames_sent, static_cast<std::uint64_t>(frames));
+    if (queue_.empty()) queue_.shrink_to_fit();  // an idle connection keeps no queue storage
+    if (drained_ && !queue_over_half()) drained_->cancel();
+  }
+  if (queue_.empty() && closing_ && close_code_ != 0 && !close_sent_ && ws_.is_open()) {
+    close_sent_ = true;
+    writing_ = true;
+    websocket::close_reason reason;
+    reason.code = close_code_;
+    reason.reason = close_reason_;
+    ws_.async_close(reason, [self = this->shared_from_this()](beast::error_code) {
+      self->writing_ = false;
+    });
+  }
+}
+
+template <class NextLayer>
+void WsSession<NextLayer>::flush_started() {
+  Metrics::add(metrics().ws_socket_writes);
+  flushing_.swap(appended_);
+}
+
+template <class NextLayer>
+void WsSession<NextLayer>::flushed(const boost::system::error_code& ec) {
+  if (ec) {  // the peer is gone: nothing more can be written
+    closing_ = true;
+    account_queued(-static_cast<std::int64_t>(queue_.size()),
+                   -static_cast<std::int64_t>(queued_bytes_));
+    queue_.clear();
+    queue_.shrink_to_fit();
+    queued_bytes_ = 0;
+    std::vector<Delivery>().swap(appended_);
+    std::vector<Delivery>().swap(flushing_);
+    if (drained_) drained_->cancel();
     return;
   }
-  writing_ = true;
-  hub::Frame f = std::move(queue_.front());
-  queue_.pop_front();
-  if (queue_.empty()) queue_.shrink_to_fit();  // an idle connection keeps no queue storage
-  queued_bytes_ -= f.text->size();
-  account_queued(-1, -static_cast<std::int64_t>(f.text->size()));
-  if (drained_ && !queue_over_half()) drained_->cancel();
-  const auto bytes = asio::buffer(*f.text);
-  ws_.async_write(bytes, [self = this->shared_from_this(), f = std::move(f)](beast::error_code ec,
-                                                                      std::size_t) {
-    self->writing_ = false;
-    if (ec) {  // the peer is gone: nothing more can be written
-      self->closing_ = true;
-      account_queued(-static_cast<std::int64_t>(self->queue_.size()),
-                     -static_cast<std::int64_t>(self->queued_bytes_));
-      self->queue_.clear();
-      self->queue_.shrink_to_fit();
-      self->queued_bytes_ = 0;
-      if (self->drained_) self->drained_->cancel();
-      return;
-    }
-    // A recipient's write counts as delivery; the sender's other devices get copies too.
-    if (const auto& m = f.message; m.id > 0 && m.sender_id != self->user_)
-      self->deps_.messaging.delivered(
-          Delivery{m.id, self->user_, m.conversation_id, m.seq, m.sender_id});
-    self->pump_writes();
-  });
+  for (const auto& d : flushing_) deps_.messaging.delivered(d);
+  if (appended_.empty() && queue_.empty()) {
+    std::vector<Delivery>().swap(flushing_);  // release the storage
+  } else {
+    flushing_.clear();
+  }
+  pump_writes();
 }
 
 template <class NextLayer>
@@ -302,8 +324,8 @@ awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) 
   websocket::stream_base::timeout timeouts{std::chrono::seconds(10), o.idle_timeout, true};
   ws_.set_option(timeouts);
   ws_.read_message_max(o.max_frame_bytes);
-  // Each event goes out as one unfragmented frame straight from its shared buffer: no
-  // per-connection write buffer (Beast keeps a 4 KiB one otherwise).
+  // The session's frames bypass Beast's writer (pump_writes); what Beast still writes goes out
+  // unfragmented, with no per-connection write buffer (Beast keeps a 4 KiB one otherwise).
   ws_.auto_fragment(false);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(beast::http::field::server, "chatd"); }));

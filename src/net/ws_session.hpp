@@ -1,6 +1,6 @@
 // One WebSocket connection (PROTOCOL §3): upgrade, `ready`, the push of what arrived while the
 // user was offline, then a read loop feeding the dispatcher and a writer draining a bounded
-// queue (a chain of completion handlers that exists only while there is something to write). Everything runs on the connection's strand; other threads reach it only through send()
+// queue into the socket layer, several frames per write (net/coalescing_stream.hpp). Everything runs on the connection's strand; other threads reach it only through send()
 // and close(), which post to that strand.
 #pragma once
 
@@ -20,6 +20,7 @@
 #include "domain/messaging_service.hpp"
 #include "domain/presence_service.hpp"
 #include "hub/hub.hpp"
+#include "net/coalescing_stream.hpp"
 #include "ws/dispatcher.hpp"
 
 namespace chatd::net {
@@ -55,10 +56,12 @@ struct WsDeps {
 // in ws_session.cpp.
 template <class NextLayer>
 class WsSession final : public hub::Subscriber,
+                        public FlushListener,
                         public std::enable_shared_from_this<WsSession<NextLayer>> {
  public:
-  // permessage-deflate is never offered: no per-connection compression state.
-  using Stream = boost::beast::websocket::stream<NextLayer, false>;
+  // permessage-deflate is never offered: no per-connection compression state. The session's
+  // frames go out through the layer beneath Beast, several per socket write.
+  using Stream = boost::beast::websocket::stream<CoalescingStream<NextLayer>, false>;
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   WsSession(NextLayer stream, UserId user, WsDeps& deps);
@@ -74,6 +77,9 @@ class WsSession final : public hub::Subscriber,
   void send(hub::Frame frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
   void resync() override;
+  std::shared_ptr<void> flush_owner() override { return this->shared_from_this(); }
+  void flush_started() override;
+  void flushed(const boost::system::error_code& ec) override;
   // The token this connection was opened with (to close it when that token is ended).
   void set_token(std::string jti, std::int64_t issued_ms) {
     jti_ = std::move(jti);
@@ -104,12 +110,16 @@ class WsSession final : public hub::Subscriber,
   // Made when first needed: an idle connection carries no timer of its own.
   std::optional<boost::asio::steady_timer> kill_;     // cuts a peer that ignores our close
   std::optional<boost::asio::steady_timer> drained_;  // wakes a reader paused on a full queue
-  bool writing_ = false;     // a write or the close frame is under way
+  bool writing_ = false;     // the close frame is under way
   bool close_sent_ = false;
   // Idle connections are most of them: nothing here holds memory while empty (boost's deque
   // allocates on first use, std::deque on construction; both are released once drained).
   boost::container::deque<hub::Frame> queue_;
   std::size_t queued_bytes_ = 0;
+  // The recipient's messages handed to the socket layer and not yet written (appended) and
+  // those of the write under way (flushing): each counts as delivered once its write is done.
+  std::vector<Delivery> appended_;
+  std::vector<Delivery> flushing_;
   // Until the offline backlog is pushed, live frames wait here.
   bool holding_ = true;
   bool replaying_ = false;  // a catch-up after an outage between nodes is running

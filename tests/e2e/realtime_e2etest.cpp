@@ -319,6 +319,59 @@ TEST_F(RealtimeE2E, FourConnectionsTimes250MessagesGiveGaplessSeqInOrder) {
   EXPECT_EQ(db_->scalar("SELECT last_seq FROM conversations WHERE id = " + conv), "1000");
 }
 
+// A counter of the server's /metrics.
+long long metric(std::uint16_t port, const std::string& name) {
+  const auto body = http_request(port, "GET", "/metrics").body;
+  const auto at = body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(body.substr(at + name.size() + 2));
+}
+
+// A connection's frames are gathered into as few socket writes as arrive together (the frame
+// headers are chatd's own, past Beast's write path): a burst of messages of every size arrives
+// whole, in seq order, and took fewer writes than frames.
+TEST_F(RealtimeE2E, ABurstToOneConnectionArrivesWholeInOrderInFewerWritesThanFrames) {
+  auto a = must_register(port(), "gather_a");
+  auto b = must_register(port(), "gather_b");
+  WsClient ca(port(), a.token);
+  WsClient cb(port(), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  const auto frames_before = metric(port(), "chatd_ws_frames_sent_total");
+  const auto writes_before = metric(port(), "chatd_ws_socket_writes_total");
+  ASSERT_GE(frames_before, 0);
+  ASSERT_GE(writes_before, 0);
+  // Sizes across the 7-bit, 16-bit length boundaries of the frame header, some with
+  // multi-byte characters and characters JSON escapes.
+  std::vector<std::string> contents;
+  for (int i = 0; i < 300; ++i) {
+    const std::size_t sizes[] = {1, 40, 125, 126, 127, 1000, 4096};
+    const std::size_t size = sizes[i % 7];
+    std::string c = i % 3 == 0 ? std::string("\xc3\xa9") : std::string();  // é
+    c.append(size, static_cast<char>('a' + i % 26));
+    if (i % 5 == 0 && size > 4) c[size / 2] = '"';
+    contents.push_back(numbered(c.substr(0, c.size() > 8 ? c.size() - 8 : c.size()), i));
+  }
+  for (int i = 0; i < 300; ++i) ca.send(send_event(b.id, contents[i], numbered("gather-", i)));
+  EXPECT_EQ(ca.collect("ack", 300, 30s).size(), 300u);
+  auto got = cb.collect("message", 300, 30s);
+  ASSERT_EQ(got.size(), 300u);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const auto& m = got[i].at("message");
+    ASSERT_EQ(m.at("seq").as_int64(), static_cast<std::int64_t>(i + 1));
+    ASSERT_EQ(m.at("content").as_string(), contents[i]) << "frame " << i;
+  }
+  EXPECT_EQ(ca.collect("receipt", 1, 10s).size(), 1u);
+  const auto frames = metric(port(), "chatd_ws_frames_sent_total") - frames_before;
+  const auto writes = metric(port(), "chatd_ws_socket_writes_total") - writes_before;
+  EXPECT_GE(frames, 600) << "300 messages and their 300 acks at least";
+  EXPECT_GT(writes, 0);
+  EXPECT_LT(writes, frames) << "frames that arrived together went out in one write";
+  // The connections are still usable afterwards, in both directions.
+  cb.send_direct(a.id, "and back");
+  EXPECT_EQ(ca.next_of("message").at("message").at("content").as_string(), "and back");
+}
+
 // The server waits for a message with room for one byte and reads the rest after it: events of
 // many frames and events longer than what the first read takes arrive whole.
 TEST_F(RealtimeE2E, AnEventSplitIntoManyFramesArrivesWhole) {
