@@ -64,17 +64,17 @@ class CoalescingStream {
   const NextLayer& next_layer() const noexcept { return next_; }
   void set_listener(FlushListener* listener) noexcept { listener_ = listener; }
 
-  std::size_t pending_bytes() const noexcept { return pending_.size(); }
-  bool failed() const noexcept { return static_cast<bool>(error_); }
+  std::size_t pending_bytes() const noexcept { return buf_ ? buf_->pending.size() : 0; }
+  bool failed() const noexcept { return failed_; }
 
   // One unfragmented, unmasked text frame holding `payload`.
   void append_text_frame(std::string_view payload) {
-    if (error_) return;
+    if (failed_) return;
     unsigned char header[kMaxFrameHeader];
     const std::size_t n = frame_header(kOpcodeText, payload.size(), header);
-    reserve();
-    pending_.insert(pending_.end(), header, header + n);
-    pending_.insert(pending_.end(), payload.begin(), payload.end());
+    auto& pending = storage().pending;
+    pending.insert(pending.end(), header, header + n);
+    pending.insert(pending.end(), payload.begin(), payload.end());
     schedule();
   }
 
@@ -89,16 +89,17 @@ class CoalescingStream {
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](auto handler, const ConstBuffers& buffers) {
-          boost::system::error_code ec = error_;
+          boost::system::error_code ec;
+          if (failed_) ec = boost::asio::error::broken_pipe;
+          else if (pending_bytes() > kMaxPending) ec = boost::asio::error::no_buffer_space;
           std::size_t taken = 0;
-          if (!ec && pending_.size() > kMaxPending) ec = boost::asio::error::no_buffer_space;
           if (!ec) {
-            reserve();
+            auto& pending = storage().pending;
             for (auto it = boost::asio::buffer_sequence_begin(buffers);
                  it != boost::asio::buffer_sequence_end(buffers); ++it) {
               const boost::asio::const_buffer b(*it);
               const auto* p = static_cast<const char*>(b.data());
-              pending_.insert(pending_.end(), p, p + b.size());
+              pending.insert(pending.end(), p, p + b.size());
               taken += b.size();
             }
             schedule();
@@ -133,8 +134,18 @@ class CoalescingStream {
     Fn fn;
   };
 
-  void reserve() {
-    if (pending_.capacity() == 0) pending_.reserve(2048);
+  // Made on the first write and released once nothing is pending: an idle connection holds
+  // one pointer here.
+  struct Buffers {
+    std::vector<char> pending;   // taken, not yet written
+    std::vector<char> inflight;  // the write under way
+  };
+  Buffers& storage() {
+    if (!buf_) {
+      buf_ = std::make_unique<Buffers>();
+      buf_->pending.reserve(2048);
+    }
+    return *buf_;
   }
 
   void schedule() {
@@ -148,45 +159,45 @@ class CoalescingStream {
 
   void start() {
     if (writing_) return;
-    if (pending_.empty() || error_) {
+    if (pending_bytes() == 0 || failed_) {
       finish();
       return;
     }
     writing_ = true;
-    inflight_.swap(pending_);
+    buf_->inflight.swap(buf_->pending);
     listener_->flush_started();
     boost::asio::async_write(
-        next_, boost::asio::buffer(inflight_),
+        next_, boost::asio::buffer(buf_->inflight),
         [this, owner = listener_->flush_owner()](boost::system::error_code ec, std::size_t) {
           writing_ = false;
-          std::vector<char>().swap(inflight_);  // an idle connection keeps no buffer
+          std::vector<char>().swap(buf_->inflight);
           if (ec) {
-            error_ = ec;
-            std::vector<char>().swap(pending_);
+            failed_ = true;
+            std::vector<char>().swap(buf_->pending);
           }
           listener_->flushed(ec);  // may append the next frames
-          if (!pending_.empty() && !error_) {
+          if (pending_bytes() > 0 && !failed_) {
             start();
             return;
           }
+          buf_.reset();
           finish();
         });
   }
 
   void finish() {
-    if (writing_ || !pending_.empty() || !after_flush_) return;
+    if (writing_ || pending_bytes() > 0 || !after_flush_) return;
     auto then = std::move(after_flush_);
     then->run();
   }
 
   NextLayer next_;
   FlushListener* listener_ = nullptr;
-  std::vector<char> pending_;
-  std::vector<char> inflight_;
-  boost::system::error_code error_;
+  std::unique_ptr<Buffers> buf_;
+  std::unique_ptr<Waiting> after_flush_;
   bool writing_ = false;
   bool scheduled_ = false;
-  std::unique_ptr<Waiting> after_flush_;
+  bool failed_ = false;
 };
 
 // The close handshake's end (found by Beast through argument-dependent lookup): what is pending

@@ -182,8 +182,11 @@ void WsSession<NextLayer>::pump_writes() {
       const hub::Frame& f = queue_.front();
       out.append_text_frame(*f.text);
       // A recipient's write counts as delivery; the sender's other devices get copies too.
-      if (const auto& m = f.message; m.id > 0 && m.sender_id != user_)
-        appended_.push_back(Delivery{m.id, user_, m.conversation_id, m.seq, m.sender_id});
+      if (const auto& m = f.message; m.id > 0 && m.sender_id != user_) {
+        if (!unwritten_) unwritten_ = std::make_unique<Unwritten>();
+        unwritten_->appended.push_back(
+            Delivery{m.id, user_, m.conversation_id, m.seq, m.sender_id});
+      }
       ++frames;
       bytes += static_cast<std::int64_t>(f.text->size());
       queue_.pop_front();
@@ -209,7 +212,7 @@ void WsSession<NextLayer>::pump_writes() {
 template <class NextLayer>
 void WsSession<NextLayer>::flush_started() {
   Metrics::add(metrics().ws_socket_writes);
-  flushing_.swap(appended_);
+  if (unwritten_) unwritten_->flushing.swap(unwritten_->appended);
 }
 
 template <class NextLayer>
@@ -221,16 +224,14 @@ void WsSession<NextLayer>::flushed(const boost::system::error_code& ec) {
     queue_.clear();
     queue_.shrink_to_fit();
     queued_bytes_ = 0;
-    std::vector<Delivery>().swap(appended_);
-    std::vector<Delivery>().swap(flushing_);
+    unwritten_.reset();
     if (drained_) drained_->cancel();
     return;
   }
-  for (const auto& d : flushing_) deps_.messaging.delivered(d);
-  if (appended_.empty() && queue_.empty()) {
-    std::vector<Delivery>().swap(flushing_);  // release the storage
-  } else {
-    flushing_.clear();
+  if (unwritten_) {
+    for (const auto& d : unwritten_->flushing) deps_.messaging.delivered(d);
+    unwritten_->flushing.clear();
+    if (unwritten_->appended.empty()) unwritten_.reset();  // an idle connection keeps none
   }
   pump_writes();
 }

@@ -118,8 +118,12 @@ class WsSession final : public hub::Subscriber,
   std::size_t queued_bytes_ = 0;
   // The recipient's messages handed to the socket layer and not yet written (appended) and
   // those of the write under way (flushing): each counts as delivered once its write is done.
-  std::vector<Delivery> appended_;
-  std::vector<Delivery> flushing_;
+  // Made on the first such message, released when both are empty.
+  struct Unwritten {
+    std::vector<Delivery> appended;
+    std::vector<Delivery> flushing;
+  };
+  std::unique_ptr<Unwritten> unwritten_;
   // Until the offline backlog is pushed, live frames wait here.
   bool holding_ = true;
   bool replaying_ = false;  // a catch-up after an outage between nodes is running
