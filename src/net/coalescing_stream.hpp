@@ -20,11 +20,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
-
 #include <cstddef>
 #include <memory>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -90,8 +89,10 @@ class CoalescingStream {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](auto handler, const ConstBuffers& buffers) {
           boost::system::error_code ec;
-          if (failed_) ec = boost::asio::error::broken_pipe;
-          else if (pending_bytes() > kMaxPending) ec = boost::asio::error::no_buffer_space;
+          if (failed_)
+            ec = boost::asio::error::broken_pipe;
+          else if (pending_bytes() > kMaxPending)
+            ec = boost::asio::error::no_buffer_space;
           std::size_t taken = 0;
           if (!ec) {
             auto& pending = storage().pending;
@@ -104,8 +105,7 @@ class CoalescingStream {
             }
             schedule();
           }
-          boost::asio::post(get_executor(),
-                            boost::asio::append(std::move(handler), ec, taken));
+          boost::asio::post(get_executor(), boost::asio::append(std::move(handler), ec, taken));
         },
         token, buffers);
   }
@@ -205,11 +205,10 @@ class CoalescingStream {
 template <class NextLayer, class TeardownHandler>
 void async_teardown(boost::beast::role_type role, CoalescingStream<NextLayer>& stream,
                     TeardownHandler&& handler) {
-  stream.after_flush(
-      [role, &stream, h = std::forward<TeardownHandler>(handler)]() mutable {
-        using boost::beast::websocket::async_teardown;
-        async_teardown(role, stream.next_layer(), std::move(h));
-      });
+  stream.after_flush([role, &stream, h = std::forward<TeardownHandler>(handler)]() mutable {
+    using boost::beast::websocket::async_teardown;
+    async_teardown(role, stream.next_layer(), std::move(h));
+  });
 }
 
 template <class NextLayer>

@@ -25,7 +25,8 @@ constexpr std::size_t frame_header(unsigned char opcode, std::uint64_t size,
     out[n++] = static_cast<unsigned char>(size);
   } else {
     out[n++] = 127;
-    for (int shift = 56; shift >= 0; shift -= 8) out[n++] = static_cast<unsigned char>(size >> shift);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out[n++] = static_cast<unsigned char>(size >> shift);
   }
   return n;
 }
