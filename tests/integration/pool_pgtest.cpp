@@ -122,6 +122,39 @@ TEST_F(PoolTest, AcquireTimesOutWhenThePoolStaysBusy) {
   EXPECT_EQ(timed_out->code, errc::unavailable);
 }
 
+// The cluster heartbeat must not wait behind a connect storm's queue: a first-priority acquire
+// is served before everyone already waiting, who are then served in their order.
+TEST_F(PoolTest, AFirstPriorityAcquireIsServedBeforeTheQueue) {
+  Pool small{ioc.get_executor(), PoolOptions{db.conninfo(), 1, std::chrono::milliseconds(5000)}};
+  std::vector<std::string> order;
+  run_sync(ioc, [&]() -> awaitable<void> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    boost::asio::steady_timer t(ex);
+    auto until = [&](auto done) -> awaitable<void> {
+      while (!done()) {
+        t.expires_after(std::chrono::milliseconds(5));
+        co_await t.async_wait(boost::asio::use_awaitable);
+      }
+    };
+    auto take = [&](std::string name, Priority priority) -> awaitable<void> {
+      auto lease = co_await small.acquire(priority);
+      if (lease) order.push_back(name);
+    };
+    auto held = co_await small.acquire();
+    EXPECT_TRUE(held);
+    for (std::string name : {"a", "b", "c"}) {
+      boost::asio::co_spawn(ex, take(name, Priority::normal), boost::asio::detached);
+      const auto waiting = static_cast<std::size_t>(name[0] - 'a' + 1);
+      co_await until([&] { return small.waiting() == waiting; });
+    }
+    boost::asio::co_spawn(ex, take("heartbeat", Priority::first), boost::asio::detached);
+    co_await until([&] { return small.waiting() == 4; });
+    { [[maybe_unused]] auto released = std::move(*held); }
+    co_await until([&] { return order.size() == 4; });
+  }());
+  EXPECT_EQ(order, (std::vector<std::string>{"heartbeat", "a", "b", "c"}));
+}
+
 TEST_F(PoolTest, ALostConnectionIsReplaced) {
   Pool one{ioc.get_executor(), PoolOptions{db.conninfo(), 1, std::chrono::milliseconds(3000)}};
   const auto pid = run_sync(ioc, one.exec(kPid, params()))->str(0, 0);

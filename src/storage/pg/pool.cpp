@@ -31,17 +31,17 @@ Pool::Pool(asio::any_io_executor io, PoolOptions options)
 // being released concurrently.
 Pool::~Pool() { *alive_ = false; }
 
-awaitable<PgResult<Lease>> Pool::acquire() {
+awaitable<PgResult<Lease>> Pool::acquire(Priority priority) {
   // The bookkeeping runs on the pool's strand; the caller resumes on its own executor.
   const auto started = std::chrono::steady_clock::now();
-  auto conn = co_await asio::co_spawn(strand_, acquire_on_strand(), use_awaitable);
+  auto conn = co_await asio::co_spawn(strand_, acquire_on_strand(priority), use_awaitable);
   metrics().db_acquire_wait.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!conn) co_return conn.error();
   co_return Lease(this, std::move(*conn));
 }
 
-awaitable<PgResult<std::unique_ptr<Connection>>> Pool::acquire_on_strand() {
+awaitable<PgResult<std::unique_ptr<Connection>>> Pool::acquire_on_strand(Priority priority) {
   const auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
   for (;;) {
     if (closed_) co_return PgError{errc::unavailable, "57P01", "", "pool closed"};
@@ -69,7 +69,11 @@ awaitable<PgResult<std::unique_ptr<Connection>>> Pool::acquire_on_strand() {
       co_return PgError{errc::unavailable, "53300", "", "database pool exhausted"};
     auto w = std::make_shared<Waiter>(strand_);
     w->timer.expires_at(deadline);
-    waiters_.push_back(w);
+    if (priority == Priority::first) {
+      waiters_.push_front(w);
+    } else {
+      waiters_.push_back(w);
+    }
     waiting_.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ec;
     co_await w->timer.async_wait(asio::redirect_error(use_awaitable, ec));
@@ -112,8 +116,9 @@ awaitable<PgResult<std::vector<ResultSet>>> Pool::run(std::vector<Query> queries
   co_return co_await (*lease)->run(queries);
 }
 
-awaitable<PgResult<ResultSet>> Pool::exec(const Statement& st, std::vector<Param> params) {
-  auto lease = co_await acquire();
+awaitable<PgResult<ResultSet>> Pool::exec(const Statement& st, std::vector<Param> params,
+                                          Priority priority) {
+  auto lease = co_await acquire(priority);
   if (!lease) co_return lease.error();
   co_return co_await (*lease)->exec(st, std::move(params));
 }

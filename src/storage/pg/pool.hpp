@@ -48,16 +48,21 @@ struct PoolOptions {
   std::chrono::milliseconds query_timeout{0};
 };
 
+// Who is served first when every connection is in use: `first` goes to the head of the queue
+// (the cluster heartbeat, which a connect storm must not delay into a verdict of death).
+enum class Priority { normal, first };
+
 class Pool {
  public:
   Pool(boost::asio::any_io_executor io, PoolOptions options);
   ~Pool();
 
-  boost::asio::awaitable<PgResult<Lease>> acquire();
+  boost::asio::awaitable<PgResult<Lease>> acquire(Priority priority = Priority::normal);
 
   // Shorthands: acquire, run, give back.
   boost::asio::awaitable<PgResult<std::vector<ResultSet>>> run(std::vector<Query> queries);
-  boost::asio::awaitable<PgResult<ResultSet>> exec(const Statement& st, std::vector<Param> params);
+  boost::asio::awaitable<PgResult<ResultSet>> exec(const Statement& st, std::vector<Param> params,
+                                                   Priority priority = Priority::normal);
 
   // Refuses further acquires and closes idle connections.
   void close();
@@ -75,7 +80,8 @@ class Pool {
     std::unique_ptr<Connection> conn;
   };
 
-  boost::asio::awaitable<PgResult<std::unique_ptr<Connection>>> acquire_on_strand();
+  boost::asio::awaitable<PgResult<std::unique_ptr<Connection>>> acquire_on_strand(
+      Priority priority);
   void release(std::unique_ptr<Connection> conn);
   void wake_one(std::unique_ptr<Connection> conn);
 
