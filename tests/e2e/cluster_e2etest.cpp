@@ -69,10 +69,7 @@ class ClusterE2E : public ::testing::Test {
 
   // A counter or gauge of one node's /metrics (-1 when it is not there).
   long long metric(int node, const std::string& name) const {
-    const auto body = http_request(port(node), "GET", "/metrics").body;
-    const auto at = body.find("\n" + name + " ");
-    if (at == std::string::npos) return -1;
-    return std::stoll(body.substr(at + name.size() + 2));
+    return metric_value(port(node), name);
   }
 
   NatsProcess nats_;

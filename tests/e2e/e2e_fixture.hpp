@@ -22,6 +22,14 @@ inline std::string numbered(std::string prefix, long long n) {
 
 inline std::string json_body(const boost::json::value& v) { return boost::json::serialize(v); }
 
+// A counter or gauge without labels from the server's /metrics; -1 when it is not there.
+inline long long metric_value(std::uint16_t port, const std::string& name) {
+  const auto body = http_request(port, "GET", "/metrics").body;
+  const auto at = body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(body.substr(at + name.size() + 2));
+}
+
 struct Registered {
   std::int64_t id;
   std::string token;

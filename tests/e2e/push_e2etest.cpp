@@ -105,11 +105,7 @@ class PushE2E : public ::testing::Test {
     }
     return out;
   }
-  long metric(const std::string& name) {
-    const auto body = http_request(port(), "GET", "/metrics").body;
-    const auto at = body.find("\n" + name + " ");
-    return at == std::string::npos ? -1 : std::stol(body.substr(at + name.size() + 2));
-  }
+  long long metric(const std::string& name) { return metric_value(port(), name); }
 
   std::unique_ptr<WebhookServer> hook;
   std::unique_ptr<TestDatabase> db;

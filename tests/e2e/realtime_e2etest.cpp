@@ -319,14 +319,6 @@ TEST_F(RealtimeE2E, FourConnectionsTimes250MessagesGiveGaplessSeqInOrder) {
   EXPECT_EQ(db_->scalar("SELECT last_seq FROM conversations WHERE id = " + conv), "1000");
 }
 
-// A counter of the server's /metrics.
-long long metric(std::uint16_t port, const std::string& name) {
-  const auto body = http_request(port, "GET", "/metrics").body;
-  const auto at = body.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(body.substr(at + name.size() + 2));
-}
-
 // A connection's frames are gathered into as few socket writes as arrive together (the frame
 // headers are chatd's own, past Beast's write path): a burst of messages of every size arrives
 // whole, in seq order, and took fewer writes than frames.
@@ -337,8 +329,8 @@ TEST_F(RealtimeE2E, ABurstToOneConnectionArrivesWholeInOrderInFewerWritesThanFra
   WsClient cb(port(), b.token);
   ca.next_of("ready");
   cb.next_of("ready");
-  const auto frames_before = metric(port(), "chatd_ws_frames_sent_total");
-  const auto writes_before = metric(port(), "chatd_ws_socket_writes_total");
+  const auto frames_before = metric_value(port(), "chatd_ws_frames_sent_total");
+  const auto writes_before = metric_value(port(), "chatd_ws_socket_writes_total");
   ASSERT_GE(frames_before, 0);
   ASSERT_GE(writes_before, 0);
   // Sizes across the 7-bit, 16-bit length boundaries of the frame header, some with
@@ -362,8 +354,8 @@ TEST_F(RealtimeE2E, ABurstToOneConnectionArrivesWholeInOrderInFewerWritesThanFra
     ASSERT_EQ(m.at("content").as_string(), contents[i]) << "frame " << i;
   }
   EXPECT_EQ(ca.collect("receipt", 1, 10s).size(), 1u);
-  const auto frames = metric(port(), "chatd_ws_frames_sent_total") - frames_before;
-  const auto writes = metric(port(), "chatd_ws_socket_writes_total") - writes_before;
+  const auto frames = metric_value(port(), "chatd_ws_frames_sent_total") - frames_before;
+  const auto writes = metric_value(port(), "chatd_ws_socket_writes_total") - writes_before;
   EXPECT_GE(frames, 600) << "300 messages and their 300 acks at least";
   EXPECT_GT(writes, 0);
   EXPECT_LT(writes, frames) << "frames that arrived together went out in one write";
