@@ -113,6 +113,16 @@ bool WsSession<NextLayer>::first_time(const hub::MessageRef& m) {
   return true;
 }
 
+// Forgets what is queued (the connection is being dropped), storage and gauges included.
+template <class NextLayer>
+void WsSession<NextLayer>::drop_queue() {
+  account_queued(-static_cast<std::int64_t>(queue_.size()),
+                 -static_cast<std::int64_t>(queued_bytes_));
+  queue_.clear();
+  queue_.shrink_to_fit();
+  queued_bytes_ = 0;
+}
+
 template <class NextLayer>
 void WsSession<NextLayer>::enqueue(hub::Frame frame, bool dedupe) {
   if (closing_) return;
@@ -122,11 +132,7 @@ void WsSession<NextLayer>::enqueue(hub::Frame frame, bool dedupe) {
     // A consumer that does not read must not hold memory or slow anyone else down.
     spdlog::warn("dropping slow consumer: user {} session {} ({} frames, {} bytes queued)", user_,
                  id_, queue_.size(), queued_bytes_);
-    account_queued(-static_cast<std::int64_t>(queue_.size()),
-                   -static_cast<std::int64_t>(queued_bytes_));
-    queue_.clear();
-    queue_.shrink_to_fit();
-    queued_bytes_ = 0;
+    drop_queue();
     Metrics::add(metrics().ws_slow_consumers_dropped);
     request_close(kClosePolicy, "slow consumer");
     return;
@@ -219,11 +225,7 @@ template <class NextLayer>
 void WsSession<NextLayer>::flushed(const boost::system::error_code& ec) {
   if (ec) {  // the peer is gone: nothing more can be written
     closing_ = true;
-    account_queued(-static_cast<std::int64_t>(queue_.size()),
-                   -static_cast<std::int64_t>(queued_bytes_));
-    queue_.clear();
-    queue_.shrink_to_fit();
-    queued_bytes_ = 0;
+    drop_queue();
     unwritten_.reset();
     if (drained_) drained_->cancel();
     return;

@@ -98,6 +98,7 @@ class WsSession final : public hub::Subscriber,
   bool first_time(const hub::MessageRef& m);  // on the strand
   void pump_writes();  // on the strand
   void enqueue(hub::Frame frame, bool dedupe = true);  // on the strand
+  void drop_queue();  // on the strand
   bool queue_over_half() const;
   boost::asio::awaitable<void> wait_for_room();
   void request_close(std::uint16_t code, std::string reason);  // on the strand
