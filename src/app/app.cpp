@@ -29,6 +29,7 @@
 #include "cluster/nats_bus.hpp"
 #include "domain/group_service.hpp"
 #include "domain/messaging_service.hpp"
+#include "domain/arrival_reader.hpp"
 #include "domain/presence_service.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
@@ -220,6 +221,7 @@ int App::run() {
   EventPublisher& publisher =
       clustered ? static_cast<EventPublisher&>(*cluster_publisher) : local_publisher;
   PresenceService presence(ioc.get_executor(), users, publisher, cluster_presence);
+  ArrivalReader arrivals(ioc.get_executor(), users);
   // Linked before start-up work, which may already tell other nodes of presence changes.
   std::optional<cluster::NatsBus> bus;
   if (clustered) {
@@ -350,7 +352,7 @@ int App::run() {
                       dispatcher,
                       messaging,
                       presence,
-                      accounts,
+                      arrivals,
                       net::WsOptions{static_cast<std::size_t>(config_.ws_max_frame_bytes),
                                      static_cast<std::size_t>(config_.ws_queue_messages),
                                      static_cast<std::size_t>(config_.ws_queue_bytes),

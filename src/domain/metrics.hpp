@@ -42,6 +42,7 @@ struct Metrics {
   std::atomic<std::uint64_t> ws_events_rate_limited{0};
   std::atomic<std::uint64_t> ws_frames_sent{0};   // frames handed to connections' sockets
   std::atomic<std::uint64_t> ws_socket_writes{0};  // the socket writes that carried them
+  std::atomic<std::uint64_t> ws_replays_skipped{0};  // connects with nothing waiting: no read
   std::atomic<std::uint64_t> messages_stored{0};
   std::atomic<std::uint64_t> message_batches{0};
   std::atomic<std::uint64_t> messages_delivered{0};

@@ -21,6 +21,13 @@ struct PresenceWrite {
   std::string at;
 };
 
+// A connecting user's account, and whether a message from someone else may be waiting for
+// them: true may still find nothing (an expired message, say); false means nothing waits.
+struct Arrival {
+  User user;
+  bool waiting = false;
+};
+
 class UserRepository {
  public:
   virtual ~UserRepository() = default;
@@ -30,6 +37,10 @@ class UserRepository {
   virtual boost::asio::awaitable<Result<std::optional<UserCredentials>>> find_credentials(
       std::string email) = 0;
   virtual boost::asio::awaitable<Result<std::optional<User>>> find_by_id(UserId id) = 0;
+  // The Arrival of each of `users` that exists (deleted accounts included), in any order: what
+  // a connection's first frames need, read for many connects at once.
+  virtual boost::asio::awaitable<Result<std::vector<Arrival>>> arrivals(
+      std::vector<UserId> users) = 0;
   // Exact, case-insensitive match.
   virtual boost::asio::awaitable<Result<std::vector<User>>> find_by_username(
       std::string username) = 0;

@@ -16,7 +16,7 @@
 #include <optional>
 #include <vector>
 
-#include "auth/account_service.hpp"
+#include "domain/arrival_reader.hpp"
 #include "domain/messaging_service.hpp"
 #include "domain/presence_service.hpp"
 #include "hub/hub.hpp"
@@ -44,7 +44,7 @@ struct WsDeps {
   ws::Dispatcher& dispatcher;
   MessagingService& messaging;
   PresenceService& presence;
-  auth::AccountService& accounts;
+  ArrivalReader& arrivals;
   WsOptions options;
   // Several nodes routing by interest: calls its argument (on any thread) once this node's
   // subscription to a user that just connected is in force, so that what the backlog read
@@ -93,7 +93,9 @@ class WsSession final : public hub::Subscriber,
 
  private:
   boost::asio::awaitable<void> open();
-  boost::asio::awaitable<void> replay_offline();
+  // `waiting`: the backlog is read first (else nothing is, ArrivalReader); then the live
+  // frames held meanwhile are written.
+  boost::asio::awaitable<void> replay_offline(bool waiting);
   boost::asio::awaitable<void> replay_pages();
   bool first_time(const hub::MessageRef& m);  // on the strand
   void pump_writes();  // on the strand

@@ -364,6 +364,50 @@ TEST_F(RealtimeE2E, ABurstToOneConnectionArrivesWholeInOrderInFewerWritesThanFra
   EXPECT_EQ(ca.next_of("message").at("message").at("content").as_string(), "and back");
 }
 
+// The connect path reads a user's account and whether anything waits for many connects in one
+// statement; a user with nothing waiting gets no replay read, one with messages waiting gets
+// them all, and ready stays the first frame either way.
+TEST_F(RealtimeE2E, AConnectWithNothingWaitingSkipsTheReplayAndOneWithMessagesGetsThem) {
+  auto a = must_register(port(), "arrive_a");
+  auto b = must_register(port(), "arrive_b");
+  const auto skipped = [&] { return metric_value(port(), "chatd_ws_replays_skipped_total"); };
+  const auto start = skipped();
+  ASSERT_GE(start, 0);
+  WsClient ca(port(), a.token);
+  EXPECT_EQ(ca.next()->at("type").as_string(), "ready");
+  {
+    WsClient cb(port(), b.token);
+    EXPECT_EQ(cb.next()->at("type").as_string(), "ready");
+    EXPECT_EQ(skipped(), start + 2) << "two users with nothing waiting: no replay read";
+    ca.send_direct(b.id, "live");
+    EXPECT_EQ(cb.next_of("message").at("message").at("content").as_string(), "live");
+    EXPECT_EQ(ca.next_of("receipt").at("status").as_string(), "delivered");
+  }
+  // b is away: two messages wait for them, and a's own message does not wait for a.
+  ca.send_direct(b.id, "waiting 1");
+  ca.send_direct(b.id, "waiting 2");
+  EXPECT_EQ(ca.collect("ack", 3, 10s).size(), 3u);
+  {
+    WsClient cb(port(), b.token);
+    EXPECT_EQ(cb.next()->at("type").as_string(), "ready");
+    auto got = cb.collect("message", 2, 10s);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].at("message").at("content").as_string(), "waiting 1");
+    EXPECT_EQ(got[1].at("message").at("content").as_string(), "waiting 2");
+    EXPECT_EQ(skipped(), start + 2) << "messages waited: the replay was read";
+    std::int64_t delivered = 0;  // the backlog may be recorded in more than one batch
+    while (delivered < 3) delivered = ca.next_of("receipt").at("up_to_seq").as_int64();
+    EXPECT_EQ(delivered, 3);
+  }
+  WsClient again(port(), b.token);
+  EXPECT_EQ(again.next()->at("type").as_string(), "ready");
+  EXPECT_EQ(skipped(), start + 3) << "all delivered: nothing waits any more";
+  EXPECT_FALSE(again.take("message", 300ms)) << "nothing is sent twice";
+  WsClient a2(port(), a.token);  // a second device of a: a's own messages never wait for a
+  EXPECT_EQ(a2.next()->at("type").as_string(), "ready");
+  EXPECT_EQ(skipped(), start + 4);
+}
+
 // The server waits for a message with room for one byte and reads the rest after it: events of
 // many frames and events longer than what the first read takes arrive whole.
 TEST_F(RealtimeE2E, AnEventSplitIntoManyFramesArrivesWhole) {

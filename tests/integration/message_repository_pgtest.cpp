@@ -474,3 +474,48 @@ TEST_F(MessageRepositoryTest, TheBatchStatementIsPlannedOnceNotPerCall) {
   EXPECT_EQ(counts->int64(0, 1), 0) << "custom plans";
   EXPECT_EQ(counts->int64(0, 0), 8) << "generic plans";
 }
+
+// The connect path's test for waiting messages (PgUserRepository::arrivals) agrees with the
+// replay read in every state: a user it says nothing waits for has nothing to replay.
+TEST_F(MessageRepositoryTest, ArrivalsSayWhetherTheReplayHasAnythingToRead) {
+  const UserId ann = ids[0], ben = ids[1], cat = ids[2];
+  const auto check = [&](std::map<UserId, bool> want, const char* when) {
+    std::vector<UserId> asked{ann, ben, cat, 987654};
+    auto got = run_sync(ioc, users.arrivals(asked));
+    ASSERT_TRUE(got) << when;
+    ASSERT_EQ(got->size(), 3u) << when << ": the unknown id has no row";
+    for (const auto& a : *got) {
+      ASSERT_TRUE(want.contains(a.user.id)) << when;
+      EXPECT_EQ(a.waiting, want[a.user.id]) << when << ", user " << a.user.username;
+      auto replay = run_sync(ioc, repo.undelivered(a.user.id, {}, 10));
+      ASSERT_TRUE(replay);
+      if (!a.waiting) EXPECT_TRUE(replay->empty()) << when << ": nothing waits means nothing";
+      else EXPECT_FALSE(replay->empty()) << when;
+    }
+  };
+  check({{ann, false}, {ben, false}, {cat, false}}, "no messages");
+  auto ab = append({dm(ann, ben, "1"), dm(ann, ben, "2")});
+  const auto c = ab[0].message.conversation_id;
+  check({{ann, false}, {ben, true}, {cat, false}}, "ann wrote to ben");
+  append({dm(ben, ann, "3")});
+  check({{ann, true}, {ben, true}, {cat, false}}, "and ben back");
+  deliver(c, ben, 2, {{ann, 2}});
+  check({{ann, true}, {ben, false}, {cat, false}}, "ben got ann's two");
+  deliver(c, ann, 3, {{ben, 3}});
+  check({{ann, false}, {ben, false}, {cat, false}}, "ann got ben's");
+  append({dm(ann, ben, "4")});
+  check({{ann, false}, {ben, true}, {cat, false}}, "ann's own message never waits for her");
+  const auto g = group({cat, ann});
+  append({to_group(cat, g.id, "hello group")});
+  check({{ann, true}, {ben, true}, {cat, false}}, "cat wrote to a group");
+  ASSERT_TRUE(run_sync(ioc, repo.mark_read(ann, append({to_group(ann, g.id, "seen")})[0]
+                                                    .message.conversation_id, 2)));
+  check({{ann, false}, {ben, true}, {cat, true}}, "ann read the group and answered");
+  // A deleted account still has its row (its ready tells the client so).
+  db.scalar("UPDATE users SET deleted_at = now() WHERE id = " + std::to_string(cat));
+  auto got = run_sync(ioc, users.arrivals({cat}));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_TRUE((*got)[0].user.deleted);
+  EXPECT_TRUE(run_sync(ioc, users.arrivals({}))->empty());
+}

@@ -37,6 +37,9 @@ struct CountingUsers final : UserRepository {
   awaitable<Result<std::optional<User>>> find_by_id(UserId id) override {
     return real.find_by_id(id);
   }
+  awaitable<Result<std::vector<Arrival>>> arrivals(std::vector<UserId> ids) override {
+    return real.arrivals(std::move(ids));
+  }
   awaitable<Result<std::vector<User>>> find_by_username(std::string n) override {
     return real.find_by_username(std::move(n));
   }

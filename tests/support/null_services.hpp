@@ -11,12 +11,15 @@ using boost::asio::awaitable;
 
 
 // Repositories that are never called: the test only lists routes.
-struct NoUsers final : UserRepository {
+struct NoUsers : UserRepository {
   awaitable<Result<User>> create(NewUser) override { co_return make_error(errc::internal, ""); }
   awaitable<Result<std::optional<UserCredentials>>> find_credentials(std::string) override {
     co_return make_error(errc::internal, "");
   }
   awaitable<Result<std::optional<User>>> find_by_id(UserId) override {
+    co_return make_error(errc::internal, "");
+  }
+  awaitable<Result<std::vector<Arrival>>> arrivals(std::vector<UserId>) override {
     co_return make_error(errc::internal, "");
   }
   awaitable<Result<std::vector<User>>> find_by_username(std::string) override {

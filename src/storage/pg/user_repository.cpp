@@ -29,6 +29,16 @@ constexpr Statement kByEmail{"user_by_email",
                              " WHERE u.email = $1 AND u.deleted_at IS NULL"};
 constexpr Statement kById{"user_by_id",
                           "SELECT " CHATD_USER_COLUMNS " FROM users u WHERE u.id = $1"};
+// Whether a conversation of the user has a message from someone else past their delivered
+// position: the replay's own test (message_repository.cpp, messages_undelivered), so a user it
+// finds nothing for is never read again on connect.
+constexpr Statement kArrivals{
+    "user_arrivals",
+    "SELECT " CHATD_USER_COLUMNS ", EXISTS (SELECT 1 FROM conversation_members cm"
+    "   JOIN conversations c ON c.id = cm.conversation_id WHERE cm.user_id = u.id"
+    "   AND CASE WHEN c.last_sender_id = u.id THEN c.other_last_seq ELSE c.last_seq END"
+    "       > cm.delivered_seq)"
+    " FROM users u WHERE u.id = ANY ($1::bigint[])"};
 constexpr Statement kByUsername{
     "user_by_username",
     "SELECT " CHATD_USER_COLUMNS " FROM users u WHERE lower(u.username) = lower($1)"
@@ -145,6 +155,18 @@ awaitable<Result<std::optional<User>>> PgUserRepository::find_by_id(UserId id) {
   if (!rs) co_return to_domain_error(rs.error());
   if (rs->empty()) co_return std::optional<User>{};
   co_return std::optional<User>{read_full_user(*rs, 0)};
+}
+
+awaitable<Result<std::vector<Arrival>>> PgUserRepository::arrivals(std::vector<UserId> users) {
+  auto rs = co_await pool_.exec(kArrivals, params(to_array(users)));
+  if (!rs) co_return to_domain_error(rs.error());
+  std::vector<Arrival> out;
+  out.reserve(static_cast<std::size_t>(rs->rows()));
+  for (int r = 0; r < rs->rows(); ++r) {
+    auto u = read_full_user(*rs, r);
+    out.push_back(Arrival{std::move(u), rs->boolean(r, kUserColumns)});
+  }
+  co_return out;
 }
 
 awaitable<Result<std::vector<User>>> PgUserRepository::find_by_username(std::string username) {

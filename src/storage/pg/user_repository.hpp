@@ -14,6 +14,7 @@ class PgUserRepository final : public UserRepository {
   boost::asio::awaitable<Result<std::optional<UserCredentials>>> find_credentials(
       std::string email) override;
   boost::asio::awaitable<Result<std::optional<User>>> find_by_id(UserId id) override;
+  boost::asio::awaitable<Result<std::vector<Arrival>>> arrivals(std::vector<UserId> users) override;
   boost::asio::awaitable<Result<std::vector<User>>> find_by_username(std::string username) override;
   boost::asio::awaitable<Result<std::vector<std::optional<std::string>>>> set_presence(
       std::vector<PresenceWrite> writes) override;
