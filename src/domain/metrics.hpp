@@ -38,6 +38,7 @@ struct Metrics {
   std::atomic<std::uint64_t> ws_connections_opened{0};
   std::atomic<std::uint64_t> ws_connections_closed{0};
   std::atomic<std::uint64_t> ws_slow_consumers_dropped{0};
+  std::atomic<std::uint64_t> ws_idle_timeouts{0};  // closed: nothing, not even a pong, in time
   std::atomic<std::uint64_t> ws_events_received{0};
   std::atomic<std::uint64_t> ws_events_rate_limited{0};
   std::atomic<std::uint64_t> ws_frames_sent{0};   // frames handed to connections' sockets

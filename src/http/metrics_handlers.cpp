@@ -43,6 +43,10 @@ std::string render_metrics(const Gauges& gauges) {
   counter(out, "chatd_tls_reloads_failed_total",
           "Certificate reloads refused (the previous certificate keeps serving).",
           m.tls_reloads_failed);
+  counter(out, "chatd_ws_idle_timeouts_total",
+          "Connections closed because the peer sent nothing, not even a pong, within the idle "
+          "timeout.",
+          m.ws_idle_timeouts);
   counter(out, "chatd_ws_events_received_total", "Client events received.", m.ws_events_received);
   counter(out, "chatd_ws_events_rate_limited_total", "Client events refused by the rate limit.",
           m.ws_events_rate_limited);

@@ -384,6 +384,7 @@ awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) 
   }
   if (ec == websocket::error::message_too_big)
     spdlog::info("closing session {}: frame over {} bytes", id_, o.max_frame_bytes);
+  if (ec == beast::error::timeout) Metrics::add(metrics().ws_idle_timeouts);
 
   // The reader is done: the writer finishes what is queued (and a close frame if one was
   // asked for).

@@ -170,6 +170,7 @@ TEST(Durability, ASilentPeerIsDroppedAfterTheIdleTimeout) {
   EXPECT_TRUE(silent.wait_closed(3s)) << "dropped after 2 s without a pong";
   EXPECT_FALSE(alive.is_closed()) << "a peer that answers pings stays";
   EXPECT_TRUE(eventually_offline(db, a.id));
+  EXPECT_EQ(metric_value(server.port(), "chatd_ws_idle_timeouts_total"), 1);
 }
 
 TEST(Durability, MetricsCountRequestsConnectionsAndMessages) {
