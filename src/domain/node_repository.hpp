@@ -25,8 +25,10 @@ class NodeRepository {
   virtual ~NodeRepository() = default;
   // Registers the node or refreshes its heartbeat.
   virtual boost::asio::awaitable<Status> heartbeat(std::string node) = 0;
-  // Nodes whose heartbeat is older than `timeout_seconds`, other than `self`.
-  virtual boost::asio::awaitable<Result<std::vector<std::string>>> silent_nodes(
+  // Nodes whose heartbeat is older than `timeout_seconds`, other than `self`, that no other
+  // node is sweeping: each one returned is the caller's to sweep for the next
+  // `timeout_seconds` (after that, another node may claim it again).
+  virtual boost::asio::awaitable<Result<std::vector<std::string>>> claim_silent_nodes(
       std::string self, int timeout_seconds) = 0;
   // Removes the node's registration; true when this call removed it (and `only_if_silent`
   // did not find it alive again).

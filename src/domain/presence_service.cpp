@@ -180,8 +180,8 @@ awaitable<std::size_t> PresenceService::reconcile(std::function<std::vector<User
 awaitable<Result<std::size_t>> PresenceService::sweep() {
   if (!cluster_) co_return std::size_t{0};
   if (auto hb = co_await cluster_->nodes.heartbeat(cluster_->node); !hb) co_return hb.error();
-  auto silent = co_await cluster_->nodes.silent_nodes(cluster_->node,
-                                                      cluster_->node_timeout_seconds);
+  auto silent = co_await cluster_->nodes.claim_silent_nodes(cluster_->node,
+                                                            cluster_->node_timeout_seconds);
   if (!silent) co_return silent.error();
   std::size_t offline = 0;
   for (const auto& node : *silent) {

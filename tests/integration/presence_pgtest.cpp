@@ -310,3 +310,36 @@ TEST_F(PresenceTest, ANodeThatWentSilentHasAllItsUsersTurnedOfflineInBatches) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM node_presence WHERE node = 'gone'"), "0");
   EXPECT_EQ(events.told.size(), 250u);
 }
+
+// A silent node is claimed by one of the nodes that find it at once, not swept by each; a
+// claim whose sweeper died lapses after the node timeout, and a heartbeat clears it.
+TEST_F(PresenceTest, ASilentNodeIsClaimedByOneSweeperAtATime) {
+  db.scalar("INSERT INTO cluster_nodes (name, heartbeat_at) VALUES"
+            " ('gone', now() - interval '1 hour'), ('here', now()), ('there', now())");
+  // Two sweepers at once, on two connections of the pool.
+  std::vector<std::vector<std::string>> claimed;
+  for (const char* self : {"here", "there"})
+    boost::asio::co_spawn(
+        ioc,
+        [&, self]() -> awaitable<void> {
+          auto c = co_await nodes.claim_silent_nodes(self, 15);
+          EXPECT_TRUE(c);
+          claimed.push_back(c ? *c : std::vector<std::string>{});
+        },
+        boost::asio::detached);
+  ioc.restart();
+  ioc.run();
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].size() + claimed[1].size(), 1u) << "one of the two sweeps it";
+  EXPECT_EQ(run_sync(ioc, nodes.claim_silent_nodes("here", 15))->size(), 0u);
+  // The sweeper died: after the node timeout the claim lapses and another takes it.
+  db.scalar("UPDATE cluster_nodes SET swept_until = now() - interval '1 second' WHERE name = 'gone'");
+  EXPECT_EQ(*run_sync(ioc, nodes.claim_silent_nodes("there", 15)), std::vector<std::string>{"gone"});
+  // It came back: no longer silent, and its next silence is claimed at once.
+  ASSERT_TRUE(run_sync(ioc, nodes.heartbeat("gone")));
+  EXPECT_TRUE(run_sync(ioc, nodes.claim_silent_nodes("here", 15))->empty());
+  db.scalar("UPDATE cluster_nodes SET heartbeat_at = now() - interval '1 hour' WHERE name = 'gone'");
+  EXPECT_EQ(*run_sync(ioc, nodes.claim_silent_nodes("here", 15)), std::vector<std::string>{"gone"});
+  EXPECT_TRUE(run_sync(ioc, nodes.claim_silent_nodes("here", 15))->empty())
+      << "nor twice by the same node";
+}

@@ -11,7 +11,7 @@ class PgNodeRepository final : public NodeRepository {
   explicit PgNodeRepository(Pool& pool) : pool_(pool) {}
 
   boost::asio::awaitable<Status> heartbeat(std::string node) override;
-  boost::asio::awaitable<Result<std::vector<std::string>>> silent_nodes(
+  boost::asio::awaitable<Result<std::vector<std::string>>> claim_silent_nodes(
       std::string self, int timeout_seconds) override;
   boost::asio::awaitable<Result<bool>> forget(std::string node, int only_if_silent) override;
   boost::asio::awaitable<Result<std::vector<UserId>>> users_on(std::string node) override;
