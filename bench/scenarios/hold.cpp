@@ -43,9 +43,9 @@ class LeanClient {
                              const std::string& token) {
     beast::error_code ec;
     sock_.open(tcp::v4(), ec);
-    // The port is chosen at connect, by the whole 4-tuple: a bind to port 0 picks one free on
-    // the address alone, a search that grew with every socket already bound (72 % of the CPU
-    // in the kernel while the last shares of a million connected, at 5 connects/s each).
+    // The port is chosen at connect, by the whole 4-tuple, not by a bind to port 0 that looks
+    // for one free on the address alone (a search that grows with the sockets already bound;
+    // the kernel's share of the CPU in the million run did not fall with it, docs/BENCHMARKS.md).
     if (!ec) {
       const int one = 1;
       if (::setsockopt(sock_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
