@@ -1,8 +1,6 @@
 #include "domain/arrival_reader.hpp"
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -23,13 +21,7 @@ ArrivalReader::ArrivalReader(asio::any_io_executor ex, UserRepository& users,
 awaitable<Result<Arrival>> ArrivalReader::read(UserId user) {
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Result<Arrival>)>(
       [this, user](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        queue_->push(Wanted{user, [h](Result<Arrival> r) {
-                              auto home = asio::get_associated_executor(*h);
-                              asio::dispatch(home, [h, r = std::move(r)]() mutable {
-                                std::move(*h)(std::move(r));
-                              });
-                            }});
+        queue_->push(Wanted{user, resume_on_home<Result<Arrival>>(std::move(handler))});
       },
       asio::use_awaitable);
 }

@@ -4,16 +4,32 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 namespace chatd {
+
+// A coroutine's completion handler as a callback an item can carry: called from the thread
+// that drains the queue, it resumes the caller on the caller's own executor.
+template <class... Args, class Handler>
+std::function<void(Args...)> resume_on_home(Handler handler) {
+  auto h = std::make_shared<Handler>(std::move(handler));
+  return [h](Args... args) {
+    auto home = boost::asio::get_associated_executor(*h);
+    boost::asio::dispatch(home, [h, ... args = std::move(args)]() mutable {
+      std::move(*h)(std::move(args)...);
+    });
+  };
+}
 
 template <class Item>
 class BatchQueue {

@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -46,11 +44,7 @@ awaitable<void> PresenceService::changed(UserId user, bool online,
   // The caller resumes on its own executor once its batch is stored and told.
   co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
       [this, user, online, at](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        queue_->push(Transition{user, online, at, [h] {
-                                  auto home = asio::get_associated_executor(*h);
-                                  asio::dispatch(home, [h] { std::move(*h)(); });
-                                }});
+        queue_->push(Transition{user, online, at, resume_on_home<>(std::move(handler))});
       },
       asio::use_awaitable);
 }
