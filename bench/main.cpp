@@ -12,7 +12,7 @@
 //   chatd-bench login-storm ... [--users 1000 --rate 2000 --logins 50 --seconds 10]
 //   chatd-bench connections ... --pid CHATD_PID [--connections 10000]
 //   chatd-bench seed-users  --db CONNINFO --users N: users hold_u1..N, straight into PostgreSQL
-//   chatd-bench hold        ... --first-user K --connections N --source 127.0.X.Y
+//   chatd-bench hold        ... --first-user K --connections N --source 127.W.X.Y (and 127.W.X+1.Y… per 4,096)
 //                           --until-file F [--pid CHATD_PID]: N idle WebSockets of the seeded
 //                           users from K on, each past `ready`, held until F exists
 //   chatd-bench attachments ... --pid CHATD_PID [--concurrency 20]: 10 MiB uploads and

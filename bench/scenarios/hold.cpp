@@ -1,8 +1,9 @@
 // chatd-bench seed-users and hold: one share of a very large number of idle connections
 // (docs/BENCHMARKS.md, "a million connections"). `seed-users` writes --users users named
 // hold_u<N> straight into PostgreSQL; each `hold` process opens --connections WebSockets to one
-// node for the users from --first-user on, from its own source address (--source, spread over
-// 127.0.0.0/8 by the script), waits for each one's `ready` and the end of its backlog, and keeps
+// node for the users from --first-user on, from its own source addresses (--source and the
+// next ones in its third octet, one per kPerSource connections; spread over 127.0.0.0/8 by the
+// script), waits for each one's `ready` and the end of its backlog, and keeps
 // them open (answering pings) until --until-file exists; then reports how many stayed open.
 // Each connection is held by LeanClient below, not Beast's client stream.
 #include <netinet/in.h>
@@ -25,6 +26,21 @@ int seed_users_only(const Options& o) {
 }
 
 namespace {
+
+// Connections per source address. connect() picks the source port among the even ports of the
+// local range first (Linux since 4.6: the odd ones are left to bind()), 14,116 of them here
+// (32768–60999), and checks each candidate against the established table: once one source has
+// that many connections to one node's port, every further connect scans all of them before it
+// tries an odd one. In the million run this search (`__inet_check_established` under
+// `connect`) took half of both cores while the last shares connected (docs/BENCHMARKS.md).
+// A third of the even ports per address keeps it to a probe or two.
+constexpr int kPerSource = 4096;
+
+asio::ip::address nth_source(const asio::ip::address& first, std::size_t n) {
+  if (!first.is_v4()) return first;
+  const auto k = static_cast<unsigned>(n / kPerSource);
+  return asio::ip::address_v4(first.to_v4().to_uint() + (k << 8));
+}
 
 struct HoldState {
   std::atomic<long> ready{0}, failed{0}, closed{0};
@@ -173,7 +189,8 @@ int hold(const Options& o) {
   std::function<void()> pace = [&] {
     while (next < tokens.size() &&
            static_cast<long>(next) - st.ready - st.failed < kInFlight) {
-      asio::co_spawn(ioc, hold_one(std::move(tokens[next]), source, o.port, st, stop),
+      asio::co_spawn(ioc,
+                     hold_one(std::move(tokens[next]), nth_source(source, next), o.port, st, stop),
                      asio::detached);
       ++next;
     }
