@@ -247,7 +247,19 @@ void WsSession<NextLayer>::resync() {
     asio::co_spawn(
         self->ws_.get_executor(),
         [self]() -> awaitable<void> {
-          co_await self->replay_pages();
+          // A node's NATS reconnect resyncs all its connections at once: the same batched
+          // "anything waiting?" as a connect (a few statements for the node's thousands), and
+          // the replay read only for those with something (one read each had exhausted the
+          // pool and the node's heartbeat with it, docs/BENCHMARKS.md).
+          auto me = co_await self->deps_.arrivals.read(self->user_);
+          if (!me) {
+            spdlog::warn("offline messages for user {} not checked: {}", self->user_,
+                         me.error().message);
+          } else if (me->waiting) {
+            co_await self->replay_pages();
+          } else {
+            Metrics::add(metrics().ws_replays_skipped);
+          }
           self->replaying_ = false;
         },
         asio::detached);

@@ -291,6 +291,44 @@ TEST_F(ClusterE2E, NatsStoppedMidBurstLosesNothingAndShowsNothingTwice) {
   EXPECT_EQ(cb.count_received("message"), 0u) << "nothing shown twice";
 }
 
+// After a NATS outage a node resyncs all its connections at once; each first asks, with the
+// others, whether anything waits for it: the replay is read only for the one that has a
+// message, the idle ones skip it (one read per connection had exhausted a node's pool).
+TEST_F(ClusterE2E, AResyncAfterANatsOutageReadsTheReplayOnlyWhereSomethingWaits) {
+  auto a = must_register(port(0), "rs_a");
+  auto b = must_register(port(1), "rs_b");
+  WsClient ca(port(0), a.token), cb(port(1), b.token);
+  ca.next_of("ready");
+  cb.next_of("ready");
+  std::vector<std::unique_ptr<WsClient>> idle;
+  for (int i = 0; i < 3; ++i) {
+    const auto u = must_register(port(1), numbered("rs_i", i));
+    idle.push_back(std::make_unique<WsClient>(port(1), u.token));
+    idle.back()->next_of("ready");
+  }
+  const auto skipped = metric(1, "chatd_ws_replays_skipped_total");
+  const auto reconnects = metric(1, "chatd_nats_reconnects_total");
+  ASSERT_GE(skipped, 0);
+  ASSERT_GE(reconnects, 0);
+  nats_.stop();
+  ca.send(dm(b.id, "while the bus was away", "rs-1"));
+  EXPECT_EQ(ca.next_of("ack", 10s).at("client_id").as_string(), "rs-1") << "stored meanwhile";
+  nats_.start();
+  auto got = cb.next_of("message", 20s);
+  EXPECT_EQ(got.at("message").at("content").as_string(), "while the bus was away");
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (metric(1, "chatd_nats_reconnects_total") <= reconnects ||
+          metric(1, "chatd_ws_replays_skipped_total") < skipped + 3))
+    std::this_thread::sleep_for(50ms);
+  EXPECT_GT(metric(1, "chatd_nats_reconnects_total"), reconnects);
+  // The three idle connections at least (b's too when the buffered event reached it first).
+  EXPECT_GE(metric(1, "chatd_ws_replays_skipped_total") - skipped, 3);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(cb.count_received("message"), 0u) << "given once";
+  for (auto& c : idle) EXPECT_EQ(c->count_received("message"), 0u);
+}
+
 // Routing by interest (docs/scaling.md): an event for a few users reaches only the nodes that
 // hold them; one for many goes to every node.
 TEST_F(ClusterE2E, ADirectMessageReachesOnlyTheNodesHoldingItsUsers) {
