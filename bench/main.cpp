@@ -12,9 +12,10 @@
 //   chatd-bench login-storm ... [--users 1000 --rate 2000 --logins 50 --seconds 10]
 //   chatd-bench connections ... --pid CHATD_PID [--connections 10000]
 //   chatd-bench seed-users  --db CONNINFO --users N: users hold_u1..N, straight into PostgreSQL
-//   chatd-bench hold        ... --first-user K --connections N --source 127.W.X.Y (and 127.W.X+1.Y… per 4,096)
+//   chatd-bench hold        ... --first-user K --connections N --source 127.W.X.Y
 //                           --until-file F [--pid CHATD_PID]: N idle WebSockets of the seeded
-//                           users from K on, each past `ready`, held until F exists
+//                           users from K on, each past `ready`, held until F exists (from
+//                           127.W.X.Y, 127.W.X+1.Y, … one address per 4,096)
 //   chatd-bench attachments ... --pid CHATD_PID [--concurrency 20]: 10 MiB uploads and
 //                           downloads (MB/s), and chatd's RSS during concurrent uploads
 //   chatd-bench export      ... --pid CHATD_PID [--messages 1000000]: one user who sent that

@@ -189,9 +189,9 @@ int hold(const Options& o) {
   std::function<void()> pace = [&] {
     while (next < tokens.size() &&
            static_cast<long>(next) - st.ready - st.failed < kInFlight) {
-      asio::co_spawn(ioc,
-                     hold_one(std::move(tokens[next]), nth_source(source, next), o.port, st, stop),
-                     asio::detached);
+      asio::co_spawn(
+          ioc, hold_one(std::move(tokens[next]), nth_source(source, next), o.port, st, stop),
+          asio::detached);
       ++next;
     }
     if (next == tokens.size() && st.ready + st.failed == static_cast<long>(tokens.size())) {

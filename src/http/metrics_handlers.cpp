@@ -56,7 +56,8 @@ std::string render_metrics(const Gauges& gauges) {
           "Socket writes that carried them (several frames of one connection per write).",
           m.ws_socket_writes);
   counter(out, "chatd_ws_replays_skipped_total",
-          "Connects and resyncs (after a NATS outage) whose user had nothing waiting, so no offline replay was read.",
+          "Connects and resyncs (after a NATS outage) whose user had nothing waiting, so no "
+          "offline replay was read.",
           m.ws_replays_skipped);
   counter(out, "chatd_messages_stored_total", "Messages persisted.", m.messages_stored);
   counter(out, "chatd_message_batches_total", "Transactions that stored messages (group commit).",
