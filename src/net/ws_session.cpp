@@ -252,13 +252,11 @@ void WsSession<NextLayer>::resync() {
           // the replay read only for those with something (one read each had exhausted the
           // pool and the node's heartbeat with it, docs/BENCHMARKS.md).
           auto me = co_await self->deps_.arrivals.read(self->user_);
-          if (!me) {
+          if (me) {
+            co_await self->replay_if(me->waiting);
+          } else {
             spdlog::warn("offline messages for user {} not checked: {}", self->user_,
                          me.error().message);
-          } else if (me->waiting) {
-            co_await self->replay_pages();
-          } else {
-            Metrics::add(metrics().ws_replays_skipped);
           }
           self->replaying_ = false;
         },
@@ -267,9 +265,14 @@ void WsSession<NextLayer>::resync() {
 }
 
 template <class NextLayer>
-awaitable<void> WsSession<NextLayer>::replay_offline(bool waiting) {
+awaitable<void> WsSession<NextLayer>::replay_if(bool waiting) {
   if (waiting) co_await replay_pages();
   else Metrics::add(metrics().ws_replays_skipped);
+}
+
+template <class NextLayer>
+awaitable<void> WsSession<NextLayer>::replay_offline(bool waiting) {
+  co_await replay_if(waiting);
   // Live frames that came in meanwhile; what the backlog already carried is not written again.
   // (The sender's own messages from another device are never in the backlog: written as
   // they came.)

@@ -96,6 +96,9 @@ class WsSession final : public hub::Subscriber,
   // `waiting`: the backlog is read first (else nothing is, ArrivalReader); then the live
   // frames held meanwhile are written.
   boost::asio::awaitable<void> replay_offline(bool waiting);
+  // The backlog when ArrivalReader says something waits, else only the skip counted (a
+  // connect's and a resync's alike).
+  boost::asio::awaitable<void> replay_if(bool waiting);
   boost::asio::awaitable<void> replay_pages();
   bool first_time(const hub::MessageRef& m);  // on the strand
   void pump_writes();  // on the strand
