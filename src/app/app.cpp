@@ -348,15 +348,17 @@ int App::run() {
   pg::PgReactionRepository reaction_store(pool);
   ReactionService reactions(reaction_store, publisher);
   ws::Dispatcher dispatcher(messaging, reactions);
+  net::KeepAlive keep_alive(std::chrono::seconds(config_.ws_idle_timeout_seconds));
+  keep_alive.start(ioc.get_executor());
   net::WsDeps ws_deps{hub,
                       dispatcher,
                       messaging,
                       presence,
                       arrivals,
+                      keep_alive,
                       net::WsOptions{static_cast<std::size_t>(config_.ws_max_frame_bytes),
                                      static_cast<std::size_t>(config_.ws_queue_messages),
                                      static_cast<std::size_t>(config_.ws_queue_bytes),
-                                     std::chrono::seconds(config_.ws_idle_timeout_seconds),
                                      static_cast<double>(config_.ws_events_per_second),
                                      static_cast<double>(config_.ws_event_burst)},
                       {}};
@@ -465,6 +467,7 @@ int App::run() {
             co_await t.async_wait(asio::use_awaitable);
           }
           hangups.cancel();
+          keep_alive.stop();
           push_service.stop();
           co_await presence.goodbye();
           if (bus) bus->close();

@@ -5,11 +5,11 @@
 // and one wake-up of the reader, the largest part of chatd's CPU under group load.
 //
 // Two kinds of bytes arrive here, both on the connection's strand, and go out in the order they
-// came: the connection's own frames, appended whole by the session (append_text_frame), and what
-// Beast writes by itself (the upgrade response, pings, pongs, the close frame) through
-// async_write_some, which takes the bytes at once. A write of what is pending is started on the
-// strand's next turn; what arrives while it is under way goes out in the next one. Reads go
-// straight to the next layer.
+// came: the connection's own frames and keep-alive pings, appended whole by the session
+// (append_text_frame, append_ping), and what Beast writes by itself (the upgrade response,
+// pongs, the close frame) through async_write_some, which takes the bytes at once. A write of
+// what is pending is started on the strand's next turn; what arrives while it is under way goes
+// out in the next one. Reads go straight to the next layer.
 #pragma once
 
 #include <boost/asio/append.hpp>
@@ -52,7 +52,7 @@ class CoalescingStream {
   using executor_type = typename NextLayer::executor_type;
 
   // What Beast may write by itself before the connection is considered stuck: its writes are
-  // small (pongs, pings, the close), so this is only reached by a peer that sends pings and
+  // small (pongs, the close), so this is only reached by a peer that sends pings and
   // never reads.
   static constexpr std::size_t kMaxPending = 1 << 20;
 
@@ -67,10 +67,15 @@ class CoalescingStream {
   bool failed() const noexcept { return failed_; }
 
   // One unfragmented, unmasked text frame holding `payload`.
-  void append_text_frame(std::string_view payload) {
+  void append_text_frame(std::string_view payload) { append_frame(kOpcodeText, payload); }
+  // The keep-alive's ping (net/keep_alive.hpp), empty.
+  void append_ping() { append_frame(kOpcodePing, {}); }
+
+  // One unfragmented, unmasked frame.
+  void append_frame(unsigned char opcode, std::string_view payload) {
     if (failed_) return;
     unsigned char header[kMaxFrameHeader];
-    const std::size_t n = frame_header(kOpcodeText, payload.size(), header);
+    const std::size_t n = frame_header(opcode, payload.size(), header);
     auto& pending = storage().pending;
     pending.insert(pending.end(), header, header + n);
     pending.insert(pending.end(), payload.begin(), payload.end());

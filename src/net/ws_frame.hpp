@@ -10,6 +10,7 @@ namespace chatd::net {
 
 inline constexpr std::size_t kMaxFrameHeader = 10;
 inline constexpr unsigned char kOpcodeText = 0x1;
+inline constexpr unsigned char kOpcodePing = 0x9;
 
 // Writes the header of a final frame with `opcode` and a payload of `size` bytes into `out`;
 // returns its length (2, 4 or 10 bytes).

@@ -53,6 +53,9 @@ void account_queued(std::int64_t frames, std::int64_t bytes) {
 
 template <class NextLayer>
 WsSession<NextLayer>::~WsSession() {
+  // Off the wheel at the end of run(); here only when the loop stopped with the session's
+  // coroutine unfinished (the wheel, gone first, has unhooked it then).
+  if (is_linked()) deps_.keep_alive.remove(*this);
   account_queued(-static_cast<std::int64_t>(queue_.size()),
                  -static_cast<std::int64_t>(queued_bytes_));
 }
@@ -156,6 +159,28 @@ void WsSession<NextLayer>::request_close(std::uint16_t code, std::string reason)
   kill_->expires_after(std::chrono::seconds(5));
   kill_->async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
+}
+
+// Batched with the other connections due this second (net/keep_alive.hpp): a ping, written past
+// Beast like the session's frames, or, for a peer silent the whole timeout, the socket closed,
+// which ends the read loop.
+template <class NextLayer>
+void WsSession<NextLayer>::keep_alive_due(bool drop) {
+  auto self = this->weak_from_this().lock();
+  if (!self) return;  // being destroyed
+  asio::post(ws_.get_executor(), [self = std::move(self), drop] {
+    if (self->closing_) return;  // its close is under way, cut by kill_ if it stalls
+    if (!drop) {
+      if (self->ws_.is_open()) self->ws_.next_layer().append_ping();
+      return;
+    }
+    Metrics::add(metrics().ws_idle_timeouts);
+    spdlog::info("closing session {}: silent for {} s", self->id_,
+                 self->deps_.keep_alive.idle_timeout().count());
+    self->closing_ = true;
     beast::error_code ignored;
     beast::get_lowest_layer(self->ws_).socket().close(ignored);
   });
@@ -342,8 +367,10 @@ template <class NextLayer>
 awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) {
   auto self = this->shared_from_this();
   const auto& o = deps_.options;
-  websocket::stream_base::timeout timeouts{std::chrono::seconds(10), o.idle_timeout, true};
-  ws_.set_option(timeouts);
+  // The handshakes' timeouts stay Beast's; the idle one is the node's wheel (deps_.keep_alive),
+  // which pings only the silent and wakes once a second for all of them.
+  ws_.set_option(websocket::stream_base::timeout{
+      std::chrono::seconds(10), websocket::stream_base::none(), false});
   ws_.read_message_max(o.max_frame_bytes);
   // The session's frames bypass Beast's writer (pump_writes); what Beast still writes goes out
   // unfragmented, with no per-connection write buffer (Beast keeps a 4 KiB one otherwise).
@@ -360,6 +387,11 @@ awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) 
   spdlog::info("Client connected: user {} session {} from {}", user_, id_, address);
   address = std::string();  // nothing of it kept for the connection's lifetime
   Metrics::add(metrics().ws_connections_opened);
+  // Pongs and pings are read inside Beast's reads: each is a sign of life as well.
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+    heard(deps_.keep_alive);
+  });
+  deps_.keep_alive.add(*this);
 
   co_await open();
 
@@ -372,6 +404,7 @@ awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) 
     // any data arrives (1.5 KiB each): wait for the next message with room for one byte, then
     // read the rest of it. The buffer is released after every message.
     co_await ws_.async_read_some(buffer, 1, asio::redirect_error(use_awaitable, ec));
+    if (!ec) heard(deps_.keep_alive);
     while (!ec && !ws_.is_message_done())
       co_await ws_.async_read_some(buffer, 0, asio::redirect_error(use_awaitable, ec));
     if (ec) break;
@@ -399,7 +432,7 @@ awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) 
   }
   if (ec == websocket::error::message_too_big)
     spdlog::info("closing session {}: frame over {} bytes", id_, o.max_frame_bytes);
-  if (ec == beast::error::timeout) Metrics::add(metrics().ws_idle_timeouts);
+  deps_.keep_alive.remove(*this);
 
   // The reader is done: the writer finishes what is queued (and a close frame if one was
   // asked for).

@@ -21,6 +21,7 @@
 #include "domain/presence_service.hpp"
 #include "hub/hub.hpp"
 #include "net/coalescing_stream.hpp"
+#include "net/keep_alive.hpp"
 #include "ws/dispatcher.hpp"
 
 namespace chatd::net {
@@ -29,7 +30,6 @@ struct WsOptions {
   std::size_t max_frame_bytes = 64 * 1024;
   std::size_t queue_messages = 8192;  // queued frames before the connection is dropped
   std::size_t queue_bytes = 4 * 1024 * 1024;
-  std::chrono::seconds idle_timeout{60};
   double events_per_second = 50;  // sustained client events, then `rate_limited`
   double event_burst = 300;
 };
@@ -45,6 +45,7 @@ struct WsDeps {
   MessagingService& messaging;
   PresenceService& presence;
   ArrivalReader& arrivals;
+  KeepAlive& keep_alive;  // pings and drops silent peers (its idle timeout: PROTOCOL §3)
   WsOptions options;
   // Several nodes routing by interest: calls its argument (on any thread) once this node's
   // subscription to a user that just connected is in force, so that what the backlog read
@@ -57,6 +58,7 @@ struct WsDeps {
 template <class NextLayer>
 class WsSession final : public hub::Subscriber,
                         public FlushListener,
+                        public KeepAlive::Member,
                         public std::enable_shared_from_this<WsSession<NextLayer>> {
  public:
   // permessage-deflate is never offered: no per-connection compression state. The session's
@@ -108,6 +110,7 @@ class WsSession final : public hub::Subscriber,
   boost::asio::awaitable<void> wait_for_room();
   void request_close(std::uint16_t code, std::string reason);  // on the strand
   bool take_token();
+  void keep_alive_due(bool drop) override;  // any thread, under the wheel's lock
 
   Stream ws_;
   UserId user_;

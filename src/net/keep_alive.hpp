@@ -1,0 +1,92 @@
+// The keep-alive of a node's WebSockets (PROTOCOL §3: the server pings; a peer silent for 60 s
+// is dropped) as one timing wheel turned once a second, instead of a timer per connection.
+//
+// Beast's own keep-alive armed a timer for every connection and pinged each one at its own
+// moment: with ~18,000 idle connections a node woke ~600 times a second, and the peers and the
+// node again for each pong (the million's bound, docs/BENCHMARKS.md). Here a connection is a
+// member on the wheel's slot of the second it next needs looking at; each second the members
+// of one slot are looked at together, and those silent for half the timeout are pinged in one
+// batch: one wake-up per node and second, whatever the number of connections.
+//
+// A member is looked at when its last sign of life (any frame, a pong included) is half the
+// timeout old; one silent since then is pinged, and looked at again when the timeout is up: still
+// silent, it is dropped. A connection that is heard from is never pinged. Times are whole
+// seconds of the wheel (a peer is dropped after 60–61 s of silence with the 60 s default).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace chatd::net {
+
+class KeepAlive {
+ public:
+  // One connection on the wheel (24 bytes of it). Added and removed by its owner; called by
+  // the wheel, under the wheel's lock and on whatever thread turns it, when its peer must be
+  // pinged (drop = false) or dropped (drop = true, and the member is off the wheel by then).
+  class Member : public boost::intrusive::list_base_hook<> {
+   public:
+    // A frame came from the peer (any thread; a relaxed store).
+    void heard(const KeepAlive& wheel) noexcept {
+      heard_.store(wheel.now(), std::memory_order_relaxed);
+    }
+
+   protected:
+    Member() = default;
+    ~Member() = default;
+
+   private:
+    friend class KeepAlive;
+    virtual void keep_alive_due(bool drop) = 0;
+    std::atomic<std::uint32_t> heard_{0};
+    std::uint32_t due_ = 0;
+  };
+
+  // `idle_timeout`: whole seconds, at least 2 (pings after half of it).
+  explicit KeepAlive(std::chrono::seconds idle_timeout);
+  ~KeepAlive();
+  KeepAlive(const KeepAlive&) = delete;
+  KeepAlive& operator=(const KeepAlive&) = delete;
+
+  // Turns the wheel with the clock, once a second, on `ex`, until stop().
+  void start(boost::asio::any_io_executor ex);
+  void stop();
+
+  // The member counts as heard now.
+  void add(Member& m);
+  // Safe on a member the wheel dropped already.
+  void remove(Member& m);
+
+  std::chrono::seconds idle_timeout() const noexcept { return std::chrono::seconds(idle_); }
+  // The wheel's second (since it was made).
+  std::uint32_t now() const noexcept { return now_.load(std::memory_order_relaxed); }
+  // Looks at every slot due up to `second` (the timer does this; tests call it directly).
+  void turn_to(std::uint32_t second);
+
+  std::size_t members() const;
+
+ private:
+  using Slot = boost::intrusive::list<Member, boost::intrusive::constant_time_size<false>>;
+  void place(Member& m, std::uint32_t due);  // under the lock
+  void tick();
+
+  const std::uint32_t idle_;  // seconds of silence before a drop
+  const std::uint32_t ping_;  // seconds of silence before a ping
+  std::atomic<std::uint32_t> now_{0};
+  mutable std::mutex mutex_;
+  std::vector<Slot> slots_;  // the member due at second s is in slots_[s % size]
+  std::size_t members_ = 0;
+  std::chrono::steady_clock::time_point zero_;
+  std::optional<boost::asio::steady_timer> timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace chatd::net
