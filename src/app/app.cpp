@@ -193,6 +193,9 @@ http::NatsProbe nats_probe(const std::optional<cluster::NatsBus>& bus) {
 
 int App::run() {
   const int io_threads = effective_io_threads(config_);
+  // The WebSockets' keep-alive, made before the io_context their sessions run on: it outlives
+  // every one of them.
+  net::KeepAlive keep_alive(std::chrono::seconds(config_.ws_idle_timeout_seconds));
   asio::io_context ioc(io_threads);
 
   pg::Pool pool(ioc.get_executor(),
@@ -348,8 +351,7 @@ int App::run() {
   pg::PgReactionRepository reaction_store(pool);
   ReactionService reactions(reaction_store, publisher);
   ws::Dispatcher dispatcher(messaging, reactions);
-  net::KeepAlive keep_alive(std::chrono::seconds(config_.ws_idle_timeout_seconds));
-  keep_alive.start(ioc.get_executor());
+  asio::co_spawn(ioc, keep_alive.run(), asio::detached);
   net::WsDeps ws_deps{hub,
                       dispatcher,
                       messaging,
@@ -467,7 +469,6 @@ int App::run() {
             co_await t.async_wait(asio::use_awaitable);
           }
           hangups.cancel();
-          keep_alive.stop();
           push_service.stop();
           co_await presence.goodbye();
           if (bus) bus->close();

@@ -1,5 +1,9 @@
 #include "net/keep_alive.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
 
 namespace chatd::net {
@@ -12,32 +16,22 @@ KeepAlive::KeepAlive(std::chrono::seconds idle_timeout)
       zero_(std::chrono::steady_clock::now()) {}
 
 KeepAlive::~KeepAlive() {
-  for (auto& slot : slots_) slot.clear();  // members unhook themselves; none is destroyed here
+  // chatd's connections are gone by now (the wheel outlives their io_context): this unhooks
+  // only what a test left on it.
+  for (auto& slot : slots_) slot.clear();
 }
 
-void KeepAlive::start(boost::asio::any_io_executor ex) {
-  timer_.emplace(std::move(ex));
-  tick();
-}
-
-void KeepAlive::stop() {
-  std::lock_guard lock(mutex_);
-  stopped_ = true;
-  if (timer_) timer_->cancel();
-}
-
-void KeepAlive::tick() {
-  // Absolute deadlines: the wheel keeps to the clock however late a turn ran.
-  const auto elapsed = std::chrono::steady_clock::now() - zero_;
-  const auto second = static_cast<std::uint32_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
-  turn_to(second);
-  std::lock_guard lock(mutex_);
-  if (stopped_) return;
-  timer_->expires_at(zero_ + std::chrono::seconds(second + 1));
-  timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) tick();
-  });
+boost::asio::awaitable<void> KeepAlive::run() {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  for (;;) {
+    // Absolute deadlines: the wheel keeps to the clock however late a turn ran.
+    const auto second = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - zero_)
+            .count());
+    turn_to(second);
+    timer.expires_at(zero_ + std::chrono::seconds(second + 1));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
 }
 
 void KeepAlive::place(Member& m, std::uint32_t due) {
@@ -47,6 +41,7 @@ void KeepAlive::place(Member& m, std::uint32_t due) {
 
 void KeepAlive::add(Member& m) {
   std::lock_guard lock(mutex_);
+  m.wheel_ = this;
   const auto t = now();
   m.heard_.store(t, std::memory_order_relaxed);
   place(m, t + ping_);

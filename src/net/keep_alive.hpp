@@ -14,29 +14,33 @@
 // seconds of the wheel (a peer is dropped after 60–61 s of silence with the 60 s default).
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/intrusive/list.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
-#include <optional>
 #include <vector>
 
 namespace chatd::net {
 
 class KeepAlive {
  public:
-  // One connection on the wheel (24 bytes of it). Added and removed by its owner; called by
-  // the wheel, under the wheel's lock and on whatever thread turns it, when its peer must be
-  // pinged (drop = false) or dropped (drop = true, and the member is off the wheel by then).
+  // One connection on the wheel (40 bytes of it). Added by its owner, who calls leave() before
+  // it is destroyed (in the derived destructor's body: the wheel may call it until then).
+  // Called by the wheel, under the wheel's lock and on whatever thread turns it, when its peer
+  // must be pinged (drop = false) or dropped (drop = true, and the member is off the wheel by
+  // then).
   class Member : public boost::intrusive::list_base_hook<> {
    public:
     // A frame came from the peer (any thread; a relaxed store).
-    void heard(const KeepAlive& wheel) noexcept {
-      heard_.store(wheel.now(), std::memory_order_relaxed);
+    void heard() noexcept {
+      if (wheel_) heard_.store(wheel_->now(), std::memory_order_relaxed);
+    }
+    // Off the wheel, if on it.
+    void leave() {
+      if (wheel_) wheel_->remove(*this);
     }
 
    protected:
@@ -46,23 +50,24 @@ class KeepAlive {
    private:
     friend class KeepAlive;
     virtual void keep_alive_due(bool drop) = 0;
+    KeepAlive* wheel_ = nullptr;
     std::atomic<std::uint32_t> heard_{0};
     std::uint32_t due_ = 0;
   };
 
-  // `idle_timeout`: whole seconds, at least 2 (pings after half of it).
+  // `idle_timeout`: whole seconds, at least 2 (pings after half of it). The wheel outlives its
+  // members: made before the io_context their connections run on.
   explicit KeepAlive(std::chrono::seconds idle_timeout);
   ~KeepAlive();
   KeepAlive(const KeepAlive&) = delete;
   KeepAlive& operator=(const KeepAlive&) = delete;
 
-  // Turns the wheel with the clock, once a second, on `ex`, until stop().
-  void start(boost::asio::any_io_executor ex);
-  void stop();
+  // Turns the wheel with the clock, once a second, for as long as its io_context runs.
+  boost::asio::awaitable<void> run();
 
   // The member counts as heard now.
   void add(Member& m);
-  // Safe on a member the wheel dropped already.
+  // Safe on a member the wheel dropped already, or removed already.
   void remove(Member& m);
 
   std::chrono::seconds idle_timeout() const noexcept { return std::chrono::seconds(idle_); }
@@ -76,7 +81,6 @@ class KeepAlive {
  private:
   using Slot = boost::intrusive::list<Member, boost::intrusive::constant_time_size<false>>;
   void place(Member& m, std::uint32_t due);  // under the lock
-  void tick();
 
   const std::uint32_t idle_;  // seconds of silence before a drop
   const std::uint32_t ping_;  // seconds of silence before a ping
@@ -85,8 +89,6 @@ class KeepAlive {
   std::vector<Slot> slots_;  // the member due at second s is in slots_[s % size]
   std::size_t members_ = 0;
   std::chrono::steady_clock::time_point zero_;
-  std::optional<boost::asio::steady_timer> timer_;
-  bool stopped_ = false;
 };
 
 }  // namespace chatd::net

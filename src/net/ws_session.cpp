@@ -53,9 +53,9 @@ void account_queued(std::int64_t frames, std::int64_t bytes) {
 
 template <class NextLayer>
 WsSession<NextLayer>::~WsSession() {
-  // Off the wheel at the end of run(); here only when the loop stopped with the session's
-  // coroutine unfinished (the wheel, gone first, has unhooked it then).
-  if (is_linked()) deps_.keep_alive.remove(*this);
+  // Off the wheel at the end of run() already, unless run() did not finish (an exception, or the
+  // loop stopped with the connection open): the wheel may call this until then.
+  leave();
   account_queued(-static_cast<std::int64_t>(queue_.size()),
                  -static_cast<std::int64_t>(queued_bytes_));
 }
@@ -389,7 +389,7 @@ awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) 
   Metrics::add(metrics().ws_connections_opened);
   // Pongs and pings are read inside Beast's reads: each is a sign of life as well.
   ws_.control_callback([this](websocket::frame_type, beast::string_view) {
-    heard(deps_.keep_alive);
+    heard();
   });
   deps_.keep_alive.add(*this);
 
@@ -404,7 +404,7 @@ awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) 
     // any data arrives (1.5 KiB each): wait for the next message with room for one byte, then
     // read the rest of it. The buffer is released after every message.
     co_await ws_.async_read_some(buffer, 1, asio::redirect_error(use_awaitable, ec));
-    if (!ec) heard(deps_.keep_alive);
+    if (!ec) heard();
     while (!ec && !ws_.is_message_done())
       co_await ws_.async_read_some(buffer, 0, asio::redirect_error(use_awaitable, ec));
     if (ec) break;
@@ -432,7 +432,7 @@ awaitable<void> WsSession<NextLayer>::run(Request request, std::string address) 
   }
   if (ec == websocket::error::message_too_big)
     spdlog::info("closing session {}: frame over {} bytes", id_, o.max_frame_bytes);
-  deps_.keep_alive.remove(*this);
+  leave();
 
   // The reader is done: the writer finishes what is queued (and a close frame if one was
   // asked for).

@@ -16,6 +16,7 @@ namespace {
 // A connection that records when it was told to ping (false) or to drop (true).
 struct Peer final : KeepAlive::Member {
   explicit Peer(KeepAlive& w) : wheel(w) {}
+  ~Peer() { leave(); }
   void keep_alive_due(bool drop) override { calls.emplace_back(wheel.now(), drop); }
   KeepAlive& wheel;
   std::vector<std::pair<std::uint32_t, bool>> calls;
@@ -40,7 +41,7 @@ TEST(KeepAlive, ASilentPeerIsPingedAtHalfTheTimeoutAndDroppedAtTheTimeout) {
   EXPECT_FALSE(p.is_linked());
   wheel.turn_to(200);
   EXPECT_EQ(p.calls.size(), 2u) << "never looked at again";
-  wheel.remove(p);  // the owner's remove after a drop is harmless
+  p.leave();  // the owner's leave after a drop is harmless
   EXPECT_EQ(wheel.members(), 0u);
 }
 
@@ -51,7 +52,7 @@ TEST(KeepAlive, APeerThatAnswersIsPingedEveryHalfTimeoutAndNeverDropped) {
   Calls expected;
   for (std::uint32_t s = 1; s <= 600; ++s) {
     wheel.turn_to(s);
-    if (!p.calls.empty() && p.calls.back().first == s) p.heard(wheel);  // the pong, at once
+    if (!p.calls.empty() && p.calls.back().first == s) p.heard();  // the pong, at once
     if (s % 30 == 0) expected.emplace_back(s, false);
   }
   EXPECT_EQ(p.calls, expected);
@@ -64,7 +65,7 @@ TEST(KeepAlive, APongThatComesLateStillKeepsThePeer) {
   wheel.add(p);
   wheel.turn_to(30);
   wheel.turn_to(59);
-  p.heard(wheel);  // the pong, 29 s after the ping
+  p.heard();  // the pong, 29 s after the ping
   wheel.turn_to(88);
   EXPECT_EQ(p.calls, (Calls{{30, false}}));
   wheel.turn_to(89);
@@ -81,7 +82,7 @@ TEST(KeepAlive, APeerHeardFromIsNeverPinged) {
   wheel.add(p);
   for (std::uint32_t s = 1; s <= 300; ++s) {
     wheel.turn_to(s);
-    if (s % 20 == 0) p.heard(wheel);  // a frame every 20 s
+    if (s % 20 == 0) p.heard();  // a frame every 20 s
   }
   EXPECT_TRUE(p.calls.empty());
   wheel.remove(p);
@@ -94,7 +95,7 @@ TEST(KeepAlive, ARemovedPeerIsNeverCalled) {
   wheel.add(kept);
   EXPECT_EQ(wheel.members(), 2u);
   wheel.turn_to(10);
-  wheel.remove(gone);
+  gone.leave();
   EXPECT_FALSE(gone.is_linked());
   EXPECT_EQ(wheel.members(), 1u);
   wheel.turn_to(120);
@@ -123,7 +124,7 @@ TEST(KeepAlive, TheShortestTimeoutPingsAfterOneSecondAndDropsAfterTwo) {
   wheel.add(alive);
   for (std::uint32_t s = 1; s <= 10; ++s) {
     wheel.turn_to(s);
-    if (!alive.calls.empty() && alive.calls.back().first == s) alive.heard(wheel);
+    if (!alive.calls.empty() && alive.calls.back().first == s) alive.heard();
   }
   EXPECT_EQ(silent.calls, (Calls{{1, false}, {2, true}}));
   EXPECT_EQ(alive.calls.size(), 10u);
@@ -145,7 +146,7 @@ TEST(KeepAlive, ManyPeersAddedOverTimeArePingedOncePerHalfTimeoutEach) {
       if (!p->calls.empty() && p->calls.back().first == s) {
         ASSERT_FALSE(p->calls.back().second) << "an answering peer was dropped";
         ++pings;
-        p->heard(wheel);
+        p->heard();
       }
   }
   EXPECT_EQ(wheel.members(), 300u);
@@ -154,6 +155,6 @@ TEST(KeepAlive, ManyPeersAddedOverTimeArePingedOncePerHalfTimeoutEach) {
   for (std::uint32_t a = 1; a <= 30; ++a)
     for (std::uint32_t t = a - 1 + 30; t <= 300; t += 30) expected += 10;
   EXPECT_EQ(pings, expected);
-  for (auto& p : peers) wheel.remove(*p);
+  peers.clear();  // each leaves as it goes
   EXPECT_EQ(wheel.members(), 0u);
 }
