@@ -10,7 +10,7 @@ namespace chatd::net {
 
 KeepAlive::KeepAlive(std::chrono::seconds idle_timeout)
     : idle_(static_cast<std::uint32_t>(std::max<std::int64_t>(2, idle_timeout.count()))),
-      ping_(idle_ / 2),
+      ping_(idle_ - std::max<std::uint32_t>(1, idle_ / 4)),  // the last quarter for the pong
       // Every due second is at most `idle_` ahead of now: one slot each, and one for now.
       slots_(idle_ + 1),
       zero_(std::chrono::steady_clock::now()) {}
@@ -79,7 +79,7 @@ void KeepAlive::turn_to(std::uint32_t second) {
         m.keep_alive_due(/*drop=*/false);
         place(m, heard + idle_);
       } else {
-        place(m, heard + ping_);  // heard from since: looked at when that is half the timeout old
+        place(m, heard + ping_);  // heard from since: looked at when that is as old
       }
     }
   }

@@ -166,7 +166,8 @@ void WsSession<NextLayer>::request_close(std::uint16_t code, std::string reason)
 
 // Batched with the other connections due this second (net/keep_alive.hpp): a ping, written past
 // Beast like the session's frames, or, for a peer silent the whole timeout, the socket closed,
-// which ends the read loop.
+// which ends the read loop. A peer whose bytes wait unread in the socket is not silent: this
+// node is behind (a busy box), and the connection goes back on the wheel as heard now.
 template <class NextLayer>
 void WsSession<NextLayer>::keep_alive_due(bool drop) {
   auto self = this->weak_from_this().lock();
@@ -177,12 +178,17 @@ void WsSession<NextLayer>::keep_alive_due(bool drop) {
       if (self->ws_.is_open()) self->ws_.next_layer().append_ping();
       return;
     }
+    auto& socket = beast::get_lowest_layer(self->ws_).socket();
+    if (beast::error_code ec; socket.available(ec) > 0 && !ec) {
+      self->deps_.keep_alive.add(*self);
+      return;
+    }
     Metrics::add(metrics().ws_idle_timeouts);
     spdlog::info("closing session {}: silent for {} s", self->id_,
                  self->deps_.keep_alive.idle_timeout().count());
     self->closing_ = true;
     beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    socket.close(ignored);
   });
 }
 

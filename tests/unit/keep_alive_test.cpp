@@ -24,19 +24,19 @@ struct Peer final : KeepAlive::Member {
 using Calls = std::vector<std::pair<std::uint32_t, bool>>;
 }  // namespace
 
-TEST(KeepAlive, ASilentPeerIsPingedAtHalfTheTimeoutAndDroppedAtTheTimeout) {
+TEST(KeepAlive, ASilentPeerIsPingedAtThreeQuartersOfTheTimeoutAndDroppedAtTheTimeout) {
   KeepAlive wheel(60s);
   Peer p(wheel);
   wheel.add(p);
   EXPECT_EQ(wheel.members(), 1u);
-  wheel.turn_to(29);
+  wheel.turn_to(44);
   EXPECT_TRUE(p.calls.empty());
-  wheel.turn_to(30);
-  EXPECT_EQ(p.calls, (Calls{{30, false}}));
+  wheel.turn_to(45);
+  EXPECT_EQ(p.calls, (Calls{{45, false}}));
   wheel.turn_to(59);
-  EXPECT_EQ(p.calls, (Calls{{30, false}})) << "one ping, then the wait for its pong";
+  EXPECT_EQ(p.calls, (Calls{{45, false}})) << "one ping, then 15 s for its pong";
   wheel.turn_to(60);
-  EXPECT_EQ(p.calls, (Calls{{30, false}, {60, true}}));
+  EXPECT_EQ(p.calls, (Calls{{45, false}, {60, true}}));
   EXPECT_EQ(wheel.members(), 0u) << "off the wheel once dropped";
   EXPECT_FALSE(p.is_linked());
   wheel.turn_to(200);
@@ -45,7 +45,7 @@ TEST(KeepAlive, ASilentPeerIsPingedAtHalfTheTimeoutAndDroppedAtTheTimeout) {
   EXPECT_EQ(wheel.members(), 0u);
 }
 
-TEST(KeepAlive, APeerThatAnswersIsPingedEveryHalfTimeoutAndNeverDropped) {
+TEST(KeepAlive, APeerThatAnswersIsPingedEvery45SecondsAndNeverDropped) {
   KeepAlive wheel(60s);
   Peer p(wheel);
   wheel.add(p);
@@ -53,7 +53,7 @@ TEST(KeepAlive, APeerThatAnswersIsPingedEveryHalfTimeoutAndNeverDropped) {
   for (std::uint32_t s = 1; s <= 600; ++s) {
     wheel.turn_to(s);
     if (!p.calls.empty() && p.calls.back().first == s) p.heard();  // the pong, at once
-    if (s % 30 == 0) expected.emplace_back(s, false);
+    if (s % 45 == 0) expected.emplace_back(s, false);
   }
   EXPECT_EQ(p.calls, expected);
   wheel.remove(p);
@@ -63,13 +63,13 @@ TEST(KeepAlive, APongThatComesLateStillKeepsThePeer) {
   KeepAlive wheel(60s);
   Peer p(wheel);
   wheel.add(p);
-  wheel.turn_to(30);
+  wheel.turn_to(45);
   wheel.turn_to(59);
-  p.heard();  // the pong, 29 s after the ping
-  wheel.turn_to(88);
-  EXPECT_EQ(p.calls, (Calls{{30, false}}));
-  wheel.turn_to(89);
-  EXPECT_EQ(p.calls, (Calls{{30, false}, {89, false}})) << "pinged when that pong is 30 s old";
+  p.heard();  // the pong, 14 s after the ping
+  wheel.turn_to(103);
+  EXPECT_EQ(p.calls, (Calls{{45, false}}));
+  wheel.turn_to(104);
+  EXPECT_EQ(p.calls, (Calls{{45, false}, {104, false}})) << "pinged when that pong is 45 s old";
   wheel.turn_to(118);
   EXPECT_EQ(p.calls.size(), 2u);
   wheel.turn_to(119);
@@ -82,7 +82,7 @@ TEST(KeepAlive, APeerHeardFromIsNeverPinged) {
   wheel.add(p);
   for (std::uint32_t s = 1; s <= 300; ++s) {
     wheel.turn_to(s);
-    if (s % 20 == 0) p.heard();  // a frame every 20 s
+    if (s % 40 == 0) p.heard();  // a frame every 40 s
   }
   EXPECT_TRUE(p.calls.empty());
   wheel.remove(p);
@@ -100,7 +100,7 @@ TEST(KeepAlive, ARemovedPeerIsNeverCalled) {
   EXPECT_EQ(wheel.members(), 1u);
   wheel.turn_to(120);
   EXPECT_TRUE(gone.calls.empty());
-  EXPECT_EQ(kept.calls, (Calls{{30, false}, {60, true}}));
+  EXPECT_EQ(kept.calls, (Calls{{45, false}, {60, true}}));
 }
 
 TEST(KeepAlive, AWheelThatFellBehindLooksAtEverySecondItMissed) {
@@ -111,8 +111,8 @@ TEST(KeepAlive, AWheelThatFellBehindLooksAtEverySecondItMissed) {
   Peer late(wheel);
   wheel.add(late);  // heard at 15
   wheel.turn_to(100);  // one turn for 85 seconds
-  EXPECT_EQ(early.calls, (Calls{{30, false}, {60, true}}));
-  EXPECT_EQ(late.calls, (Calls{{45, false}, {75, true}}));
+  EXPECT_EQ(early.calls, (Calls{{45, false}, {60, true}}));
+  EXPECT_EQ(late.calls, (Calls{{60, false}, {75, true}}));
   EXPECT_EQ(wheel.now(), 100u);
 }
 
@@ -132,7 +132,7 @@ TEST(KeepAlive, TheShortestTimeoutPingsAfterOneSecondAndDropsAfterTwo) {
   wheel.remove(alive);
 }
 
-TEST(KeepAlive, ManyPeersAddedOverTimeArePingedOncePerHalfTimeoutEach) {
+TEST(KeepAlive, ManyPeersAddedOverTimeArePingedOnceEvery45SecondsEach) {
   KeepAlive wheel(60s);
   std::vector<std::unique_ptr<Peer>> peers;
   std::size_t pings = 0;
@@ -150,10 +150,10 @@ TEST(KeepAlive, ManyPeersAddedOverTimeArePingedOncePerHalfTimeoutEach) {
       }
   }
   EXPECT_EQ(wheel.members(), 300u);
-  // Each peer added at second a (before the turn to a) is pinged at a+29, a+59, ... ≤ 300.
+  // Each peer added at second a (before the turn to a) is pinged at a+44, a+89, ... ≤ 300.
   std::size_t expected = 0;
   for (std::uint32_t a = 1; a <= 30; ++a)
-    for (std::uint32_t t = a - 1 + 30; t <= 300; t += 30) expected += 10;
+    for (std::uint32_t t = a - 1 + 45; t <= 300; t += 45) expected += 10;
   EXPECT_EQ(pings, expected);
   peers.clear();  // each leaves as it goes
   EXPECT_EQ(wheel.members(), 0u);
