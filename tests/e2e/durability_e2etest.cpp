@@ -173,6 +173,31 @@ TEST(Durability, ASilentPeerIsDroppedAfterTheIdleTimeout) {
   EXPECT_EQ(metric_value(server.port(), "chatd_ws_idle_timeouts_total"), 1);
 }
 
+// The keep-alive (PROTOCOL §3, docs/decisions.md): with a 4 s timeout a silent connection is
+// pinged after 3 s of silence and keeps answering; one that sends something every second is
+// never pinged; neither is dropped.
+TEST(Durability, OnlySilentPeersArePingedAndThoseThatAnswerStay) {
+  TestDatabase db("pings");
+  ChatdProcess server(db.conninfo(), {{"CHATD_WS_IDLE_TIMEOUT_SECONDS", "4"}});
+  server.start();
+  auto a = must_register(server.port(), "ping_a");
+  auto b = must_register(server.port(), "ping_b");
+  WsClient quiet(server.port(), a.token);
+  WsClient busy(server.port(), b.token);
+  quiet.next_of("ready");
+  busy.next_of("ready");
+  for (int i = 0; i < 9; ++i) {
+    busy.send(std::string(R"({"type":"ping"})"));
+    std::this_thread::sleep_for(1s);
+  }
+  EXPECT_GE(quiet.pings_received(), 1u) << "pinged after 3 s of silence";
+  EXPECT_LE(quiet.pings_received(), 3u) << "about once every 3 s, not more";
+  EXPECT_EQ(busy.pings_received(), 0u) << "a connection heard from every second is not pinged";
+  EXPECT_FALSE(quiet.is_closed());
+  EXPECT_FALSE(busy.is_closed());
+  EXPECT_EQ(metric_value(server.port(), "chatd_ws_idle_timeouts_total"), 0);
+}
+
 TEST(Durability, MetricsCountRequestsConnectionsAndMessages) {
   TestDatabase db("metrics");
   ChatdProcess server(db.conninfo());

@@ -37,6 +37,7 @@ struct WsClient::Impl {
   std::vector<std::string> seen_types;
   bool closed = false;
   int close_code = 0;
+  std::size_t pings = 0;
 
   std::deque<std::string> outbox;  // only on the I/O thread
   bool writing = false;
@@ -104,6 +105,11 @@ void WsClient::open(const std::string& host, std::uint16_t port, const std::stri
   }
   beast::get_lowest_layer(ws).expires_never();
   ws.text(true);
+  ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
+    if (kind != websocket::frame_type::ping) return;
+    std::lock_guard l(impl_->m);
+    ++impl_->pings;
+  });
   if (read) {
     impl_->reading = true;
     impl_->read_loop();
@@ -198,6 +204,11 @@ std::size_t WsClient::count_received(const std::string& type) {
   for (const auto& text : impl_->inbox)
     if (text.find("\"type\":\"" + type + "\"") != std::string::npos) ++n;
   return n;
+}
+
+std::size_t WsClient::pings_received() {
+  std::lock_guard l(impl_->m);
+  return impl_->pings;
 }
 
 std::optional<int> WsClient::wait_closed(std::chrono::milliseconds timeout) {

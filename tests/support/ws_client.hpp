@@ -45,6 +45,8 @@ class WsClient {
                                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Frames of `type` received and not yet taken, without waiting.
   std::size_t count_received(const std::string& type);
+  // WebSocket pings the server sent so far (each answered by Beast with a pong while reading).
+  std::size_t pings_received();
 
   // Waits until the server closes; the close code (0 for a dropped TCP connection), or nullopt
   // when still open after `timeout`.
