@@ -121,7 +121,8 @@ const std::vector<ConfigField>& config_fields() {
                           "time given to in-flight requests on SIGTERM",
                           &Config::shutdown_grace_ms, 0, 600000));
     f.push_back(int_field("ws-idle-timeout-seconds", "CHATD_WS_IDLE_TIMEOUT_SECONDS",
-                          "a WebSocket peer silent this long is dropped (pinged after three quarters of it)",
+                          "a WebSocket peer silent this long is dropped "
+                          "(pinged after three quarters of it)",
                           &Config::ws_idle_timeout_seconds, 2, 3600));
     f.push_back(int_field("ws-max-frame-bytes", "CHATD_WS_MAX_FRAME_BYTES",
                           "largest WebSocket message (larger: close 1009)",
