@@ -122,9 +122,11 @@ TEST_F(QueryPlans, SearchMatchesTheCallersConversationsInsideTheIndex) {
     bool inside = false;
     while (std::getline(lines, line)) {
       if (previous.find("Bitmap Index Scan on messages_search_idx") != std::string::npos)
+        // The terms expression appears inlined (migrations/0020): the index's own, with the
+        // callers' queries beside it.
         inside = line.find("Index Cond") != std::string::npos &&
-                 line.find("chatd_search_terms(conversation_id, content) @@ ANY "
-                           "(chatd_search_queries(") != std::string::npos;
+                 line.find("(conversation_id)::text") != std::string::npos &&
+                 line.find("@@ ANY (chatd_search_queries(") != std::string::npos;
       previous = line;
     }
     EXPECT_TRUE(inside) << "membership and words are not one index condition:\n" << p;
@@ -138,6 +140,45 @@ TEST_F(QueryPlans, SearchMatchesTheCallersConversationsInsideTheIndex) {
                         " m.content) @@ ANY (chatd_search_queries(ARRAY[1, 2]::bigint[], '{hello,4}'))"
                         " AND m.deleted_at IS NULL"),
             "4") << "hello 4 and hello 40 of each, the last word a prefix";
+}
+
+// migrations/0020 rewrote chatd_search_terms so that it inlines; the index built by the old
+// definition stays valid only if the two agree on every text. Both, on texts mixed from the
+// pieces that could tell them apart (spaces of several kinds, quotes, backslashes, colons,
+// e-mails, URLs, paths, numbers, non-ASCII letters, emoji, texts that make no word at all).
+TEST_F(QueryPlans, TheInlinedSearchTermsEqualTheFormerDefinitionOnEveryText) {
+  EXPECT_EQ(db_->scalar(
+                "WITH pieces(p) AS (VALUES (' '), ('  '), (E'\\t'), (E'\\n'), (E'\\u00a0'),"
+                " (E'\\u2003'), ('a'), ('Zeta'), ('-'), ('_'), ('.'), ('/'), (':'), ('@'), ('1'),"
+                " ('42'), ('3.14'), ('1e5'), ('-5'), ('v1.2.3'), ('0x1F'), ('é'), ('ß'), ('İ'),"
+                " ('中文'), ('😀'), ('http://x.org/a b'), ('foo@bar.com'), ('/usr/local/bin'),"
+                " ('a-b-c'), (''''), ('\"'), ('\\'), ('&'), ('|'), ('!'), ('<b>'), ('a:b'),"
+                " ('::'), (E'\\x01'), ('O''Neil')),"
+                " texts AS (SELECT g, (SELECT string_agg(p, '' ORDER BY random()) FROM"
+                "   (SELECT p FROM pieces WHERE g > 0 ORDER BY random() LIMIT 1 + g % 12) x) AS t"
+                "   FROM generate_series(1, 20000) g)"
+                " SELECT count(*) FILTER (WHERE chatd_search_terms(g, t) IS DISTINCT FROM"
+                "   array_to_tsvector(ARRAY(SELECT g::text || ':' || l.lexeme"
+                "     FROM unnest(to_tsvector('simple'::regconfig, t)) l)))"
+                "   || ' of ' || count(*) || ', wordless: '"
+                "   || (count(*) FILTER (WHERE chatd_search_terms(g, t) = ''::tsvector) > 0)"
+                " FROM texts"),
+            "0 of 20000, wordless: true");
+  EXPECT_EQ(db_->scalar("SELECT chatd_search_terms(7, 'It''s O''Neil''s \\back-slash: 2 x@y.io')"),
+            "'7:2' '7:back' '7:back-slash' '7:it' '7:neil' '7:o' '7:s' '7:slash' '7:x@y.io'");
+  EXPECT_EQ(db_->scalar("SELECT chatd_search_terms(7, '...') = ''::tsvector"), "t");
+}
+
+// Neither SQL function of the send path runs through PostgreSQL's SQL-function executor per
+// row (migrations/0020): both appear inlined in a plan.
+TEST_F(QueryPlans, TheSendPathsFunctionsAreInlined) {
+  const auto p = db_->lines(
+      "EXPLAIN VERBOSE SELECT chatd_ts(m.created_at), chatd_search_terms(m.conversation_id,"
+      " m.content) FROM messages m WHERE m.id = 1");
+  EXPECT_EQ(p.find("chatd_ts("), std::string::npos) << p;
+  EXPECT_EQ(p.find("chatd_search_terms("), std::string::npos) << p;
+  EXPECT_NE(p.find("to_char("), std::string::npos) << p;
+  EXPECT_NE(p.find("to_tsvector("), std::string::npos) << p;
 }
 
 TEST_F(QueryPlans, ThePinnedConversationsAreFoundThroughTheirIndex) {
