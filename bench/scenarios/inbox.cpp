@@ -32,17 +32,14 @@ int seed_inbox(const Options& o) {
             " - s) * interval '1 minute'"
             " FROM conversations c, generate_series(1, " + std::to_string(o.messages_per) + ") s"
             " WHERE c.type = 'direct'");
-  // What the send batch keeps beside the messages (migrations 0011 and 0012): who wrote last,
+  // What the send batch keeps beside the messages (migrations 0011, 0012, 0021): who wrote last,
   // the last seq from the other side, and each member's own messages above their read
   // position (nothing is read: half of the messages each, the odd seqs user_hi's).
   const auto per = std::to_string(o.messages_per);
   db.column("UPDATE conversations SET other_last_seq = last_seq - 1,"
-            " last_sender_id = CASE WHEN last_seq % 2 = 0 THEN user_lo ELSE user_hi END"
+            " last_sender_id = CASE WHEN last_seq % 2 = 0 THEN user_lo ELSE user_hi END,"
+            " lo_sent = " + per + " / 2, hi_sent = (" + per + " + 1) / 2"
             " WHERE type = 'direct' AND last_seq > 0");
-  db.column("INSERT INTO sent_since_read (conversation_id, user_id, sent)"
-            " SELECT id, user_lo, " + per + " / 2 FROM conversations WHERE type = 'direct'"
-            " UNION ALL SELECT id, user_hi, (" + per + " + 1) / 2 FROM conversations"
-            " WHERE type = 'direct' ON CONFLICT DO NOTHING");
   db.column("ANALYZE");
   std::printf("seed-inbox: %d users, %s conversations, %s messages in %.1f s\n", n,
               db.column("SELECT count(*) FROM conversations")[0].c_str(),

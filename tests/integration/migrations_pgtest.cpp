@@ -211,12 +211,25 @@ TEST(Migrations, SentSinceReadStartsFromTheMessagesAboveEachReadPosition) {
       "INSERT INTO messages (conversation_id, seq, sender_id, content)"
       " SELECT 1, s, CASE WHEN s IN (2, 5) THEN 2 ELSE 1 END, 'm' || s"
       " FROM generate_series(1, 5) s");
+  // And a group of the two: 1 ben, 2 ann, 3 ann; nobody has read anything.
+  old.db.scalar("INSERT INTO groups (name, owner_id) VALUES ('g', 1)");
+  old.db.scalar("INSERT INTO conversations (type, group_id, last_seq) VALUES ('group', 1, 3)");
+  old.db.scalar(
+      "INSERT INTO conversation_members (conversation_id, user_id) VALUES (2, 1), (2, 2)");
+  old.db.scalar(
+      "INSERT INTO messages (conversation_id, seq, sender_id, content)"
+      " SELECT 2, s, CASE WHEN s = 1 THEN 2 ELSE 1 END, 'g' || s FROM generate_series(1, 3) s");
   auto up = old.migrate_to_current();
   ASSERT_TRUE(up) << up.error().message;
-  EXPECT_EQ(old.db.scalar("SELECT string_agg(user_id || ':' || sent, ' ' ORDER BY user_id)"
-                          " FROM sent_since_read"),
-            "1:2 2:2")
+  // A direct conversation's counts end on its row (migrations/0021), a group's stay apart.
+  EXPECT_EQ(old.db.scalar("SELECT lo_sent || ' ' || hi_sent FROM conversations WHERE id = 1"),
+            "2 2")
       << "ann's own above 2 are 3 and 4; ben's above 0 are 2 and 5";
+  EXPECT_EQ(old.db.scalar("SELECT lo_sent || ' ' || hi_sent FROM conversations WHERE id = 2"),
+            "0 0");
+  EXPECT_EQ(old.db.scalar("SELECT string_agg(conversation_id || ':' || user_id || ':' || sent,"
+                          " ' ' ORDER BY conversation_id, user_id) FROM sent_since_read"),
+            "2:1:2 2:2:1");
 }
 
 TEST(Migrations, ConversationsLearnTheirLastSenderAndTheLastSeqFromAnyoneElse) {

@@ -12,7 +12,8 @@ using boost::asio::awaitable;
 
 // The activity of a conversation is its last message's time, or its creation before that.
 // unread_count is the messages above the read position less the member's own among them
-// (sent_since_read, migrations/0011): no walk of the unread messages, whatever the backlog.
+// (migrations/0011: a direct conversation's on its row, migrations/0021, a group member's in
+// sent_since_read): no walk of the unread messages, whatever the backlog.
 // `before` compares at millisecond precision, the precision of the timestamps clients see; the
 // exact cursor ($4 microseconds since the epoch, $5 id) compares (activity, id) as ordered.
 // last_message is the newest not disappeared (PROTOCOL §9) among the last 50: a conversation whose
@@ -25,7 +26,9 @@ using boost::asio::awaitable;
     "       chatd_ts(pu.created_at),"                                                          \
     "       g.id, g.name,"                                                                     \
     "       " CHATD_MESSAGE_COLUMNS("lm", "c") ","                                             \
-    "       GREATEST(c.last_seq - cm.last_read_seq - coalesce(own.sent, 0), 0),"               \
+    "       GREATEST(c.last_seq - cm.last_read_seq - CASE WHEN c.type <> 'direct'"             \
+    "         THEN coalesce(own.sent, 0) WHEN c.user_lo = $1 THEN c.lo_sent ELSE c.hi_sent END,"  \
+    "         0),"                                                                                 \
     "       (extract(epoch FROM coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint," \
     "       " CHATD_USER_FLAGS("pu") ","                                                       \
     "       chatd_ts(cm.muted_until), cm.archived, cm.pinned_at IS NOT NULL,"                 \
@@ -37,7 +40,8 @@ using boost::asio::awaitable;
     " LEFT JOIN groups g ON g.id = c.group_id"                                                 \
     " CROSS JOIN LATERAL (SELECT pu.id IS NOT NULL AND EXISTS (SELECT 1 FROM blocks bl"       \
     "     WHERE bl.blocker = pu.id AND bl.blocked = $1) AS h) hidden"                          \
-    " LEFT JOIN sent_since_read own ON own.conversation_id = c.id AND own.user_id = $1"        \
+    " LEFT JOIN sent_since_read own ON c.type <> 'direct' AND own.conversation_id = c.id"     \
+    "      AND own.user_id = $1"                                                                \
     " LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.conversation_id = c.id"              \
     "                    AND m.seq > c.last_seq - 50 AND " CHATD_NOT_EXPIRED("m")                \
     "                    ORDER BY m.seq DESC LIMIT 1) lm ON true"

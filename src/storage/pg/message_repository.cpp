@@ -40,8 +40,10 @@ const Statement kLockConversationsStatement{
 // spread to the others by a window), inserted with its final last_seq, both users as members.
 // Accepted rows get their message id (nextval, so the inserted rows need not be joined back)
 // and the next seqs of their conversation, read under the lock taken before; each sender's
-// sent_since_read grows by what they stored (one upsert per conversation and sender, so the
-// inbox's unread_count is arithmetic, migrations/0011), and each conversation learns its last
+// count of their own messages since they last read grows by what they stored, so the inbox's
+// unread_count is arithmetic (migrations/0011): a direct conversation's two counts are on its
+// own row, updated with it (`lo_n`, `hi_n`, migrations/0021), a group member's in
+// sent_since_read (one upsert per group and sender). Each conversation learns its last
 // sender and the last seq written by anyone else (`per`, for the offline replay,
 // migrations/0012). Outcomes: 's'
 // stored, 'd' stored before (the original), 'n' no such conversation (unknown user or group),
@@ -132,16 +134,19 @@ const Statement kAppendBatchStatement{
     "   WINDOW w AS (PARTITION BY b.cid ORDER BY b.ord)),"
     " per AS MATERIALIZED (SELECT x.cid, max(x.found) AS found, max(x.lo) AS lo, max(x.hi) AS hi,"
     "     max(x.seq) AS seq, max(x.last_sender) AS last_sender,"
-    "     max(x.seq) FILTER (WHERE x.sender_id <> x.last_sender) AS other_seq"
-    "   FROM (SELECT n.cid, n.found, n.lo, n.hi, n.seq, n.sender_id,"
+    "     max(x.seq) FILTER (WHERE x.sender_id <> x.last_sender) AS other_seq,"
+    "     count(*) FILTER (WHERE NOT x.is_group AND x.sender_id = x.lo) AS lo_n,"
+    "     count(*) FILTER (WHERE NOT x.is_group AND x.sender_id = x.hi AND x.hi <> x.lo)"
+    "       AS hi_n"
+    "   FROM (SELECT n.cid, n.found, n.lo, n.hi, n.seq, n.sender_id, n.is_group,"
     "           first_value(n.sender_id) OVER (PARTITION BY n.cid ORDER BY n.seq DESC)"
     "             AS last_sender FROM n) x"
     "   GROUP BY x.cid),"
     " newc AS (INSERT INTO conversations (id, type, user_lo, user_hi, last_seq, last_message_at,"
-    "                                     last_sender_id, other_last_seq)"
+    "                                     last_sender_id, other_last_seq, lo_sent, hi_sent)"
     "          OVERRIDING SYSTEM VALUE"
     "          SELECT per.cid, 'direct', per.lo, per.hi, per.seq, statement_timestamp(),"
-    "                 per.last_sender, coalesce(per.other_seq, 0) FROM per"
+    "                 per.last_sender, coalesce(per.other_seq, 0), per.lo_n, per.hi_n FROM per"
     "          WHERE per.found IS NULL"
     "          RETURNING id, user_lo, user_hi),"
     " newm AS (INSERT INTO conversation_members (conversation_id, user_id)"
@@ -150,7 +155,8 @@ const Statement kAppendBatchStatement{
     "                 last_message_at = statement_timestamp(), last_sender_id = per.last_sender,"
     "                 other_last_seq = GREATEST(coalesce(per.other_seq, 0),"
     "                   CASE WHEN c.last_sender_id IS DISTINCT FROM per.last_sender"
-    "                        THEN c.last_seq ELSE c.other_last_seq END)"
+    "                        THEN c.last_seq ELSE c.other_last_seq END),"
+    "                 lo_sent = c.lo_sent + per.lo_n, hi_sent = c.hi_sent + per.hi_n"
     "          FROM per WHERE c.id = per.cid AND per.found IS NOT NULL),"
     " ins AS (INSERT INTO messages (id, conversation_id, seq, sender_id, content, client_id,"
     "                               reply_to, attachment_count, created_at, mentions,"
@@ -161,7 +167,8 @@ const Statement kAppendBatchStatement{
     "                n.forwarded, n.expires_at"
     "         FROM n),"
     " own AS (INSERT INTO sent_since_read AS s (conversation_id, user_id, sent)"
-    "         SELECT n.cid, n.sender_id, count(*) FROM n GROUP BY n.cid, n.sender_id"
+    "         SELECT n.cid, n.sender_id, count(*) FROM n WHERE n.is_group"
+    "         GROUP BY n.cid, n.sender_id"
     "         ON CONFLICT (conversation_id, user_id) DO UPDATE SET sent = s.sent + excluded.sent),"
     " ins_att AS (INSERT INTO message_attachments (message_id, position, attachment_id)"
     "         SELECT n.id, x.pos, x.aid FROM n"
@@ -286,8 +293,9 @@ constexpr Statement kMembers{
 
 // The read position moves to `seq` (never back, never past the last message) and the
 // delivered one with it. One walk of the messages the move covers, counted per sender
-// (`moved`), tells each other sender its highest seq and takes the member's own out of
-// sent_since_read (all of them are in this statement's snapshot: the move stops at the
+// (`moved`), tells each other sender its highest seq and takes the member's own out of their
+// count (a group's in sent_since_read, a direct conversation's on its row, migrations/0021;
+// all of them are in this statement's snapshot: the move stops at the
 // last_seq it sees, and a message is committed with its last_seq). The member's row is locked
 // first, so two devices reading at once neither go back nor both tell nor both subtract.
 constexpr Statement kMarkRead{
@@ -306,7 +314,11 @@ constexpr Statement kMarkRead{
     "           JOIN messages m ON m.conversation_id = $2 AND m.seq > cur.old"
     "           AND m.seq <= cur.upto GROUP BY m.sender_id),"
     " own AS (UPDATE sent_since_read s SET sent = s.sent - moved.n FROM moved"
-    "         WHERE s.conversation_id = $2 AND s.user_id = $1 AND moved.sender_id = $1)"
+    "         WHERE s.conversation_id = $2 AND s.user_id = $1 AND moved.sender_id = $1),"
+    " own_direct AS (UPDATE conversations c"
+    "         SET lo_sent = c.lo_sent - CASE WHEN c.user_lo = $1 THEN moved.n ELSE 0 END,"
+    "             hi_sent = c.hi_sent - CASE WHEN c.user_lo = $1 THEN 0 ELSE moved.n END"
+    "         FROM moved WHERE c.id = $2 AND c.type = 'direct' AND moved.sender_id = $1)"
     " SELECT 'm', NULL::bigint, NULL::bigint, NULL::text FROM cur"
     " UNION ALL"
     " SELECT 'r', moved.sender_id, moved.seq, chatd_ts(statement_timestamp())"
