@@ -5,9 +5,8 @@
 -- an upsert's speculative insertion (three WAL records of a first message's 21), and every
 -- later message upserted it (issue 22, docs/BENCHMARKS.md). Groups keep their members' counters
 -- in sent_since_read: a group's row cannot hold one per member.
--- lo_sent is user_lo's, hi_sent user_hi's (a user's conversation with themself counts in
--- lo_sent); mark_read subtracts from the reader's, the send batch adds under the
--- conversation's lock.
+-- lo_sent is user_lo's, hi_sent user_hi's; the send batch adds to them under the
+-- conversation's lock, mark_read subtracts from the reader's.
 ALTER TABLE conversations
   ADD COLUMN lo_sent bigint NOT NULL DEFAULT 0 CHECK (lo_sent >= 0),
   ADD COLUMN hi_sent bigint NOT NULL DEFAULT 0 CHECK (hi_sent >= 0);
@@ -15,10 +14,8 @@ ALTER TABLE conversations
 UPDATE conversations c
 SET lo_sent = coalesce((SELECT s.sent FROM sent_since_read s
                         WHERE s.conversation_id = c.id AND s.user_id = c.user_lo), 0),
-    hi_sent = CASE WHEN c.user_hi = c.user_lo THEN 0
-                   ELSE coalesce((SELECT s.sent FROM sent_since_read s
-                                  WHERE s.conversation_id = c.id AND s.user_id = c.user_hi), 0)
-              END
+    hi_sent = coalesce((SELECT s.sent FROM sent_since_read s
+                        WHERE s.conversation_id = c.id AND s.user_id = c.user_hi), 0)
 WHERE c.type = 'direct'
   AND EXISTS (SELECT 1 FROM sent_since_read s WHERE s.conversation_id = c.id);
 
