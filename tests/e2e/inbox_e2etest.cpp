@@ -275,6 +275,39 @@ TEST_F(InboxE2E, UnreadCountsStartAfreshWhenAMemberRejoinsAGroup) {
   EXPECT_EQ(unread_of(i, conv), unread_in_db(i, conv));
 }
 
+// In a group a member's own messages are counted in sent_since_read and taken out when the
+// member reads past them: reading over one's own and others' leaves nothing unread, and what
+// others send next counts from there.
+TEST_F(InboxE2E, UnreadCountsOfAGroupStayExactWhenAMemberReadsPastTheirOwn) {
+  auto j = must_register(port(), "in_unread_j");
+  auto k = must_register(port(), "in_unread_k");
+  auto g = http_request(port(), "POST", "/groups",
+                        json_body(json::object{{"name", "own"}, {"members", json::array{k.id}}}),
+                        j.token);
+  ASSERT_EQ(g.status, 201);
+  const auto group = g.json.at("group").at("id").as_int64();
+  const auto conv = g.json.at("conversation_id").as_int64();
+  WsClient wj(port(), j.token);
+  WsClient wk(port(), k.token);
+  wj.next_of("ready");
+  wk.next_of("ready");
+  auto say = [group](WsClient& ws, const std::string& text) {
+    ws.send(json::value{{"type", "send_message"}, {"group_id", group}, {"content", text}});
+    return ws.next_of("ack").at("message").at("seq").as_int64();
+  };
+  for (int n = 1; n <= 3; ++n) say(wj, "j " + std::to_string(n));
+  say(wk, "k 1");
+  const auto last = say(wk, "k 2");
+  EXPECT_EQ(unread_of(j, conv), 2);
+  mark_read(wj, conv, last);
+  EXPECT_EQ(unread_of(j, conv), 0);
+  EXPECT_EQ(unread_in_db(j, conv), 0);
+  say(wk, "k 3");
+  say(wj, "j 4");
+  EXPECT_EQ(unread_of(j, conv), 1);
+  EXPECT_EQ(unread_of(k, conv), 4);  // j's four; k read nothing
+}
+
 TEST_F(InboxE2E, HistoryIsChronologicalAcrossPageBoundariesWithHasMore) {
   const auto base = "/messages?conversation_id=" + std::to_string(direct_ab_);
   auto newest = get(base + "&limit=3", a_);

@@ -289,6 +289,30 @@ TEST_F(QueryPlans, MarkDeliveredProbesThePrimaryKeyPerPosition) {
   expect_member_row_probes(p, 2);
 }
 
+// A direct conversation keeps its own-message counts on its row (migrations/0021): reading one
+// does not probe sent_since_read, where it has no row.
+TEST_F(QueryPlans, MarkReadOfADirectConversationLeavesSentSinceReadAlone) {
+  const auto p = db_->lines(
+      "BEGIN; UPDATE conversations SET lo_sent = 20, hi_sent = 20 WHERE id = 1;"  // the seed's
+      " PREPARE mr(bigint, bigint, bigint) AS " + std::string(kMarkReadStatement.sql) +
+      "; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE mr(1, 1, 40)");
+  std::istringstream lines(p);
+  std::string line;
+  bool seen = false, walked = false;
+  while (std::getline(lines, line)) {
+    if (line.find("Scan") != std::string::npos &&
+        line.find(" on sent_since_read") != std::string::npos) {
+      seen = true;
+      EXPECT_NE(line.find("never executed"), std::string::npos) << p;
+    }
+    // It did read: the move walked the conversation's 40 messages (index or bitmap scan).
+    walked = walked || line.find(" on messages m (actual rows=40 loops=1)") != std::string::npos;
+  }
+  EXPECT_TRUE(seen) << p;
+  EXPECT_TRUE(walked) << p;
+  EXPECT_NE(p.find("Update on conversation_members"), std::string::npos) << p;
+}
+
 TEST_F(QueryPlans, TheOfflineReplayWalksTheUsersConversationsAndProbesEach) {
   const auto p = plan(kUndeliveredStatement, "(bigint, bigint, bigint, int)", "1500, 0, 0, 200");
   expect_no_seq_scan(p);

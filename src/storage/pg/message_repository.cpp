@@ -233,6 +233,43 @@ const Statement kUndeliveredStatement{
     "   AND " CHATD_OTHERS_LAST_SEQ " > cm.delivered_seq"
     " ORDER BY m.conversation_id, m.seq LIMIT $4"};
 
+// The read position moves to `seq` (never back, never past the last message) and the
+// delivered one with it. One walk of the messages the move covers, counted per sender
+// (`moved`), tells each other sender its highest seq and takes the member's own out of their
+// count (a group's in sent_since_read, a direct conversation's on its row, migrations/0021;
+// all of them are in this statement's snapshot: the move stops at the
+// last_seq it sees, and a message is committed with its last_seq). The member's row is locked
+// first, so two devices reading at once neither go back nor both tell nor both subtract.
+// sent_since_read is probed only for a group (a one-time filter on `cur`'s type: a direct
+// conversation has no row there).
+const Statement kMarkReadStatement{
+    "positions_mark_read",
+    "WITH cur AS (SELECT cm.last_read_seq AS old, LEAST($3, c.last_seq) AS upto,"
+    "                    c.type = 'group' AS is_group"
+    "             FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id"
+    "             WHERE cm.conversation_id = $2 AND cm.user_id = $1 FOR NO KEY UPDATE OF cm),"
+    " pos AS (UPDATE conversation_members cm SET last_read_seq = cur.upto,"
+    "                read_at = statement_timestamp(),"
+    "                delivered_seq = GREATEST(cm.delivered_seq, cur.upto),"
+    "                delivered_at = CASE WHEN cm.delivered_seq < cur.upto"
+    "                                    THEN statement_timestamp() ELSE cm.delivered_at END"
+    "         FROM cur WHERE cm.conversation_id = $2 AND cm.user_id = $1"
+    "         AND cur.upto > cm.last_read_seq),"
+    " moved AS (SELECT m.sender_id, count(*) AS n, max(m.seq) AS seq FROM cur"
+    "           JOIN messages m ON m.conversation_id = $2 AND m.seq > cur.old"
+    "           AND m.seq <= cur.upto GROUP BY m.sender_id),"
+    " own AS (UPDATE sent_since_read s SET sent = s.sent - moved.n FROM moved"
+    "         WHERE (SELECT cur.is_group FROM cur) AND s.conversation_id = $2"
+    "         AND s.user_id = $1 AND moved.sender_id = $1),"
+    " own_direct AS (UPDATE conversations c"
+    "         SET lo_sent = c.lo_sent - CASE WHEN c.user_lo = $1 THEN moved.n ELSE 0 END,"
+    "             hi_sent = c.hi_sent - CASE WHEN c.user_lo = $1 THEN 0 ELSE moved.n END"
+    "         FROM moved WHERE c.id = $2 AND c.type = 'direct' AND moved.sender_id = $1)"
+    " SELECT 'm', NULL::bigint, NULL::bigint, NULL::text FROM cur"
+    " UNION ALL"
+    " SELECT 'r', moved.sender_id, moved.seq, chatd_ts(statement_timestamp())"
+    " FROM moved WHERE moved.sender_id <> $1"};
+
 namespace {
 
 constexpr Statement kRange{
@@ -290,38 +327,6 @@ constexpr Statement kMembers{
     "                             WHERE bl.blocker = $2 AND bl.blocked = cm.user_id))::text"
     " FROM conversations c WHERE c.id = $1"};
 
-// The read position moves to `seq` (never back, never past the last message) and the
-// delivered one with it. One walk of the messages the move covers, counted per sender
-// (`moved`), tells each other sender its highest seq and takes the member's own out of their
-// count (a group's in sent_since_read, a direct conversation's on its row, migrations/0021;
-// all of them are in this statement's snapshot: the move stops at the
-// last_seq it sees, and a message is committed with its last_seq). The member's row is locked
-// first, so two devices reading at once neither go back nor both tell nor both subtract.
-constexpr Statement kMarkRead{
-    "positions_mark_read",
-    "WITH cur AS (SELECT cm.last_read_seq AS old, LEAST($3, c.last_seq) AS upto"
-    "             FROM conversation_members cm JOIN conversations c ON c.id = cm.conversation_id"
-    "             WHERE cm.conversation_id = $2 AND cm.user_id = $1 FOR NO KEY UPDATE OF cm),"
-    " pos AS (UPDATE conversation_members cm SET last_read_seq = cur.upto,"
-    "                read_at = statement_timestamp(),"
-    "                delivered_seq = GREATEST(cm.delivered_seq, cur.upto),"
-    "                delivered_at = CASE WHEN cm.delivered_seq < cur.upto"
-    "                                    THEN statement_timestamp() ELSE cm.delivered_at END"
-    "         FROM cur WHERE cm.conversation_id = $2 AND cm.user_id = $1"
-    "         AND cur.upto > cm.last_read_seq),"
-    " moved AS (SELECT m.sender_id, count(*) AS n, max(m.seq) AS seq FROM cur"
-    "           JOIN messages m ON m.conversation_id = $2 AND m.seq > cur.old"
-    "           AND m.seq <= cur.upto GROUP BY m.sender_id),"
-    " own AS (UPDATE sent_since_read s SET sent = s.sent - moved.n FROM moved"
-    "         WHERE s.conversation_id = $2 AND s.user_id = $1 AND moved.sender_id = $1),"
-    " own_direct AS (UPDATE conversations c"
-    "         SET lo_sent = c.lo_sent - CASE WHEN c.user_lo = $1 THEN moved.n ELSE 0 END,"
-    "             hi_sent = c.hi_sent - CASE WHEN c.user_lo = $1 THEN 0 ELSE moved.n END"
-    "         FROM moved WHERE c.id = $2 AND c.type = 'direct' AND moved.sender_id = $1)"
-    " SELECT 'm', NULL::bigint, NULL::bigint, NULL::text FROM cur"
-    " UNION ALL"
-    " SELECT 'r', moved.sender_id, moved.seq, chatd_ts(statement_timestamp())"
-    " FROM moved WHERE moved.sender_id <> $1"};
 
 
 struct ClientKeyHash {
@@ -593,7 +598,7 @@ awaitable<Result<std::vector<ReceiptChange>>> PgMessageRepository::mark_read(Use
                                                                              ConversationId c,
                                                                              Seq seq) {
   auto rs = co_await pool_.exec(
-      kMarkRead, params(std::to_string(reader), std::to_string(c), std::to_string(seq)));
+      kMarkReadStatement, params(std::to_string(reader), std::to_string(c), std::to_string(seq)));
   if (!rs) co_return to_domain_error(rs.error());
   bool member = false;
   std::vector<ReceiptChange> out;

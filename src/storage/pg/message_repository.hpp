@@ -39,6 +39,7 @@ class PgMessageRepository final : public MessageRepository {
 extern const Statement kLockConversationsStatement;
 extern const Statement kAppendBatchStatement;
 extern const Statement kMarkDeliveredStatement;
+extern const Statement kMarkReadStatement;
 extern const Statement kUndeliveredStatement;
 
 // Reads nine message columns from `col`: id, conversation_id, seq, sender_id, to, group_id,
