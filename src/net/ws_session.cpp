@@ -167,7 +167,10 @@ void WsSession<NextLayer>::request_close(std::uint16_t code, std::string reason)
 // Batched with the other connections due this second (net/keep_alive.hpp): a ping, written past
 // Beast like the session's frames, or, for a peer silent the whole timeout, the socket closed,
 // which ends the read loop. A peer whose bytes wait unread in the socket is not silent: this
-// node is behind (a busy box), and the connection goes back on the wheel as heard now.
+// node is behind (a busy box), and the connection goes back on the wheel as heard now — unless
+// the reader is paused for room (backpressure, wait_for_room): then the bytes wait on the peer,
+// which has not read its queue, and it is judged like any silent peer (else a client that never
+// reads would hold half a queue for ever by writing one frame).
 template <class NextLayer>
 void WsSession<NextLayer>::keep_alive_due(bool drop) {
   auto self = this->weak_from_this().lock();
@@ -179,7 +182,8 @@ void WsSession<NextLayer>::keep_alive_due(bool drop) {
       return;
     }
     auto& socket = beast::get_lowest_layer(self->ws_).socket();
-    if (beast::error_code ec; socket.available(ec) > 0 && !ec) {
+    if (beast::error_code ec;
+        !self->queue_over_half() && socket.available(ec) > 0 && !ec) {
       self->deps_.keep_alive.add(*self);
       return;
     }

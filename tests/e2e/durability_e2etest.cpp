@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <libpq-fe.h>
+
 #include "e2e/e2e_fixture.hpp"
 #include "support/server_process.hpp"
 #include "support/ws_client.hpp"
@@ -171,6 +173,87 @@ TEST(Durability, ASilentPeerIsDroppedAfterTheIdleTimeout) {
   EXPECT_FALSE(alive.is_closed()) << "a peer that answers pings stays";
   EXPECT_TRUE(eventually_offline(db, a.id));
   EXPECT_EQ(metric_value(server.port(), "chatd_ws_idle_timeouts_total"), 1);
+}
+
+// A peer whose frames wait unread because this node is behind is not silent (net/ws_session.cpp,
+// keep_alive_due). Here the node's reader for b waits on PostgreSQL: a test transaction holds b's
+// member row, so b's mark_read waits for it, and b's pings and pongs after it sit unread for
+// longer than the 2 s timeout. Released, they are all answered and nothing was dropped.
+TEST(Durability, APeerWhoseFramesWaitUnreadWhileTheNodeIsBehindIsNotDropped) {
+  TestDatabase db("behind");
+  ChatdProcess server(db.conninfo(), {{"CHATD_WS_IDLE_TIMEOUT_SECONDS", "2"}});
+  server.start();
+  auto a = must_register(server.port(), "behind_a");
+  auto b = must_register(server.port(), "behind_b");
+  WsClient wa(server.port(), a.token);
+  WsClient wb(server.port(), b.token);
+  wa.next_of("ready");
+  wb.next_of("ready");
+  wa.send_direct(b.id, "hello");
+  const auto conv = wa.next_of("ack").at("message").at("conversation_id").as_int64();
+  wb.next_of("message");
+  PGconn* holder = PQconnectdb(db.conninfo().c_str());
+  ASSERT_EQ(PQstatus(holder), CONNECTION_OK);
+  auto exec = [&](const std::string& sql) {
+    PGresult* r = PQexec(holder, sql.c_str());
+    const auto st = PQresultStatus(r);
+    PQclear(r);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+  };
+  ASSERT_TRUE(exec("BEGIN"));
+  ASSERT_TRUE(exec("SELECT 1 FROM conversation_members WHERE conversation_id = " +
+                   std::to_string(conv) + " AND user_id = " + std::to_string(b.id) + " FOR UPDATE"));
+  wb.send(json::value{{"type", "mark_read"}, {"conversation_id", conv}, {"seq", 1}});
+  for (int i = 0; i < 9; ++i) {  // 4.5 s: over two timeouts, under the 5 s query timeout
+    wb.send(std::string(R"({"type":"ping"})"));
+    std::this_thread::sleep_for(500ms);
+  }
+  EXPECT_FALSE(wb.is_closed()) << "dropped as silent while its frames waited unread";
+  ASSERT_TRUE(exec("COMMIT"));
+  PQfinish(holder);
+  EXPECT_EQ(wb.collect("pong", 9, 10s).size(), 9u);
+  auto receipt = wa.next_of("receipt", 5s);
+  while (receipt.at("status") != "read") receipt = wa.next_of("receipt", 5s);
+  EXPECT_EQ(receipt.at("up_to_seq").as_int64(), 1) << "the mark_read went through";
+  EXPECT_FALSE(wb.is_closed());
+  EXPECT_EQ(metric_value(server.port(), "chatd_ws_idle_timeouts_total"), 0);
+}
+
+// But a peer that does not read its own queue is judged by the timeout even if it wrote frames
+// this node has not read: with its queue over half full the node stopped reading from it
+// (backpressure), so those frames wait on the peer, not on the node.
+TEST(Durability, APeerThatReadsNothingIsDroppedEvenWithFramesWaitingUnread) {
+  TestDatabase db("unread");
+  auto env = kFast;
+  env["CHATD_WS_IDLE_TIMEOUT_SECONDS"] = "2";
+  env["CHATD_WS_QUEUE_BYTES"] = "4194304";
+  ChatdProcess server(db.conninfo(), env);
+  server.start();
+  auto a = must_register(server.port(), "unread_a");
+  auto b = must_register(server.port(), "unread_b");
+  WsClient wa(server.port(), a.token);
+  WsClient sleeper(server.port(), b.token, false, /*read=*/false);
+  wa.next_of("ready");
+  // Fill the sleeper's queue past half (2 MiB) and short of full, past the socket buffers.
+  const std::string payload(4000, 'z');
+  int sent = 0;
+  while (metric_value(server.port(), "chatd_ws_queued_bytes") < 2400000 && sent < 20000) {
+    for (int i = 0; i < 50; ++i, ++sent) wa.send_direct(b.id, payload);
+    wa.collect("ack", 50, 30s);
+  }
+  ASSERT_GE(metric_value(server.port(), "chatd_ws_queued_bytes"), 2400000);
+  ASSERT_LT(metric_value(server.port(), "chatd_ws_queued_bytes"), 3500000);
+  // One frame it reads (and then pauses), one left unread in the socket; then nothing.
+  sleeper.send(std::string(R"({"type":"ping"})"));
+  sleeper.send(std::string(R"({"type":"ping"})"));
+  std::this_thread::sleep_for(6s);  // three timeouts
+  EXPECT_EQ(metric_value(server.port(), "chatd_ws_idle_timeouts_total"), 1)
+      << "held for ever by one unread frame";
+  EXPECT_NE(server.log().find("silent for 2 s"), std::string::npos);
+  EXPECT_EQ(metric_value(server.port(), "chatd_ws_queued_bytes"), 0) << "its queue let go";
+  sleeper.start_reading();
+  EXPECT_TRUE(sleeper.wait_closed(30s));
+  EXPECT_EQ(http_request(server.port(), "GET", "/healthz").status, 200);
 }
 
 // The keep-alive (PROTOCOL §3, docs/decisions.md): with a 4 s timeout a silent connection is
