@@ -1,6 +1,7 @@
 // What survives a crash, a restart and a shutdown: acked messages, presence flags, close codes.
 #include <set>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <cstdlib>
 #include <thread>
@@ -192,10 +193,11 @@ TEST(Durability, APeerWhoseFramesWaitUnreadWhileTheNodeIsBehindIsNotDropped) {
   wa.send_direct(b.id, "hello");
   const auto conv = wa.next_of("ack").at("message").at("conversation_id").as_int64();
   wb.next_of("message");
-  PGconn* holder = PQconnectdb(db.conninfo().c_str());
-  ASSERT_EQ(PQstatus(holder), CONNECTION_OK);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> holder(PQconnectdb(db.conninfo().c_str()),
+                                                      &PQfinish);
+  ASSERT_EQ(PQstatus(holder.get()), CONNECTION_OK);
   auto exec = [&](const std::string& sql) {
-    PGresult* r = PQexec(holder, sql.c_str());
+    PGresult* r = PQexec(holder.get(), sql.c_str());
     const auto st = PQresultStatus(r);
     PQclear(r);
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
@@ -210,7 +212,7 @@ TEST(Durability, APeerWhoseFramesWaitUnreadWhileTheNodeIsBehindIsNotDropped) {
   }
   EXPECT_FALSE(wb.is_closed()) << "dropped as silent while its frames waited unread";
   ASSERT_TRUE(exec("COMMIT"));
-  PQfinish(holder);
+  holder.reset();
   EXPECT_EQ(wb.collect("pong", 9, 10s).size(), 9u);
   auto receipt = wa.next_of("receipt", 5s);
   while (receipt.at("status") != "read") receipt = wa.next_of("receipt", 5s);
