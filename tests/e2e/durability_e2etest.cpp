@@ -236,13 +236,17 @@ TEST(Durability, APeerThatReadsNothingIsDroppedEvenWithFramesWaitingUnread) {
   WsClient wa(server.port(), a.token);
   WsClient sleeper(server.port(), b.token, false, /*read=*/false);
   wa.next_of("ready");
-  // Fill the sleeper's queue past half (2 MiB) and short of full, past the socket buffers.
+  // Fill the sleeper's queue past half (2 MiB) and short of full, past the socket buffers. It
+  // writes a frame with every batch, so the fill (slow in a Debug build) is not itself taken for
+  // silence.
   const std::string payload(4000, 'z');
   int sent = 0;
   while (metric_value(server.port(), "chatd_ws_queued_bytes") < 2400000 && sent < 20000) {
+    sleeper.send(std::string(R"({"type":"ping"})"));
     for (int i = 0; i < 50; ++i, ++sent) wa.send_direct(b.id, payload);
     wa.collect("ack", 50, 30s);
   }
+  ASSERT_EQ(metric_value(server.port(), "chatd_ws_idle_timeouts_total"), 0);
   ASSERT_GE(metric_value(server.port(), "chatd_ws_queued_bytes"), 2400000);
   ASSERT_LT(metric_value(server.port(), "chatd_ws_queued_bytes"), 3500000);
   // One frame it reads (and then pauses), one left unread in the socket; then nothing.
