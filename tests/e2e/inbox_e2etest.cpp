@@ -44,6 +44,17 @@ class InboxE2E : public ChatdSuite {
     std::this_thread::sleep_for(3ms);  // distinct activity timestamps at millisecond precision
   }
 
+  // A new group of `owner` and `member`: its id and its conversation's.
+  static std::pair<std::int64_t, std::int64_t> group_of_two(const Registered& owner,
+                                                            const Registered& member,
+                                                            const std::string& name) {
+    auto g = http_request(port(), "POST", "/groups",
+                          json_body(json::object{{"name", name}, {"members", json::array{member.id}}}),
+                          owner.token);
+    EXPECT_EQ(g.status, 201) << g.body;
+    return {g.json.at("group").at("id").as_int64(), g.json.at("conversation_id").as_int64()};
+  }
+
   static json::value get(const std::string& target, const Registered& who) {
     auto r = http_request(port(), "GET", target, "", who.token);
     EXPECT_EQ(r.status, 200) << target << " " << r.body;
@@ -247,30 +258,22 @@ TEST_F(InboxE2E, UnreadCountsStayExactWhileBothWriteAndOneReads) {
 TEST_F(InboxE2E, UnreadCountsStartAfreshWhenAMemberRejoinsAGroup) {
   auto h = must_register(port(), "in_unread_h");
   auto i = must_register(port(), "in_unread_i");
-  auto g = http_request(port(), "POST", "/groups",
-                        json_body(json::object{{"name", "rejoin"}, {"members", json::array{i.id}}}),
-                        h.token);
-  ASSERT_EQ(g.status, 201);
-  const auto group = std::to_string(g.json.at("group").at("id").as_int64());
-  const auto conv = g.json.at("conversation_id").as_int64();
+  const auto [group_id, conv] = group_of_two(h, i, "rejoin");
+  const json::object in_group{{"group_id", group_id}};
+  const auto group = std::to_string(group_id);
   WsClient wh(port(), h.token);
   WsClient wi(port(), i.token);
   wh.next_of("ready");
   wi.next_of("ready");
-  auto say = [](WsClient& ws, const std::string& group_id, const std::string& text) {
-    ws.send(json::value{{"type", "send_message"}, {"group_id", std::stoll(group_id)},
-                        {"content", text}});
-    ws.next_of("ack");
-  };
-  say(wi, group, "i 1");
-  say(wi, group, "i 2");
+  send(wi, in_group, "i 1");
+  send(wi, in_group, "i 2");
   EXPECT_EQ(unread_of(i, conv), 0);
   ASSERT_EQ(http_request(port(), "DELETE", "/groups/" + group + "/members/" + std::to_string(i.id),
                          "", h.token).status, 204);
-  say(wh, group, "h 1");
+  send(wh, in_group, "h 1");
   ASSERT_EQ(http_request(port(), "POST", "/groups/" + group + "/members",
                          json_body(json::object{{"user_id", i.id}}), h.token).status, 200);
-  for (int n = 2; n <= 4; ++n) say(wh, group, "h " + std::to_string(n));
+  for (int n = 2; n <= 4; ++n) send(wh, in_group, "h " + std::to_string(n));
   EXPECT_EQ(unread_of(i, conv), 3);
   EXPECT_EQ(unread_of(i, conv), unread_in_db(i, conv));
 }
@@ -281,29 +284,22 @@ TEST_F(InboxE2E, UnreadCountsStartAfreshWhenAMemberRejoinsAGroup) {
 TEST_F(InboxE2E, UnreadCountsOfAGroupStayExactWhenAMemberReadsPastTheirOwn) {
   auto j = must_register(port(), "in_unread_j");
   auto k = must_register(port(), "in_unread_k");
-  auto g = http_request(port(), "POST", "/groups",
-                        json_body(json::object{{"name", "own"}, {"members", json::array{k.id}}}),
-                        j.token);
-  ASSERT_EQ(g.status, 201);
-  const auto group = g.json.at("group").at("id").as_int64();
-  const auto conv = g.json.at("conversation_id").as_int64();
+  const auto [group_id, conv] = group_of_two(j, k, "own");
+  const json::object in_group{{"group_id", group_id}};
   WsClient wj(port(), j.token);
   WsClient wk(port(), k.token);
   wj.next_of("ready");
   wk.next_of("ready");
-  auto say = [group](WsClient& ws, const std::string& text) {
-    ws.send(json::value{{"type", "send_message"}, {"group_id", group}, {"content", text}});
-    return ws.next_of("ack").at("message").at("seq").as_int64();
-  };
-  for (int n = 1; n <= 3; ++n) say(wj, "j " + std::to_string(n));
-  say(wk, "k 1");
-  const auto last = say(wk, "k 2");
+  for (int n = 1; n <= 3; ++n) send(wj, in_group, "j " + std::to_string(n));
+  send(wk, in_group, "k 1");
+  send(wk, in_group, "k 2");
+  const auto last = last_ack_.at("message").at("seq").as_int64();
   EXPECT_EQ(unread_of(j, conv), 2);
   mark_read(wj, conv, last);
   EXPECT_EQ(unread_of(j, conv), 0);
   EXPECT_EQ(unread_in_db(j, conv), 0);
-  say(wk, "k 3");
-  say(wj, "j 4");
+  send(wk, in_group, "k 3");
+  send(wj, in_group, "j 4");
   EXPECT_EQ(unread_of(j, conv), 1);
   EXPECT_EQ(unread_of(k, conv), 4);  // j's four; k read nothing
 }
