@@ -47,6 +47,20 @@ inline Registered must_register(std::uint16_t port, const std::string& username)
   return {r.json.at("user").at("id").as_int64(), std::string(r.json.at("token").as_string())};
 }
 
+// A group created over HTTP by `owner` with `members`: its id and its conversation's.
+struct Group {
+  std::int64_t id;
+  std::int64_t conversation;
+};
+
+inline Group make_group(std::uint16_t port, const Registered& owner,
+                        const boost::json::array& members, const std::string& name = "crew") {
+  auto g = http_request(port, "POST", "/groups",
+                        json_body({{"name", name}, {"members", members}}), owner.token);
+  EXPECT_EQ(g.status, 201) << g.body;
+  return {g.json.at("group").at("id").as_int64(), g.json.at("conversation_id").as_int64()};
+}
+
 class ChatdSuite : public ::testing::Test {
  protected:
   static void start_server(const std::string& prefix,

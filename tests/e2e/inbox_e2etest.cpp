@@ -44,17 +44,6 @@ class InboxE2E : public ChatdSuite {
     std::this_thread::sleep_for(3ms);  // distinct activity timestamps at millisecond precision
   }
 
-  // A new group of `owner` and `member`: its id and its conversation's.
-  static std::pair<std::int64_t, std::int64_t> group_of_two(const Registered& owner,
-                                                            const Registered& member,
-                                                            const std::string& name) {
-    auto g = http_request(port(), "POST", "/groups",
-                          json_body(json::object{{"name", name}, {"members", json::array{member.id}}}),
-                          owner.token);
-    EXPECT_EQ(g.status, 201) << g.body;
-    return {g.json.at("group").at("id").as_int64(), g.json.at("conversation_id").as_int64()};
-  }
-
   static json::value get(const std::string& target, const Registered& who) {
     auto r = http_request(port(), "GET", target, "", who.token);
     EXPECT_EQ(r.status, 200) << target << " " << r.body;
@@ -258,7 +247,7 @@ TEST_F(InboxE2E, UnreadCountsStayExactWhileBothWriteAndOneReads) {
 TEST_F(InboxE2E, UnreadCountsStartAfreshWhenAMemberRejoinsAGroup) {
   auto h = must_register(port(), "in_unread_h");
   auto i = must_register(port(), "in_unread_i");
-  const auto [group_id, conv] = group_of_two(h, i, "rejoin");
+  const auto [group_id, conv] = make_group(port(), h, json::array{i.id}, "rejoin");
   const json::object in_group{{"group_id", group_id}};
   const auto group = std::to_string(group_id);
   WsClient wh(port(), h.token);
@@ -284,7 +273,7 @@ TEST_F(InboxE2E, UnreadCountsStartAfreshWhenAMemberRejoinsAGroup) {
 TEST_F(InboxE2E, UnreadCountsOfAGroupStayExactWhenAMemberReadsPastTheirOwn) {
   auto j = must_register(port(), "in_unread_j");
   auto k = must_register(port(), "in_unread_k");
-  const auto [group_id, conv] = group_of_two(j, k, "own");
+  const auto [group_id, conv] = make_group(port(), j, json::array{k.id}, "own");
   const json::object in_group{{"group_id", group_id}};
   WsClient wj(port(), j.token);
   WsClient wk(port(), k.token);

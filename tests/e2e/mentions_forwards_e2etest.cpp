@@ -18,18 +18,6 @@ class MentionsForwardsE2E : public ChatdSuite {
   static std::string count_messages() { return db_->scalar("SELECT count(*) FROM messages"); }
 };
 
-struct Group {
-  std::int64_t id;
-  std::int64_t conversation;
-};
-
-Group make_group(std::uint16_t port, const Registered& owner, const json::array& members) {
-  auto g = http_request(port, "POST", "/groups",
-                        json_body({{"name", "crew"}, {"members", members}}), owner.token);
-  EXPECT_EQ(g.status, 201) << g.body;
-  return {g.json.at("group").at("id").as_int64(), g.json.at("conversation_id").as_int64()};
-}
-
 TEST_F(MentionsForwardsE2E, MentionsAreFoldedStoredAndSeenByEveryone) {
   auto a = must_register(port(), "mn_ann");
   auto b = must_register(port(), "mn_ben");
